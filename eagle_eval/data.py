@@ -1,0 +1,66 @@
+"""Loading a task's data: from the hub, or from a local snapshot of the hub repo under a data root."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from eagle_eval.task import Source
+
+DATA_ROOT_ENV = "EAGLE_EVAL_DATA_ROOT"
+
+
+class DataError(RuntimeError):
+    """Data that cannot be read; the message names the repo, the path and the fix."""
+
+
+def resolve_data_root(data_root: str | Path | None) -> Path | None:
+    value = data_root if data_root is not None else os.environ.get(DATA_ROOT_ENV)
+    return Path(value).expanduser() if value else None
+
+
+def fetch_command(source: Source, local_dir: Path | str) -> str:
+    return (
+        f"huggingface-cli download --repo-type dataset {source.repo} --revision {source.revision}"
+        f" --local-dir {local_dir}"
+    )
+
+
+def load_source(source: Source, data_root: Path | None, required_columns: tuple[str, ...] = ()) -> Any:
+    """A `datasets.Dataset` for one source, with its hub features; raises DataError with the fix."""
+    import datasets
+
+    if data_root is not None:
+        local = data_root / source.repo
+        if not local.is_dir():
+            raise DataError(
+                f"dataset {source.repo} not found under the data root: looked at {local}. "
+                f"Fetch it with: {fetch_command(source, local)}"
+            )
+        path, revision = str(local), None
+    else:
+        path, revision = source.repo, source.revision
+    try:
+        dataset = datasets.load_dataset(path, source.config, split=source.split, revision=revision)
+    except ValueError as err:  # unknown split or config
+        where = f"{data_root / source.repo}" if data_root else f"the hub repo {source.repo}"
+        raise DataError(
+            f"dataset {source.repo} (config {source.config!r}) has no split {source.split!r} at {where}: {err}. "
+            f"Re-fetch it with: {fetch_command(source, data_root / source.repo if data_root else '<dir>')}"
+        ) from err
+    except (FileNotFoundError, ConnectionError, OSError) as err:
+        target = data_root / source.repo if data_root else Path("<DIR>") / source.repo
+        raise DataError(
+            f"cannot load dataset {source.repo} (config {source.config!r}, split {source.split!r}): {err}. "
+            f"Without network access, fetch it elsewhere with: {fetch_command(source, target)} "
+            f"and pass --data-root (or set {DATA_ROOT_ENV})."
+        ) from err
+    missing = [c for c in required_columns if c not in dataset.column_names]
+    if missing:
+        raise DataError(
+            f"dataset {source.repo} (config {source.config!r}, split {source.split!r}) lacks column(s) "
+            f"{', '.join(missing)}; it has {', '.join(dataset.column_names)}. "
+            f"Re-fetch the pinned revision with: {fetch_command(source, data_root / source.repo if data_root else '<dir>')}"
+        )
+    return dataset

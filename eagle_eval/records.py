@@ -1,0 +1,93 @@
+"""Records that cross module boundaries: requests to a model, per-sample scores.
+
+These are the stable contracts between tasks, the runner and model adapters (docs/interfaces.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from PIL import Image
+
+IMAGE_PLACEHOLDER = "<image>"
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """How a model decodes one request. Decoding is always greedy (the paper's harness ran temperature 0).
+
+    `until` lists stop strings. The paper's harness ignored them (generation ended at EOS or
+    max_new_tokens), so tasks leave it empty unless they say otherwise.
+    """
+
+    max_new_tokens: int = 1024
+    until: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"max_new_tokens": self.max_new_tokens, "until": list(self.until)}
+
+
+@dataclass
+class Request:
+    """One prompt for a model: the user-turn text and its images.
+
+    `text` is the task's text only; the adapter adds its conversation template. When `text` holds
+    `<image>` placeholders, each takes the next image in `images`; when it holds none, the adapter
+    places the images as its model expects (Eagle: one `<image>\\n` prefix).
+    """
+
+    task: str
+    split: str
+    doc_id: int
+    text: str
+    images: list[Image.Image]
+    generation: GenerationSettings = field(default_factory=GenerationSettings)
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        return (self.task, self.split, self.doc_id)
+
+    def prompt_fingerprint(self) -> str:
+        """Hash of everything about the request that changes a prediction, images included."""
+        digest = hashlib.sha256()
+        digest.update(json.dumps([self.text, self.generation.to_json()]).encode())
+        for image in self.images:
+            digest.update(f"{image.mode}{image.size}".encode())
+            digest.update(image.tobytes())
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What results.json records about the model that produced the predictions."""
+
+    name: str
+    hub_id: str | None = None
+    revision: str | None = None
+    dtype: str | None = None
+    device: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def fingerprint(self) -> str:
+        payload = json.dumps([self.name, self.hub_id, self.revision, self.dtype], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass
+class SampleScore:
+    """A task's verdict on one prediction.
+
+    `values` holds the per-sample numbers the aggregation reads (for example {"accuracy": 1.0}).
+    `extraction` names the path that turned the raw text into an answer: "rule", "judge",
+    "unresolved", or "fallback" (a deterministic guess, counted so that nothing falls back silently).
+    """
+
+    values: dict[str, Any]
+    extraction: str = "rule"
+    parsed: Any = None

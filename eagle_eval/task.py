@@ -1,0 +1,141 @@
+"""The task contract: where a benchmark's data lives, how a row becomes a request, how it is scored.
+
+A task module in tasks/ subclasses `Task`, sets the class attributes and overrides `prompt`,
+`images`, `score` and `aggregate`. Scoring and aggregation are pure: no module-level state, the same
+inputs always give the same numbers (docs/interfaces.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from PIL import Image
+
+from eagle_eval.records import GenerationSettings, Request, SampleScore
+
+Units = Literal["percent", "mme_points", "ocrbench_points"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One hub dataset split a task reads. `revision` pins the dataset repo's commit."""
+
+    repo: str
+    config: str | None
+    split: str
+    revision: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"repo": self.repo, "config": self.config, "split": self.split, "revision": self.revision}
+
+
+@dataclass
+class Doc:
+    """One row of a task's data. `doc_id` is the 0-based row index within `split` as loaded."""
+
+    split: str
+    doc_id: int
+    row: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.split, self.doc_id)
+
+
+@dataclass
+class ScoredDoc:
+    doc: Doc
+    prediction: str
+    score: SampleScore
+
+
+class JudgeUnavailable(RuntimeError):
+    """Raised by a judge client that is not configured or did not answer within its bounds."""
+
+
+class Task:
+    """Base class of every benchmark. Subclasses are declarative where they can be."""
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    paper_column: ClassVar[str | None] = None
+    # True for the variant that follows the paper exactly (split, prompt); variants such as a local
+    # validation split or a no-OCR prompt set it False and fill the paper column only, marked, when
+    # the paper-protocol task has no value.
+    paper_protocol: ClassVar[bool] = True
+    headline_metric: ClassVar[str]
+    units: ClassVar[Units] = "percent"
+    sources: ClassVar[tuple[Source, ...]]
+    generation: ClassVar[GenerationSettings] = GenerationSettings()
+    required_columns: ClassVar[tuple[str, ...]] = ()
+    server_scored: ClassVar[bool] = False
+    uses_judge: ClassVar[bool] = False
+
+    # --- data -----------------------------------------------------------------------------------
+    def load_docs(self, data_root: Path | None = None) -> list[Doc]:
+        """All rows of every source, in order, each numbered within its own split."""
+        from eagle_eval.data import load_source
+
+        docs: list[Doc] = []
+        for source in self.sources:
+            dataset = load_source(source, data_root, required_columns=self.required_columns)
+            docs.extend(self.docs_from_dataset(source, dataset, data_root))
+        return docs
+
+    def docs_from_dataset(self, source: Source, dataset: Any, data_root: Path | None) -> list[Doc]:
+        return [Doc(split=source.split, doc_id=i, row=row) for i, row in enumerate(dataset)]
+
+    # --- requests -------------------------------------------------------------------------------
+    def prompt(self, doc: Doc) -> str:
+        raise NotImplementedError
+
+    def images(self, doc: Doc) -> list[Image.Image]:
+        raise NotImplementedError
+
+    def generation_for(self, doc: Doc) -> GenerationSettings:
+        return self.generation
+
+    def build_request(self, doc: Doc) -> Request:
+        return Request(
+            task=self.name,
+            split=doc.split,
+            doc_id=doc.doc_id,
+            text=self.prompt(doc),
+            images=self.images(doc),
+            generation=self.generation_for(doc),
+        )
+
+    # --- scoring --------------------------------------------------------------------------------
+    def score(self, doc: Doc, prediction: str, judge: Any = None) -> SampleScore:
+        raise NotImplementedError
+
+    def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def to_paper_units(self, metrics: dict[str, Any]) -> float | None:
+        """The headline in the units the paper prints (percent, MME points, OCRBench points)."""
+        value = metrics.get(self.headline_metric)
+        if value is None:
+            return None
+        return float(value) * 100.0 if self.units == "percent" else float(value)
+
+    def write_submission(self, scored: Sequence[ScoredDoc], path: Path) -> Path | None:
+        """Server-scored splits write the evaluation server's file here; others write nothing."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "paper_column": self.paper_column,
+            "paper_protocol": self.paper_protocol,
+            "headline_metric": self.headline_metric,
+            "units": self.units,
+            "sources": [s.to_json() for s in self.sources],
+            "generation": self.generation.to_json(),
+            "server_scored": self.server_scored,
+            "uses_judge": self.uses_judge,
+        }

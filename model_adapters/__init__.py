@@ -1,0 +1,13 @@
+"""Built-in model adapters, one package or module per model family."""
+
+import importlib
+
+BUILTIN_MODEL_MODULES = (
+    "replay",
+    "eagle.registration",
+)
+
+
+def register_builtin_models() -> None:
+    for module in BUILTIN_MODEL_MODULES:
+        importlib.import_module(f"eagle_eval.model_adapters.{module}")
