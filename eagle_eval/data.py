@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,20 @@ def fetch_command(source: Source, local_dir: Path | str) -> str:
     )
 
 
+def _local_cache_dir(local: Path) -> str:
+    """A cache folder keyed by the snapshot's files (paths, sizes, mtimes).
+
+    datasets keys the cache of a local folder by repo name and config only, so a second snapshot of
+    the same repo (fixtures, then the real data) would be served from the first one's cache.
+    """
+    import datasets
+
+    files = sorted(p for p in local.rglob("*") if p.is_file())
+    stamp = [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in files]
+    key = hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]
+    return str(Path(datasets.config.HF_DATASETS_CACHE) / "eagle_eval_local" / key)
+
+
 def load_source(source: Source, data_root: Path | None, required_columns: tuple[str, ...] = ()) -> Any:
     """A `datasets.Dataset` for one source, with its hub features; raises DataError with the fix."""
     import datasets
@@ -38,11 +53,13 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
                 f"dataset {source.repo} not found under the data root: looked at {local}. "
                 f"Fetch it with: {fetch_command(source, local)}"
             )
-        path, revision = str(local), None
+        path, revision, cache_dir = str(local), None, _local_cache_dir(local)
     else:
-        path, revision = source.repo, source.revision
+        path, revision, cache_dir = source.repo, source.revision, None
     try:
-        dataset = datasets.load_dataset(path, source.config, split=source.split, revision=revision)
+        dataset = datasets.load_dataset(
+            path, source.config, split=source.split, revision=revision, cache_dir=cache_dir
+        )
     except ValueError as err:  # unknown split or config
         where = f"{data_root / source.repo}" if data_root else f"the hub repo {source.repo}"
         raise DataError(
