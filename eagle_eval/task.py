@@ -72,6 +72,9 @@ class Task:
     generation: ClassVar[GenerationSettings] = GenerationSettings()
     required_columns: ClassVar[tuple[str, ...]] = ()
     server_scored: ClassVar[bool] = False
+    # True when load_docs keeps only some rows of a split (doc ids keep their split index, with gaps):
+    # predictions for the rows left out (an lmms-eval log of the whole split) are skipped, not rejected.
+    filters_rows: ClassVar[bool] = False
     uses_judge: ClassVar[bool] = False
 
     # --- data -----------------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The `eagle-eval` command line (docs/cli.md).
+
+Exit codes: 0 success; 1 `compare` found a regression; 2 usage or input error (unknown task,
+model or flag, unreadable or invalid file), printed as one line with the fix, never a traceback;
+3 the run completed but some samples failed (recorded in samples/<task>.jsonl and n_errors).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from rich.console import Console
+from rich_argparse import RichHelpFormatter
+
+from eagle_eval.compare import CompareInputError
+from eagle_eval.data import DataError
+from eagle_eval.registry import UnknownNameError
+from eagle_eval.results import ResultsError
+from eagle_eval.samples_io import SamplesFileError
+
+EXIT_OK = 0
+EXIT_REGRESSION = 1
+EXIT_USAGE = 2
+EXIT_SAMPLE_ERRORS = 3
+
+# Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
+INPUT_ERRORS: tuple[type[BaseException], ...] = (
+    UnknownNameError,
+    DataError,
+    ResultsError,
+    SamplesFileError,
+    CompareInputError,
+    OSError,
+)
+
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class UsageError(Exception):
+    """A command-line mistake found after parsing (exit 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and "did you mean" hints for commands."""
+
+    def error(self, message: str) -> NoReturn:
+        match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if match:
+            choices = re.findall(r"'([^']*)'", match.group(2))
+            close = difflib.get_close_matches(match.group(1), choices, n=3, cutoff=0.5)
+            message = f"unknown choice '{match.group(1)}'" + (
+                f"; did you mean {', '.join(close)}?" if close else f"; choose from {', '.join(choices)}"
+            )
+        fail(f"{message} (see: {self.prog} --help)", prog=self.prog)
+
+
+def fail(message: str, prog: str = "eagle-eval") -> NoReturn:
+    """Print one line naming the problem and exit 2."""
+    err_console.print(f"{prog}: error: {' '.join(message.split())}", markup=False)
+    raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> tuple[Parser, dict[str, Parser]]:
+    from eagle_eval.cli_commands import add_commands
+
+    parser = Parser(
+        prog="eagle-eval",
+        description="Evaluate Eagle multimodal LLMs at the paper's protocol.",
+        formatter_class=RichHelpFormatter,
+        epilog="Exit codes: 0 ok, 1 regression (compare), 2 usage/input error, 3 run completed with sample errors.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    commands = add_commands(sub)
+    return parser, commands
+
+
+def _unknown_flags(extras: list[str], command_parser: argparse.ArgumentParser | None, prog: str) -> NoReturn:
+    options = [o for action in (command_parser._actions if command_parser else []) for o in action.option_strings]
+    hints = []
+    for extra in extras:
+        flag = extra.split("=", 1)[0]
+        close = difflib.get_close_matches(flag, options, n=1, cutoff=0.5) if flag.startswith("-") else []
+        hints.append(f"{extra} (did you mean {close[0]}?)" if close else extra)
+    fail(f"unrecognized arguments: {', '.join(hints)} (see: {prog} --help)", prog=prog)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit code (errors on input are printed as one line)."""
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+
+
+def _dispatch(argv: list[str]) -> int:
+    parser, commands = build_parser()
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        command_parser = commands.get(getattr(args, "command", ""))
+        _unknown_flags(extras, command_parser, command_parser.prog if command_parser else parser.prog)
+    args.argv = argv
+    try:
+        return int(args.handler(args))
+    except UsageError as err:
+        fail(str(err))
+    except Exception as err:
+        if not _is_input_error(err):
+            raise
+        fail(str(err) or type(err).__name__)
+    except KeyboardInterrupt:
+        err_console.print("eagle-eval: interrupted; run the same command again to resume", markup=False)
+        return 130
+
+
+def _is_input_error(error: BaseException) -> bool:
+    if isinstance(error, INPUT_ERRORS):
+        return True
+    judge = sys.modules.get("eagle_eval.judge")  # a bad judge configuration is the user's input too
+    config_error = getattr(judge, "JudgeConfigError", None)
+    return isinstance(config_error, type) and isinstance(error, config_error)

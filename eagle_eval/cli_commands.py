@@ -1,0 +1,361 @@
+"""The subcommands of `eagle-eval`: their flags and what each does (exit codes in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich_argparse import RichHelpFormatter
+from tabulate import tabulate
+
+from eagle_eval.results import ModelRecord, RunResults, RunSettings, load_results, write_results
+
+EXIT_OK, EXIT_REGRESSION, EXIT_SAMPLE_ERRORS = 0, 1, 3
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
+    from eagle_eval.runner import DEFAULT_OUTPUT_DIR, DEFAULT_SEED
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, formatter_class=RichHelpFormatter)
+
+    run = command("run", "Generate predictions with a model and score them; resumes an interrupted run.")
+    run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
+    run.add_argument("--tasks", required=True, help="comma-separated task names, or all (see: eagle-eval tasks)")
+    run.add_argument("--limit", type=_positive_int, help="only the first N docs of each task (results say subset)")
+    run.add_argument("--batch-size", default="1", type=_batch_size, help="requests per batch, or auto (default 1)")
+    run.add_argument("--device", help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")
+    run.add_argument("--dtype", help="model dtype, e.g. float16, bfloat16, float32 (adapter default)")
+    run.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"default {DEFAULT_OUTPUT_DIR}/")
+    run.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME); or EAGLE_EVAL_DATA_ROOT")
+    run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seeds python, numpy and torch (default {DEFAULT_SEED})")
+    run.add_argument("--run-id", help="run directory name (default: <model>__<hash of the settings>)")
+    run.add_argument("--predictions", type=Path, help="predictions for --model replay (JSONL, samples/ or run folder)")
+    run.add_argument("--model-path", help="local checkpoint folder instead of the hub id")
+    run.add_argument("--revision", help="hub revision (commit) of the checkpoint")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.set_defaults(handler=cmd_run)
+
+    score = command("score", "Score a predictions file for one task without a model.")
+    score.add_argument("--task", required=True, help="task name")
+    score.add_argument("--predictions", required=True, type=Path, help="JSONL: doc_id + prediction (or lmms-eval log)")
+    score.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME)")
+    score.add_argument("--output", type=Path, help="write a results.json here")
+    score.add_argument("--no-progress", action="store_true", help="no progress bars")
+    score.set_defaults(handler=cmd_score)
+
+    tasks = command("tasks", "List the registered tasks.")
+    tasks.add_argument("--json", action="store_true", help="print a JSON list")
+    tasks.set_defaults(handler=cmd_tasks)
+
+    models = command("models", "List the registered models, or show one.")
+    models.add_argument("--json", action="store_true", help="print a JSON list")
+    models.set_defaults(handler=cmd_models)
+    models_sub = models.add_subparsers(dest="models_command", metavar="show", required=False)
+    show = models_sub.add_parser("show", help="details of one model", formatter_class=RichHelpFormatter)
+    show.add_argument("name", help="model name or alias")
+    show.add_argument("--state-dict", action="store_true", help="list the checkpoint's tensors: key<TAB>[shape]")
+    show.set_defaults(handler=cmd_models_show)
+
+    table = command("table", "The paper's table from results files, with published rows and deltas.")
+    table.add_argument("paths", nargs="+", type=Path, help="results.json files or folders searched recursively")
+    table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html"])
+    table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
+    table.set_defaults(handler=cmd_table)
+
+    compare = command("compare", "Fail (exit 1) when a task's headline dropped more than the tolerance.")
+    compare.add_argument("new", type=Path, help="results.json (or run folder) to check")
+    compare.add_argument("--baseline", required=True, type=Path, help="results.json (or run folder) to compare with")
+    compare.add_argument("--max-drop", help="tolerance in paper units: 0.5 (default), textvqa=1.0, or both")
+    compare.add_argument("--tasks", help="only these comma-separated tasks")
+    compare.set_defaults(handler=cmd_compare)
+
+    from eagle_eval.cli_more import add_more_commands
+
+    more = add_more_commands(command)
+    return {"run": run, "score": score, "tasks": tasks, "models": models, "table": table, "compare": compare, **more}
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from err
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _batch_size(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive_int(text)
+
+
+def _progress_enabled(args: argparse.Namespace) -> bool:
+    return not args.no_progress and sys.stderr.isatty()
+
+
+# --- run / score --------------------------------------------------------------------------------
+
+
+def print_headlines(run: RunResults) -> None:
+    table = Table(title=f"{run.model.name} — {run.run_id}")
+    for header in ("task", "column", "headline", "value", "samples", "errors", "extraction"):
+        table.add_column(header, justify="right" if header in ("value", "samples", "errors") else "left")
+    for result in run.results.values():
+        value = result.headline.value
+        if value is None:
+            shown = "pending (server-scored)" if result.server_scored else "-"
+        elif result.headline.units == "percent":
+            shown = f"{value:.1f}"
+        else:
+            shown = f"{value:.0f}"
+        if result.subset:
+            shown += " *"
+        paths = ", ".join(f"{k} {v}" for k, v in result.extraction.items() if v)
+        table.add_row(
+            result.task,
+            result.paper_column or "",
+            f"{result.headline.metric} ({result.headline.units})",
+            shown,
+            str(result.n_samples),
+            str(result.n_errors),
+            paths,
+        )
+    out_console.print(table)
+    if any(r.subset for r in run.results.values()):
+        out_console.print("* subset of the data (--limit): not comparable with full-set numbers")
+
+
+def _report_errors(run: RunResults, where: str) -> int:
+    if run.n_errors:
+        err_console.print(
+            f"eagle-eval: {run.n_errors} sample(s) failed and scored as wrong; reasons in {where}", markup=False
+        )
+        return EXIT_SAMPLE_ERRORS
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from eagle_eval.cli import UsageError
+    from eagle_eval.runner import RunConfig, command_string, expand_task_names, run_evaluation
+
+    if args.predictions is not None and args.model != "replay":
+        raise UsageError("--predictions is only for --model replay")
+    config = RunConfig(
+        model=args.model,
+        tasks=expand_task_names(args.tasks),
+        output_dir=args.output_dir,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        device=args.device,
+        dtype=args.dtype,
+        data_root=args.data_root,
+        seed=args.seed,
+        run_id=args.run_id,
+        predictions=args.predictions,
+        model_path=args.model_path,
+        revision=args.revision,
+        command=command_string(args.argv),
+        show_progress=_progress_enabled(args),
+    )
+    outcome = run_evaluation(config)
+    print_headlines(outcome.results)
+    out_console.print(f"results: {outcome.results_path}", markup=False)
+    return _report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from eagle_eval.data import resolve_data_root
+    from eagle_eval.environment import hardware_summary, software_versions
+    from eagle_eval.progress import make_progress, status
+    from eagle_eval.registry import get_task
+    from eagle_eval.runner import command_string
+    from eagle_eval.samples_io import read_predictions
+    from eagle_eval.scoring import judge_for_task, score_task
+
+    task = get_task(args.task)
+    predictions = read_predictions(args.predictions)
+    data_root = resolve_data_root(args.data_root)
+    with status(f"loading {task.name} data", enabled=_progress_enabled(args)):
+        docs = task.load_docs(data_root)
+    outcomes = outcomes_from_predictions(task.name, docs, predictions, args.predictions, task.filters_rows)
+    in_scope = [doc for doc in docs if doc.key in outcomes]
+    if args.output is not None:
+        submission = args.output.parent / f"{task.name}_submission.json"
+    else:
+        submission = Path(f"{task.name}_submission.json")
+    progress = make_progress(_progress_enabled(args))
+    with progress:
+        bar = progress.add_task(f"scoring {task.name}", total=len(in_scope))
+        scoring = score_task(
+            task,
+            in_scope,
+            outcomes,
+            subset=len(in_scope) < len(docs),
+            judge=judge_for_task(task),
+            submission_path=submission,
+            on_scored=lambda: progress.advance(bar),
+        )
+    digest = hashlib.sha256(args.predictions.read_bytes()).hexdigest()[:8]
+    run = RunResults(
+        run_id=f"score__{task.name}__{digest}",
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=command_string(args.argv),
+        seed=None,
+        model=ModelRecord(name="replay", revision=digest),
+        settings=RunSettings(batch_size=None, limit=None, data_root=str(data_root) if data_root else None),
+        results={task.name: scoring.result},
+        software=software_versions(),
+        hardware=hardware_summary(),
+    )
+    print_headlines(run)
+    if scoring.result.submission_file:
+        out_console.print(f"submission file for the evaluation server: {scoring.result.submission_file}")
+    if args.output is not None:
+        write_results(args.output, run)
+        out_console.print(f"results: {args.output}", markup=False)
+    return _report_errors(run, str(args.predictions))
+
+
+def outcomes_from_predictions(
+    task_name: str, docs: list, predictions: list, path: Path, filters_rows: bool = False
+) -> dict:
+    """Map predictions onto the task's docs by (split, doc_id); later lines win (retried samples)."""
+    from eagle_eval.samples_io import SamplesFileError
+    from eagle_eval.scoring import Outcome
+
+    splits = sorted({doc.split for doc in docs})
+    sizes = {split: sum(1 for d in docs if d.split == split) for split in splits}
+    keys = {doc.key for doc in docs}
+    outcomes: dict[tuple[str, int], Outcome] = {}
+    for prediction in predictions:
+        where = f"{path}:{prediction.line_no}"
+        if prediction.task is not None and prediction.task != task_name:
+            raise SamplesFileError(f"{where}: the line is for task {prediction.task!r}, not {task_name!r}")
+        split = prediction.split
+        if split is None:
+            if len(splits) != 1:
+                raise SamplesFileError(f"{where}: task {task_name} spans splits {', '.join(splits)}; add 'split'")
+            split = splits[0]
+        if split not in sizes:
+            raise SamplesFileError(f"{where}: task {task_name} has no split {split!r} (it has {', '.join(splits)})")
+        if (split, prediction.doc_id) not in keys:
+            if filters_rows:
+                continue  # a row the task leaves out on purpose (SEED's video questions)
+            raise SamplesFileError(
+                f"{where}: doc_id {prediction.doc_id} is not among the {sizes[split]} docs of split {split!r}"
+            )
+        outcomes[(split, prediction.doc_id)] = Outcome(prediction=prediction.prediction, error=prediction.error)
+    return outcomes
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from eagle_eval.registry import get_task, task_names
+
+    described = [get_task(name).describe() for name in task_names()]
+    if args.json:
+        print(json.dumps(described, indent=2))
+        return EXIT_OK
+    table = Table(title="tasks")
+    for header in ("name", "paper column", "headline", "units", "data"):
+        table.add_column(header)
+    for item in described:
+        data = "; ".join(f"{s['repo']} {s['config'] or ''} {s['split']}".replace("  ", " ") for s in item["sources"])
+        table.add_row(item["name"], item["paper_column"] or "-", item["headline_metric"], item["units"], data)
+    out_console.print(table)
+    return EXIT_OK
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from eagle_eval.registry import model_entries
+
+    entries = [
+        {"name": e.name, "hub_id": e.hub_id, "aliases": list(e.aliases), "description": e.description}
+        for e in model_entries()
+    ]
+    if args.json:
+        print(json.dumps(entries, indent=2))
+        return EXIT_OK
+    table = Table(title="models")
+    for header in ("name", "aliases", "hub id", "description"):
+        table.add_column(header)
+    for entry in entries:
+        table.add_row(entry["name"], ", ".join(entry["aliases"]), entry["hub_id"] or "-", entry["description"])
+    out_console.print(table)
+    return EXIT_OK
+
+
+def cmd_models_show(args: argparse.Namespace) -> int:
+    from eagle_eval.registry import get_model_entry
+
+    entry = get_model_entry(args.name)
+    if not args.state_dict:
+        details = {
+            "name": entry.name,
+            "hub_id": entry.hub_id,
+            "aliases": list(entry.aliases),
+            "description": entry.description,
+            "details": entry.details,
+        }
+        print(json.dumps(details, indent=2, default=str))
+        return EXIT_OK
+    preset = entry.details.get("preset")
+    if preset is None and not entry.name.startswith("eagle"):
+        print(f"model {entry.name} has no checkpoint (it loads no weights)")
+        return EXIT_OK
+    from eagle_eval.model_adapters.eagle.state_dict_listing import expected_checkpoint_tensors
+
+    for key, shape in expected_checkpoint_tensors(preset or entry.name):
+        print(f"{key}\t[{', '.join(str(d) for d in shape)}]")
+    return EXIT_OK
+
+
+# --- table / compare ----------------------------------------------------------------------------
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from eagle_eval.reference import select_references
+    from eagle_eval.results import find_results_files
+    from eagle_eval.tables import build_table, render_table
+
+    references = select_references(args.reference) if args.reference else []
+    runs = [load_results(path) for path in find_results_files(args.paths)]
+    sys.stdout.write(render_table(build_table(runs, references), args.format))
+    return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from eagle_eval.compare import (
+        COMPARISON_HEADERS,
+        compare_runs,
+        comparison_rows,
+        has_regression,
+        parse_max_drop,
+    )
+
+    tolerance = parse_max_drop(args.max_drop)
+    new, baseline = load_results(args.new), load_results(args.baseline)
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
+    comparisons = compare_runs(new, baseline, tolerance, tasks)
+    print(tabulate(comparison_rows(comparisons), headers=COMPARISON_HEADERS, tablefmt="github", disable_numparse=True))
+    if has_regression(comparisons):
+        failed = ", ".join(c.task for c in comparisons if c.status == "regression")
+        print(f"REGRESSION: {failed}")
+        return EXIT_REGRESSION
+    print("no regression")
+    return EXIT_OK
+
+
+__all__ = ["add_commands", "outcomes_from_predictions", "print_headlines"]

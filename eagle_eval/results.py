@@ -1,0 +1,236 @@
+"""The results document of a run: typed, versioned, written atomically (docs/results-schema.md).
+
+Tables and regression checks read only these files, through `load_results`, which validates the
+shape and raises `ResultsError` with the file and the problem.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eagle_eval.samples_io import write_text_atomic
+
+SCHEMA_VERSION = 1
+RESULTS_FILENAME = "results.json"
+EXTRACTION_PATHS = ("rule", "judge", "unresolved", "fallback")
+
+
+class ResultsError(ValueError):
+    """A results file that cannot be used; the message names the file and what is wrong."""
+
+
+@dataclass
+class Headline:
+    metric: str
+    value: float | None
+    units: str
+
+
+@dataclass
+class Timings:
+    samples_per_second: float | None = None
+    time_to_first_token_s: float | None = None
+    wall_seconds: float | None = None
+
+
+@dataclass
+class TaskResult:
+    task: str
+    paper_column: str | None
+    headline: Headline
+    metrics: dict[str, Any]
+    n_samples: int
+    n_errors: int
+    subset: bool
+    extraction: dict[str, int]
+    judge: dict[str, Any] | None = None
+    timings: Timings = field(default_factory=Timings)
+    server_scored: bool = False
+    submission_file: str | None = None
+    # False for variants (local validation split, no-OCR prompt) that share a paper column.
+    paper_protocol: bool = True
+
+
+@dataclass
+class ModelRecord:
+    name: str
+    hub_id: str | None = None
+    revision: str | None = None
+    dtype: str | None = None
+    device: str | None = None
+
+
+@dataclass
+class RunSettings:
+    batch_size: int | str | None = None
+    limit: int | None = None
+    data_root: str | None = None
+
+
+@dataclass
+class RunResults:
+    run_id: str
+    created_at: str
+    command: str
+    seed: int | None
+    model: ModelRecord
+    settings: RunSettings
+    results: dict[str, TaskResult]
+    software: dict[str, Any]
+    hardware: dict[str, Any]
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def n_errors(self) -> int:
+        return sum(result.n_errors for result in self.results.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "run_id": self.run_id,
+            "created_at": self.created_at,
+            "command": self.command,
+            "seed": self.seed,
+            "model": asdict(self.model),
+            "settings": asdict(self.settings),
+            "results": {name: asdict(result) for name, result in self.results.items()},
+            "software": self.software,
+            "hardware": self.hardware,
+            "n_errors": self.n_errors,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "<results>") -> RunResults:
+        return _parse_run(data, source)
+
+
+def write_results(path: Path, run: RunResults) -> None:
+    """Write results.json through a temporary file and os.replace: readers never see half a file."""
+    text = json.dumps(run.to_json(), indent=2, ensure_ascii=False, default=_plain) + "\n"
+    write_text_atomic(path, text)
+
+
+def load_results(path: Path | str) -> RunResults:
+    """Read and validate a results.json (or a run directory holding one)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS_FILENAME
+    if not path.is_file():
+        raise ResultsError(f"results file not found: {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ResultsError(f"{path}: not valid JSON ({err})") from err
+    return _parse_run(data, str(path))
+
+
+def find_results_files(paths: list[Path]) -> list[Path]:
+    """results.json files named directly, or found recursively under directories, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            hits = sorted(path.rglob(RESULTS_FILENAME))
+            if not hits:
+                raise ResultsError(f"no {RESULTS_FILENAME} found under {path}")
+            found.extend(hits)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise ResultsError(f"results file not found: {path}")
+    return found
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} to results.json")
+
+
+def _require(obj: Any, key: str, kinds: type | tuple[type, ...], where: str, nullable: bool = False) -> Any:
+    if not isinstance(obj, dict) or key not in obj:
+        raise ResultsError(f"{where}: missing field '{key}'")
+    value = obj[key]
+    if value is None and nullable:
+        return None
+    # bool is an int subclass; a count or a value must not be true/false.
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise ResultsError(f"{where}: field '{key}' has type bool")
+    if not isinstance(value, kinds):
+        raise ResultsError(f"{where}: field '{key}' has type {type(value).__name__}")
+    return value
+
+
+def _parse_run(data: Any, source: str) -> RunResults:
+    if not isinstance(data, dict):
+        raise ResultsError(f"{source}: expected a JSON object at the top level")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ResultsError(
+            f"{source}: schema_version {version!r} is not supported (this eagle-eval reads {SCHEMA_VERSION})"
+        )
+    model = _require(data, "model", dict, source)
+    settings = _require(data, "settings", dict, source)
+    results = _require(data, "results", dict, source)
+    parsed: dict[str, TaskResult] = {}
+    for name, entry in results.items():
+        parsed[name] = _parse_task(entry, f"{source}: results[{name!r}]")
+    return RunResults(
+        run_id=_require(data, "run_id", str, source),
+        created_at=_require(data, "created_at", str, source),
+        command=_require(data, "command", str, source),
+        seed=_require(data, "seed", int, source, nullable=True),
+        model=ModelRecord(
+            name=_require(model, "name", str, f"{source}: model"),
+            hub_id=model.get("hub_id"),
+            revision=model.get("revision"),
+            dtype=model.get("dtype"),
+            device=model.get("device"),
+        ),
+        settings=RunSettings(
+            batch_size=settings.get("batch_size"),
+            limit=settings.get("limit"),
+            data_root=settings.get("data_root"),
+        ),
+        results=parsed,
+        software=_require(data, "software", dict, source),
+        hardware=_require(data, "hardware", dict, source),
+        schema_version=version,
+    )
+
+
+def _parse_task(entry: Any, where: str) -> TaskResult:
+    if not isinstance(entry, dict):
+        raise ResultsError(f"{where}: expected an object")
+    headline = _require(entry, "headline", dict, where)
+    timings = entry.get("timings") or {}
+    return TaskResult(
+        task=_require(entry, "task", str, where),
+        paper_column=_require(entry, "paper_column", str, where, nullable=True),
+        headline=Headline(
+            metric=_require(headline, "metric", str, f"{where}.headline"),
+            value=_require(headline, "value", (int, float), f"{where}.headline", nullable=True),
+            units=_require(headline, "units", str, f"{where}.headline"),
+        ),
+        metrics=_require(entry, "metrics", dict, where),
+        n_samples=_require(entry, "n_samples", int, where),
+        n_errors=_require(entry, "n_errors", int, where),
+        subset=_require(entry, "subset", bool, where),
+        extraction=_require(entry, "extraction", dict, where),
+        judge=_require(entry, "judge", dict, where, nullable=True),
+        timings=Timings(
+            samples_per_second=timings.get("samples_per_second"),
+            time_to_first_token_s=timings.get("time_to_first_token_s"),
+            wall_seconds=timings.get("wall_seconds"),
+        ),
+        server_scored=bool(entry.get("server_scored", False)),
+        submission_file=entry.get("submission_file"),
+        paper_protocol=bool(entry.get("paper_protocol", True)),
+    )

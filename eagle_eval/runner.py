@@ -1,0 +1,383 @@
+"""The runner: docs → requests → batches → model → samples files → scores → results.json.
+
+Per task: load the docs, build each request, skip those whose stored prediction carries the same
+fingerprint (model fingerprint + prompt fingerprint), batch the rest (one task per batch, sorted by
+prompt length so batch-mates pad little; the adapter is batch-invariant, so order does not change
+answers), generate, and append each finished batch to samples/<task>.jsonl with flush + fsync. A
+killed run started again with the same command resumes in the same run directory.
+
+Failures are isolated: a request that cannot be built (corrupt image, missing value) or a sample
+the adapter fails on (found by retrying the failed batch one request at a time) is recorded with
+its reason and the run goes on. CUDA out-of-memory halves the batch size and retries the same
+requests, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shlex
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eagle_eval.adapter import ModelAdapter
+from eagle_eval.data import resolve_data_root
+from eagle_eval.environment import hardware_summary, software_versions
+from eagle_eval.progress import make_progress, status
+from eagle_eval.records import Request
+from eagle_eval.registry import ModelOptions, get_model_entry, get_task, resolve_model_name, task_names
+from eagle_eval.results import RESULTS_FILENAME, ModelRecord, RunResults, RunSettings, Timings, write_results
+from eagle_eval.samples_io import (
+    SampleRecord,
+    SamplesWriter,
+    latest_by_key,
+    read_samples,
+    repair_samples_file,
+)
+from eagle_eval.scoring import Outcome, judge_for_task, score_task
+from eagle_eval.task import Doc, Task
+
+DEFAULT_OUTPUT_DIR = Path("results")
+DEFAULT_BATCH_SIZE = 1  # the paper's harness ran batch size 1; adapters are batch-invariant
+DEFAULT_SEED = 1234
+
+
+@dataclass
+class RunConfig:
+    model: str
+    tasks: list[str]
+    output_dir: Path = DEFAULT_OUTPUT_DIR
+    limit: int | None = None
+    batch_size: int | str = DEFAULT_BATCH_SIZE  # an int, or "auto"
+    device: str | None = None
+    dtype: str | None = None
+    data_root: Path | None = None
+    seed: int = DEFAULT_SEED
+    run_id: str | None = None
+    predictions: Path | None = None
+    model_path: str | None = None
+    revision: str | None = None
+    command: str = ""
+    show_progress: bool = True
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    results_path: Path
+    results: RunResults
+
+
+@dataclass
+class GenerationStats:
+    n_generated: int = 0
+    seconds: float = 0.0
+    ttft: list[float] = field(default_factory=list)
+
+    def timings(self, wall_seconds: float) -> Timings:
+        return Timings(
+            samples_per_second=round(self.n_generated / self.seconds, 4) if self.seconds > 0 else None,
+            time_to_first_token_s=round(sum(self.ttft) / len(self.ttft), 4) if self.ttft else None,
+            wall_seconds=round(wall_seconds, 3),
+        )
+
+
+# --- names, ids, fingerprints -------------------------------------------------------------------
+
+
+def expand_task_names(spec: str | Sequence[str]) -> list[str]:
+    """`a,b` or `all` → task names in the given order (validated, duplicates dropped)."""
+    names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else [n.strip() for n in spec]
+    names = [n for n in names if n]
+    if names == ["all"]:
+        return task_names()
+    for name in names:
+        get_task(name)  # raises UnknownNameError with a suggestion
+    return list(dict.fromkeys(names))
+
+
+def compute_run_id(config: RunConfig) -> str:
+    """`<model>__<hash8>` from everything that changes predictions, so a re-run resumes in place.
+
+    The batch size, output and data directories are left out: they do not change predictions.
+    """
+    model = resolve_model_name(config.model)
+    payload = {
+        "model": model,
+        "tasks": sorted(config.tasks),
+        "limit": config.limit,
+        "device": config.device,
+        "dtype": config.dtype,
+        "seed": config.seed,
+        "model_path": config.model_path,
+        "revision": config.revision,
+        "predictions": str(Path(config.predictions).resolve()) if config.predictions else None,
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
+    return f"{model}__{digest}"
+
+
+def sample_fingerprint(model_fingerprint: str, prompt_fingerprint: str) -> str:
+    return hashlib.sha256(f"{model_fingerprint}:{prompt_fingerprint}".encode()).hexdigest()[:16]
+
+
+def seed_everything(seed: int, with_torch: bool) -> None:
+    random.seed(seed)
+    try:
+        import numpy
+
+        numpy.random.seed(seed)
+    except ImportError:
+        pass
+    if with_torch:
+        import torch
+
+        torch.manual_seed(seed)
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """CUDA OOM, recognised by class (torch's, or any class named OutOfMemoryError) or message."""
+    if any(cls.__name__ == "OutOfMemoryError" for cls in type(error).__mro__):
+        return True
+    return isinstance(error, RuntimeError) and "CUDA out of memory" in str(error)
+
+
+def _free_accelerator_memory() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+# --- batching -----------------------------------------------------------------------------------
+
+
+class BatchGenerator:
+    """Calls the adapter on batches; halves the batch size on OOM, isolates per-sample failures."""
+
+    def __init__(self, adapter: ModelAdapter, batch_size: int, stats: GenerationStats) -> None:
+        self.adapter = adapter
+        self.batch_size = max(1, batch_size)
+        self.stats = stats
+
+    def generate(self, requests: Sequence[Request]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        start = 0
+        while start < len(requests):
+            chunk = requests[start : start + self.batch_size]
+            try:
+                predictions = self._call(chunk)
+            except Exception as err:
+                if is_out_of_memory(err) and self.batch_size > 1:
+                    _free_accelerator_memory()
+                    self.batch_size = max(1, self.batch_size // 2)
+                    continue  # the same requests again, in smaller batches
+                outcomes.extend(self._one_by_one(chunk, err))
+            else:
+                outcomes.extend(Outcome(prediction=p) for p in predictions)
+            start += len(chunk)
+        return outcomes
+
+    def _one_by_one(self, chunk: Sequence[Request], batch_error: BaseException) -> list[Outcome]:
+        if len(chunk) == 1:
+            return [Outcome(prediction=None, error=_describe(batch_error))]
+        outcomes = []
+        for request in chunk:
+            try:
+                outcomes.append(Outcome(prediction=self._call([request])[0]))
+            except Exception as err:
+                if is_out_of_memory(err):
+                    _free_accelerator_memory()
+                outcomes.append(Outcome(prediction=None, error=_describe(err)))
+        return outcomes
+
+    def _call(self, chunk: Sequence[Request]) -> list[str]:
+        started = time.perf_counter()
+        predictions = self.adapter.generate(list(chunk))
+        self.stats.seconds += time.perf_counter() - started
+        if not isinstance(predictions, list) or len(predictions) != len(chunk):
+            got = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
+            raise RuntimeError(f"adapter returned {got} predictions for {len(chunk)} requests")
+        if not all(isinstance(p, str) for p in predictions):
+            raise RuntimeError("adapter returned a non-string prediction")
+        self.stats.n_generated += len(chunk)
+        ttft = (getattr(self.adapter, "last_stats", None) or {}).get("time_to_first_token_s")
+        if ttft is not None:
+            self.stats.ttft.append(float(ttft))
+        return predictions
+
+
+def _describe(error: BaseException) -> str:
+    if is_out_of_memory(error):
+        return f"out of memory at batch size 1: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+# --- one task -----------------------------------------------------------------------------------
+
+
+def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_progress: bool) -> tuple[list[Doc], bool]:
+    """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset."""
+    with status(f"loading {task.name} data", enabled=show_progress):
+        docs = task.load_docs(data_root)
+    if limit is not None and limit < len(docs):
+        return docs[:limit], True
+    return docs, False
+
+
+def generate_task(
+    task: Task,
+    docs: Sequence[Doc],
+    adapter: ModelAdapter,
+    samples_path: Path,
+    batch_size: int,
+    show_progress: bool,
+) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
+    """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes."""
+    model_fingerprint = adapter.info().fingerprint()
+    repair_samples_file(samples_path)
+    stored = latest_by_key(read_samples(samples_path))
+    stats = GenerationStats()
+    generator = BatchGenerator(adapter, batch_size, stats)
+    outcomes: dict[tuple[str, int], Outcome] = {}
+
+    # Sort by prompt length so a batch pads little; prompt text is cheap, images are built lazily.
+    ordered: list[tuple[int, Doc]] = []
+    with SamplesWriter(samples_path) as writer:
+
+        def record(doc: Doc, fingerprint: str, outcome: Outcome) -> None:
+            outcomes[doc.key] = outcome
+            writer.write(
+                SampleRecord(task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error)
+            )
+
+        for doc in docs:
+            try:
+                ordered.append((len(task.prompt(doc)), doc))
+            except Exception as err:
+                record(doc, sample_fingerprint(model_fingerprint, "unbuilt"), _request_failure(err))
+        ordered.sort(key=lambda item: (item[0], item[1].split, item[1].doc_id))
+        writer.flush()
+
+        progress = make_progress(show_progress)
+        with progress:
+            bar = progress.add_task(f"generating {task.name}", total=len(ordered))
+            pending: list[tuple[Request, str]] = []
+            doc_by_key = {doc.key: doc for _, doc in ordered}
+
+            def flush_pending() -> None:
+                results = generator.generate([request for request, _ in pending])
+                for (request, fingerprint), outcome in zip(pending, results, strict=True):
+                    doc = doc_by_key[(request.split, request.doc_id)]
+                    record(doc, fingerprint, outcome)
+                writer.flush()
+                progress.advance(bar, len(pending))
+                pending.clear()
+
+            for _, doc in ordered:
+                try:
+                    request = task.build_request(doc)
+                    fingerprint = sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
+                except Exception as err:
+                    record(doc, sample_fingerprint(model_fingerprint, "unbuilt"), _request_failure(err))
+                    writer.flush()
+                    progress.advance(bar)
+                    continue
+                previous = stored.get(doc.key)
+                if previous is not None and previous.fingerprint == fingerprint and previous.error is None:
+                    outcomes[doc.key] = Outcome(prediction=previous.prediction)
+                    progress.advance(bar)
+                    continue
+                pending.append((request, fingerprint))
+                if len(pending) >= generator.batch_size:
+                    flush_pending()
+            if pending:
+                flush_pending()
+    return outcomes, stats
+
+
+def _request_failure(error: BaseException) -> Outcome:
+    return Outcome(prediction=None, error=f"building the request failed: {type(error).__name__}: {error}")
+
+
+# --- a whole run --------------------------------------------------------------------------------
+
+
+def run_evaluation(
+    config: RunConfig,
+    adapter: ModelAdapter | None = None,
+    on_task_done: Callable[[str], None] | None = None,
+) -> RunOutcome:
+    """Run every task of `config` and write results.json; returns where it went and what it holds."""
+    tasks = [get_task(name) for name in config.tasks]
+    entry = get_model_entry(config.model)
+    run_id = config.run_id or compute_run_id(config)
+    run_dir = Path(config.output_dir) / run_id
+    data_root = resolve_data_root(config.data_root)
+    seed_everything(config.seed, with_torch=entry.details.get("needs_torch", True))
+    auto = config.batch_size == "auto"
+    if adapter is None:
+        options = ModelOptions(
+            device=config.device,
+            dtype=config.dtype,
+            batch_size=None if auto else int(config.batch_size),
+            seed=config.seed,
+            model_path=config.model_path,
+            revision=config.revision,
+            predictions=Path(config.predictions) if config.predictions else None,
+        )
+        adapter = entry.factory(options)
+    batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
+    info = adapter.info()
+    run = RunResults(
+        run_id=run_id,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=config.command,
+        seed=config.seed,
+        model=ModelRecord(
+            name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device
+        ),
+        settings=RunSettings(
+            batch_size=config.batch_size,
+            limit=config.limit,
+            data_root=str(data_root) if data_root else None,
+        ),
+        results={},
+        software={},
+        hardware={},
+    )
+    results_path = run_dir / RESULTS_FILENAME
+    for task in tasks:
+        started = time.perf_counter()
+        docs, subset = load_task_docs(task, data_root, config.limit, config.show_progress)
+        outcomes, stats = generate_task(
+            task, docs, adapter, run_dir / "samples" / f"{task.name}.jsonl", batch_size, config.show_progress
+        )
+        progress = make_progress(config.show_progress)
+        with progress:
+            bar = progress.add_task(f"scoring {task.name}", total=len(docs))
+            scoring = score_task(
+                task,
+                docs,
+                outcomes,
+                subset=subset,
+                judge=judge_for_task(task),
+                submission_path=run_dir / "submissions" / f"{task.name}.json",
+                scores_path=run_dir / "scores" / f"{task.name}.jsonl",
+                on_scored=lambda progress=progress, bar=bar: progress.advance(bar),
+            )
+        scoring.result.timings = stats.timings(time.perf_counter() - started)
+        run.results[task.name] = scoring.result
+        run.software, run.hardware = software_versions(), hardware_summary()
+        write_results(results_path, run)  # after every task, so a killed run keeps what it finished
+        if on_task_done is not None:
+            on_task_done(task.name)
+    return RunOutcome(run_dir=run_dir, results_path=results_path, results=run)
+
+
+def command_string(argv: Sequence[str]) -> str:
+    return shlex.join(["eagle-eval", *argv])

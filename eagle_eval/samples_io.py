@@ -1,0 +1,240 @@
+"""The per-task JSONL files of a run: samples (predictions, the resume unit) and scores.
+
+A samples file is append-only. A killed run can leave a torn last line (no trailing newline, or
+half a JSON object); `repair_samples_file` cuts it off so the sample is redone. Invalid lines
+anywhere else are corruption and raise `SamplesFileError` naming the file and line.
+
+`read_predictions` reads any predictions file the `score` command and the replay adapter accept:
+our samples files, plain `{"doc_id", "prediction"}` lines, and lmms-eval `--log_samples` files
+(`filtered_resps`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+
+class SamplesFileError(ValueError):
+    """A samples or predictions file that cannot be used; the message names file:line and the fix."""
+
+
+@dataclass
+class SampleRecord:
+    """One line of samples/<task>.jsonl.
+
+    `seconds` stays null: wall-clock times differ run to run, and samples files must be byte-identical
+    for the same command, data and model. Timings live in results.json.
+    """
+
+    task: str
+    split: str
+    doc_id: int
+    fingerprint: str
+    prediction: str | None
+    error: str | None = None
+    seconds: float | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.split, self.doc_id)
+
+    def to_line(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=False) + "\n"
+
+
+@dataclass
+class Prediction:
+    """A prediction read from a predictions file. `split` is None when the file does not say."""
+
+    doc_id: int
+    prediction: str | None
+    split: str | None = None
+    task: str | None = None
+    error: str | None = None
+    line_no: int = 0
+
+
+# --- samples files (resume) ---------------------------------------------------------------------
+
+
+def repair_samples_file(path: Path) -> int:
+    """Truncate a torn tail (last line without newline or not valid JSON); returns bytes removed."""
+    if not path.exists():
+        return 0
+    data = path.read_bytes()
+    if not data:
+        return 0
+    keep = len(data)
+    if not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1  # 0 when the only line is torn
+    else:
+        last_start = data.rfind(b"\n", 0, len(data) - 1) + 1
+        try:
+            json.loads(data[last_start:])
+        except ValueError:
+            keep = last_start
+    if keep != len(data):
+        with open(path, "r+b") as handle:
+            handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return len(data) - keep
+
+
+def read_samples(path: Path) -> list[SampleRecord]:
+    """Every record of a samples file, in file order. Call `repair_samples_file` first on resume."""
+    records: list[SampleRecord] = []
+    if not path.exists():
+        return records
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            obj = _parse_json_line(path, line_no, line)
+            try:
+                records.append(
+                    SampleRecord(
+                        task=str(obj["task"]),
+                        split=str(obj["split"]),
+                        doc_id=int(obj["doc_id"]),
+                        fingerprint=str(obj["fingerprint"]),
+                        prediction=obj.get("prediction"),
+                        error=obj.get("error"),
+                        seconds=obj.get("seconds"),
+                    )
+                )
+            except (KeyError, TypeError, ValueError) as err:
+                raise SamplesFileError(
+                    f"{path}:{line_no}: not a samples line ({err!r} missing or invalid); "
+                    "delete the file to redo this task"
+                ) from err
+    return records
+
+
+def latest_by_key(records: Iterable[SampleRecord]) -> dict[tuple[str, int], SampleRecord]:
+    """Later lines win: a retried sample is appended after its failed attempt."""
+    return {record.key: record for record in records}
+
+
+class SamplesWriter:
+    """Appends sample lines; `flush` makes them durable (flush + fsync), once per batch."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._handle: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+
+    def write(self, record: SampleRecord) -> None:
+        self._handle.write(record.to_line())
+
+    def flush(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self.flush()
+            self._handle.close()
+
+    def __enter__(self) -> SamplesWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
+    """Write a whole JSONL file through a temporary file and os.replace (scores files)."""
+    text = "".join(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n" for row in rows)
+    write_text_atomic(path, text)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _json_default(value: Any) -> Any:
+    """Parsed answers may be numpy scalars, sets or tuples; write them as plain JSON."""
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+# --- predictions files (score, replay) ----------------------------------------------------------
+
+
+def read_predictions(path: Path) -> list[Prediction]:
+    """Predictions from a JSONL file in any accepted format; raises SamplesFileError at file:line."""
+    if not path.is_file():
+        raise SamplesFileError(f"predictions file not found: {path}")
+    predictions: list[Prediction] = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            obj = _parse_json_line(path, line_no, line)
+            predictions.append(_prediction_from_line(path, line_no, obj))
+    if not predictions:
+        raise SamplesFileError(f"{path}: no predictions in the file")
+    return predictions
+
+
+def _parse_json_line(path: Path, line_no: int, line: str) -> dict[str, Any]:
+    try:
+        obj = json.loads(line)
+    except ValueError as err:
+        raise SamplesFileError(f"{path}:{line_no}: invalid JSON ({err.msg})") from err
+    if not isinstance(obj, dict):
+        raise SamplesFileError(f"{path}:{line_no}: expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def _prediction_from_line(path: Path, line_no: int, obj: dict[str, Any]) -> Prediction:
+    where = f"{path}:{line_no}"
+    doc_id = obj.get("doc_id")
+    if isinstance(doc_id, bool) or not isinstance(doc_id, int) or doc_id < 0:
+        raise SamplesFileError(f"{where}: 'doc_id' must be a non-negative integer, got {doc_id!r}")
+    split = obj.get("split")
+    if split is not None and not isinstance(split, str):
+        raise SamplesFileError(f"{where}: 'split' must be a string, got {split!r}")
+    task = obj.get("task") if isinstance(obj.get("task"), str) else None
+    error = obj.get("error") if isinstance(obj.get("error"), str) else None
+    if "prediction" in obj:
+        prediction = obj["prediction"]
+        if prediction is None and error is None:
+            raise SamplesFileError(f"{where}: 'prediction' is null and no 'error' says why")
+        if prediction is not None and not isinstance(prediction, str):
+            raise SamplesFileError(f"{where}: 'prediction' must be a string, got {type(prediction).__name__}")
+    elif "filtered_resps" in obj:
+        prediction = _first_response(obj["filtered_resps"])
+        if prediction is None:
+            raise SamplesFileError(f"{where}: 'filtered_resps' holds no string response")
+    else:
+        raise SamplesFileError(f"{where}: no 'prediction' (or lmms-eval 'filtered_resps') field")
+    return Prediction(doc_id=doc_id, prediction=prediction, split=split, task=task, error=error, line_no=line_no)
+
+
+def _first_response(value: Any) -> str | None:
+    """lmms-eval logs `filtered_resps` as a list whose first element may itself be a list."""
+    while isinstance(value, list):
+        if not value:
+            return None
+        value = value[0]
+    return value if isinstance(value, str) else None

@@ -1,0 +1,132 @@
+"""Scoring predictions of one task: per-sample scores, aggregate metrics, the headline.
+
+Shared by the runner (after generation) and by `eagle-eval score` (no model), so both give the
+same numbers for the same predictions. A sample whose generation failed is scored with the empty
+prediction "": it counts as wrong, the headline stays over the whole evaluated set (comparable with
+the paper's), and the failure is counted in `n_errors`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eagle_eval.results import EXTRACTION_PATHS, Headline, TaskResult, Timings
+from eagle_eval.samples_io import write_jsonl_atomic
+from eagle_eval.task import Doc, ScoredDoc, Task
+
+
+@dataclass
+class Outcome:
+    """What generation produced for one doc: a prediction, or the reason it failed."""
+
+    prediction: str | None
+    error: str | None = None
+
+
+@dataclass
+class ScoringResult:
+    result: TaskResult
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def judge_for_task(task: Task) -> Any:
+    """The judge client for a task that uses one, from eagle_eval.judge, or None.
+
+    The judge module is optional: when it is not installed, judge tasks score with their rule-based
+    extractor and count what stays unresolved (the counts show it in results.json).
+    """
+    if not task.uses_judge:
+        return None
+    try:
+        module = importlib.import_module("eagle_eval.judge")
+    except ModuleNotFoundError as err:
+        if err.name != "eagle_eval.judge":
+            raise
+        return None
+    return module.judge_from_environment()
+
+
+def judge_record(judge: Any) -> dict[str, Any] | None:
+    """What results.json says about the judge: its model and endpoint (never its key)."""
+    if judge is None:
+        return None
+    if hasattr(judge, "describe"):
+        described = judge.describe()
+        return {"model": described.get("model"), "base_url": described.get("base_url")}
+    return {"model": getattr(judge, "model", None), "base_url": getattr(judge, "base_url", None)}
+
+
+def score_task(
+    task: Task,
+    docs: Sequence[Doc],
+    outcomes: dict[tuple[str, int], Outcome],
+    *,
+    subset: bool,
+    judge: Any = None,
+    submission_path: Path | None = None,
+    scores_path: Path | None = None,
+    timings: Timings | None = None,
+    on_scored: Any = None,
+) -> ScoringResult:
+    """Score every doc in `docs` (each must have an outcome), aggregate, and build the TaskResult."""
+    scored: list[ScoredDoc] = []
+    rows: list[dict[str, Any]] = []
+    extraction: Counter[str] = Counter({path: 0 for path in EXTRACTION_PATHS})
+    n_errors = 0
+    for doc in docs:
+        outcome = outcomes[doc.key]
+        if outcome.error is not None or outcome.prediction is None:
+            n_errors += 1
+        prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
+        try:
+            sample_score = task.score(doc, prediction, judge=judge)
+        except Exception as err:
+            raise RuntimeError(
+                f"task {task.name}: scoring {doc.split}/{doc.doc_id} raised {type(err).__name__}: {err}"
+            ) from err
+        extraction[sample_score.extraction] += 1
+        scored.append(ScoredDoc(doc=doc, prediction=prediction, score=sample_score))
+        rows.append(
+            {
+                "split": doc.split,
+                "doc_id": doc.doc_id,
+                "prediction": prediction,
+                "values": sample_score.values,
+                "extraction": sample_score.extraction,
+                "parsed": sample_score.parsed,
+            }
+        )
+        if on_scored is not None:
+            on_scored()
+    metrics = task.aggregate(scored)
+    headline_value = task.to_paper_units(metrics)
+    submission_file = None
+    if task.server_scored:
+        # The evaluation server holds the answers: no local headline until its score is recorded.
+        headline_value = None
+        if submission_path is not None:
+            written = task.write_submission(scored, submission_path)
+            submission_file = str(written) if written is not None else None
+    if scores_path is not None:
+        write_jsonl_atomic(scores_path, rows)
+    result = TaskResult(
+        task=task.name,
+        paper_column=task.paper_column,
+        headline=Headline(metric=task.headline_metric, value=headline_value, units=task.units),
+        metrics=metrics,
+        n_samples=len(docs),
+        n_errors=n_errors,
+        subset=subset,
+        extraction=dict(extraction),
+        judge=judge_record(judge),
+        timings=timings or Timings(),
+        server_scored=task.server_scored,
+        submission_file=submission_file,
+        paper_protocol=task.paper_protocol,
+    )
+    return ScoringResult(result=result, rows=rows)

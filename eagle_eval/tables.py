@@ -1,0 +1,224 @@
+"""The paper's benchmark table from results files, with published rows and deltas.
+
+Columns are the paper's 13 (GQA … POPE), in its units: percent with one decimal, MME and OCRBench
+as integer points. Each task fills the column named by its `paper_column`; where several tasks share
+a column, the paper-protocol one wins and a variant (validation split, no-OCR prompt) fills it only
+when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
+`‡` a variant standing in for the paper's protocol.
+
+Several runs make a leaderboard, best first: runs are ranked by the mean over the columns every
+run has a value for, with MME divided by 20 (its maximum is 2000) and OCRBench by 10 (out of 1000)
+so that each column counts on a 0-100 scale. Ties keep the input order.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tabulate import tabulate
+
+from eagle_eval.reference import PAPER_COLUMNS, ReferenceRow
+from eagle_eval.results import RunResults, TaskResult
+
+Format = Literal["markdown", "latex", "csv", "html"]
+FORMATS: tuple[str, ...] = ("markdown", "latex", "csv", "html")
+INTEGER_COLUMNS = frozenset({"MME", "OCRBench"})
+RANK_SCALE = {"MME": 20.0, "OCRBench": 10.0}
+SUBSET_MARK = "*"
+SERVER_MARK = "†"
+VARIANT_MARK = "‡"
+NOTES = {
+    SUBSET_MARK: "subset of the data (--limit): not comparable with full-set numbers",
+    SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded",
+    VARIANT_MARK: "not the paper's protocol (local validation split or no-OCR prompt), shown for want of the paper's",
+}
+
+
+@dataclass
+class TableRow:
+    label: str
+    values: dict[str, float | None]
+    marks: dict[str, str] = field(default_factory=dict)
+    kind: Literal["run", "reference", "delta"] = "run"
+    model: str = ""
+
+
+def run_row(run: RunResults, label: str) -> TableRow:
+    values: dict[str, float | None] = {column: None for column in PAPER_COLUMNS}
+    marks: dict[str, str] = {}
+    for column in PAPER_COLUMNS:
+        result = _column_source(run, column)
+        if result is None:
+            continue
+        values[column] = result.headline.value
+        mark = (
+            (SUBSET_MARK if result.subset else "")
+            + (SERVER_MARK if result.server_scored else "")
+            + (VARIANT_MARK if not result.paper_protocol else "")
+        )
+        if mark:
+            marks[column] = mark
+    return TableRow(label=label, values=values, marks=marks, kind="run", model=run.model.name)
+
+
+def _column_source(run: RunResults, column: str) -> TaskResult | None:
+    """The result that fills a column: the paper-protocol task when it has a value, else a variant.
+
+    A server-scored split (VQAv2 test-dev, VizWiz test) has no value until its score is recorded;
+    its local validation variant then fills the column, marked, rather than leaving it blank.
+    """
+    candidates = [r for r in run.results.values() if r.paper_column == column]
+    for wanted in (True, False):
+        for result in candidates:
+            if result.paper_protocol == wanted and result.headline.value is not None:
+                return result
+    return candidates[0] if candidates else None
+
+
+def reference_row(reference: ReferenceRow) -> TableRow:
+    return TableRow(label=reference.label, values=dict(reference.values), kind="reference", model=reference.model)
+
+
+def delta_row(run: TableRow, reference: TableRow) -> TableRow:
+    values: dict[str, float | None] = {}
+    for column in PAPER_COLUMNS:
+        new, old = run.values.get(column), reference.values.get(column)
+        values[column] = None if new is None or old is None else _rounded(column, new) - _rounded(column, old)
+    return TableRow(label=f"Δ {run.label} vs {reference.label}", values=values, kind="delta")
+
+
+def rank_runs(rows: Sequence[TableRow]) -> list[TableRow]:
+    """Best first by the mean (on a 0-100 scale) over the columns all runs share."""
+    shared = [c for c in PAPER_COLUMNS if all(row.values.get(c) is not None for row in rows)]
+    if not shared or len(rows) < 2:
+        return list(rows)
+
+    def score(row: TableRow) -> float:
+        return sum(float(row.values[c]) / RANK_SCALE.get(c, 1.0) for c in shared) / len(shared)  # type: ignore[arg-type]
+
+    return sorted(rows, key=score, reverse=True)  # sorted is stable: ties keep input order
+
+
+def build_table(runs: Sequence[RunResults], references: Sequence[ReferenceRow] = ()) -> list[TableRow]:
+    """Reference rows first, then runs best first, each followed by its delta row when references exist."""
+    labels = _run_labels(runs)
+    run_rows = rank_runs([run_row(run, label) for run, label in zip(runs, labels, strict=True)])
+    ref_rows = [reference_row(ref) for ref in references]
+    rows: list[TableRow] = list(ref_rows)
+    for row in run_rows:
+        rows.append(row)
+        if ref_rows:
+            rows.append(delta_row(row, _matching_reference(row, ref_rows)))
+    return rows
+
+
+def _matching_reference(row: TableRow, references: Sequence[TableRow]) -> TableRow:
+    """The reference of the same model (eagle-x5-7b ↔ Eagle-X5-7B), else the first one given."""
+    for reference in references:
+        if reference.model.lower() == row.model.lower():
+            return reference
+    return references[0]
+
+
+def _run_labels(runs: Sequence[RunResults]) -> list[str]:
+    names = [run.model.name for run in runs]
+    return [f"{run.model.name} ({run.run_id})" if names.count(run.model.name) > 1 else run.model.name for run in runs]
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _rounded(column: str, value: float) -> float:
+    return float(round(value)) if column in INTEGER_COLUMNS else round(value, 1)
+
+
+def format_value(column: str, value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return ""
+    sign = "+" if signed else ""
+    if column in INTEGER_COLUMNS:
+        return f"{round(value):{sign}d}"
+    return f"{value:{sign}.1f}"
+
+
+def _cells(row: TableRow, mark_style: Literal["text", "none"] = "text") -> list[str]:
+    cells = []
+    for column in PAPER_COLUMNS:
+        text = format_value(column, row.values.get(column), signed=row.kind == "delta")
+        if mark_style == "text":
+            text += row.marks.get(column, "")
+        cells.append(text)
+    return cells
+
+
+def _used_marks(rows: Sequence[TableRow]) -> list[str]:
+    used = "".join(mark for row in rows for mark in row.marks.values())
+    return [mark for mark in NOTES if mark in used]
+
+
+def render_table(rows: Sequence[TableRow], fmt: str = "markdown") -> str:
+    if fmt == "markdown":
+        return _render_markdown(rows)
+    if fmt == "latex":
+        return _render_latex(rows)
+    if fmt == "html":
+        return _render_html(rows)
+    if fmt == "csv":
+        return _render_csv(rows)
+    raise ValueError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _render_markdown(rows: Sequence[TableRow]) -> str:
+    body = [[row.label, *_cells(row)] for row in rows]
+    text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="github", disable_numparse=True)
+    notes = [f"{mark} {NOTES[mark]}" for mark in _used_marks(rows)]
+    return text + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
+
+
+LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$",
+                  "{": r"\{", "}": r"\}"}
+
+
+def _latex_escape(text: str) -> str:
+    text = re.sub(r"[\\&%#_${}]", lambda m: LATEX_SPECIALS[m.group()], text)
+    return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$")
+
+
+def _render_latex(rows: Sequence[TableRow]) -> str:
+    body = [[_latex_escape(row.label), *(_latex_escape(c) for c in _cells(row))] for row in rows]
+    text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="latex_raw", disable_numparse=True)
+    notes = [f"% {mark} {NOTES[mark]}" for mark in _used_marks(rows)]
+    return text + ("\n" + "\n".join(notes) if notes else "") + "\n"
+
+
+def _render_html(rows: Sequence[TableRow]) -> str:
+    body = [[html.escape(row.label), *(html.escape(c) for c in _cells(row))] for row in rows]
+    text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="unsafehtml", disable_numparse=True)
+    notes = "".join(f"<p>{html.escape(mark)} {html.escape(NOTES[mark])}</p>\n" for mark in _used_marks(rows))
+    return text + "\n" + notes
+
+
+def _render_csv(rows: Sequence[TableRow]) -> str:
+    """Plain numbers for spreadsheets; marks move into the model label (`name [subset]`)."""
+    import pandas
+
+    records = []
+    for row in rows:
+        label = row.label
+        kinds = "".join(row.marks.values())
+        tags = [word for mark, word in ((SUBSET_MARK, "subset"), (SERVER_MARK, "server-scored")) if mark in kinds]
+        if tags:
+            label += f" [{', '.join(tags)}]"
+        values = {c: (None if row.values.get(c) is None else _rounded(c, row.values[c])) for c in PAPER_COLUMNS}  # type: ignore[arg-type]
+        records.append({"Model": label, **values})
+    frame = pandas.DataFrame.from_records(records, columns=["Model", *PAPER_COLUMNS])
+    for column in INTEGER_COLUMNS:
+        frame[column] = frame[column].astype("Int64")
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()

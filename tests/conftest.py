@@ -1,0 +1,255 @@
+"""Shared fixtures: a small in-memory task, a deterministic adapter, and an isolated registry.
+
+ToyQA has 10 docs "What is i plus i?" (answer 2i) in one split; ToyPope has yes/no docs in two
+splits. ToyAdapter answers from the request text and is wrong on purpose for every doc_id divisible
+by 3, so ToyQA's accuracy over the 10 docs is 6/10 (doc_ids 0, 3, 6, 9 wrong): 60.0 percent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from PIL import Image
+
+from eagle_eval import registry
+from eagle_eval.records import GenerationSettings, ModelInfo, Request, SampleScore
+from eagle_eval.task import Doc, ScoredDoc, Source, Task
+
+
+class ToyQA(Task):
+    name: ClassVar[str] = "toyqa"
+    description: ClassVar[str] = "sums, for tests"
+    paper_column: ClassVar[str | None] = "TextVQA"
+    headline_metric: ClassVar[str] = "accuracy"
+    units = "percent"
+    sources: ClassVar[tuple[Source, ...]] = (Source("test/toyqa", None, "validation", "0" * 40),)
+    generation: ClassVar[GenerationSettings] = GenerationSettings(max_new_tokens=8)
+    suffix: ClassVar[str] = "\nAnswer with a number."
+    n_docs: ClassVar[int] = 10
+    corrupt_images: ClassVar[frozenset[int]] = frozenset()
+
+    def load_docs(self, data_root: Any = None) -> list[Doc]:
+        # Question lengths vary ("What is 1 plus 1?" vs a padded one) so sorting by length matters.
+        return [
+            Doc("validation", i, {"question": f"What is {i} plus {i}?" + " please" * (i % 4), "answer": str(2 * i)})
+            for i in range(self.n_docs)
+        ]
+
+    def prompt(self, doc: Doc) -> str:
+        return doc.row["question"] + self.suffix
+
+    def images(self, doc: Doc) -> list[Image.Image]:
+        if doc.doc_id in self.corrupt_images:
+            raise OSError(f"cannot identify image file for doc {doc.doc_id}")
+        return [Image.new("RGB", (4, 4), (doc.doc_id * 20 % 256, 0, 0))]
+
+    def score(self, doc: Doc, prediction: str, judge: Any = None) -> SampleScore:
+        parsed = prediction.strip()
+        return SampleScore({"accuracy": float(parsed == doc.row["answer"])}, "rule" if parsed else "unresolved", parsed)
+
+    def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
+        return {"accuracy": sum(s.score.values["accuracy"] for s in scored) / len(scored), "n": len(scored)}
+
+
+class ToyPope(Task):
+    name: ClassVar[str] = "toypope"
+    paper_column: ClassVar[str | None] = "POPE"
+    headline_metric: ClassVar[str] = "accuracy"
+    sources: ClassVar[tuple[Source, ...]] = (
+        Source("test/toypope", None, "adversarial", "0" * 40),
+        Source("test/toypope", None, "random", "0" * 40),
+    )
+
+    def load_docs(self, data_root: Any = None) -> list[Doc]:
+        docs = []
+        for split in ("adversarial", "random"):
+            docs += [Doc(split, i, {"question": f"Is there object {i}?", "answer": "yes" if i % 2 else "no"}) for i in range(4)]
+        return docs
+
+    def prompt(self, doc: Doc) -> str:
+        return doc.row["question"]
+
+    def images(self, doc: Doc) -> list[Image.Image]:
+        return [Image.new("L", (2, 2), doc.doc_id)]
+
+    def score(self, doc: Doc, prediction: str, judge: Any = None) -> SampleScore:
+        return SampleScore({"accuracy": float(prediction.lower() == doc.row["answer"])}, "rule", prediction.lower())
+
+    def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
+        return {"accuracy": sum(s.score.values["accuracy"] for s in scored) / len(scored)}
+
+
+class FakeOutOfMemoryError(RuntimeError):
+    """Stands in for torch.cuda.OutOfMemoryError on CPU: the runner recognises it by class name."""
+
+
+FakeOutOfMemoryError.__name__ = "OutOfMemoryError"
+
+
+@dataclass
+class ToyAdapter:
+    """Answers from the request text. Wrong on purpose for doc_ids divisible by 3 (answers "wrong")."""
+
+    revision: str = "r1"
+    fail_doc_ids: set[int] = field(default_factory=set)
+    oom_above: int | None = None  # raise OOM when a batch is larger than this
+    calls: list[list[tuple[str, str, int]]] = field(default_factory=list)
+    texts: list[list[str]] = field(default_factory=list)
+    last_stats: dict[str, Any] = field(default_factory=dict)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(name="toy-model", hub_id="test/toy-model", revision=self.revision, dtype="float32", device="cpu")
+
+    def suggested_batch_size(self) -> int:
+        return 4
+
+    def generate(self, requests: Sequence[Request]) -> list[str]:
+        self.calls.append([r.key for r in requests])
+        self.texts.append([r.text for r in requests])
+        if self.oom_above is not None and len(requests) > self.oom_above:
+            raise FakeOutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        for request in requests:
+            if request.doc_id in self.fail_doc_ids:
+                raise ValueError(f"generation failed on doc {request.doc_id}")
+        self.last_stats = {"time_to_first_token_s": 0.25}
+        return [self._answer(r) for r in requests]
+
+    @staticmethod
+    def _answer(request: Request) -> str:
+        if request.doc_id % 3 == 0:
+            return "wrong"
+        match = re.search(r"What is (\d+) plus (\d+)", request.text)
+        if match:
+            return str(int(match.group(1)) + int(match.group(2)))
+        return "yes" if request.doc_id % 2 else "no"
+
+    @property
+    def generated_keys(self) -> list[tuple[str, str, int]]:
+        """Keys of requests answered successfully (calls that raised are excluded)."""
+        done: list[tuple[str, str, int]] = []
+        for keys in self.calls:
+            if self.oom_above is not None and len(keys) > self.oom_above:
+                continue
+            if any(k[2] in self.fail_doc_ids for k in keys):
+                continue
+            done.extend(keys)
+        return done
+
+
+@dataclass
+class ToyWorld:
+    adapter: ToyAdapter
+
+    def new_adapter(self, **kwargs: Any) -> ToyAdapter:
+        self.adapter = ToyAdapter(**kwargs)
+        return self.adapter
+
+
+@pytest.fixture
+def toy_world(monkeypatch: pytest.MonkeyPatch) -> ToyWorld:
+    """A registry holding only ToyQA, ToyPope, the toy model (alias toy) and replay."""
+    from eagle_eval.model_adapters.replay import REPLAY_ENTRY
+
+    monkeypatch.setattr(registry, "_TASKS", {})
+    monkeypatch.setattr(registry, "_MODELS", {})
+    monkeypatch.setattr(registry, "_ALIASES", {})
+    monkeypatch.setattr(registry, "_loaded", True)
+    world = ToyWorld(adapter=ToyAdapter())
+    registry.register_task(ToyQA)
+    registry.register_task(ToyPope)
+    registry.register_model(
+        registry.ModelEntry(
+            name="toy-model",
+            factory=lambda options: world.adapter,
+            description="deterministic test model",
+            hub_id="test/toy-model",
+            aliases=("toy",),
+            details={"needs_torch": False},
+        )
+    )
+    registry.register_model(REPLAY_ENTRY)
+    return world
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def eagle(capsys: pytest.CaptureFixture[str]):
+    """Call the CLI in-process: eagle("run", "--model", ...) -> CliResult(code, out, err)."""
+    from eagle_eval.cli import main
+
+    def call(*argv: str) -> CliResult:
+        capsys.readouterr()
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return call
+
+
+@pytest.fixture
+def toy_run(eagle, tmp_path):
+    """`eagle-eval run` with the toy model: toy_run("--limit", "3", tasks="toyqa,toypope")."""
+
+    def call(*extra: str, tasks: str = "toyqa", model: str = "toy-model", output_dir: Any = None) -> CliResult:
+        out = output_dir if output_dir is not None else tmp_path / "runs"
+        return eagle("run", "--model", model, "--tasks", tasks, "--output-dir", out, "--no-progress", *extra)
+
+    return call
+
+
+@pytest.fixture
+def write_run(tmp_path):
+    """Write a results.json: write_run("name", {"textvqa": ("TextVQA", 71.5)}, subset={"textvqa"})."""
+    from eagle_eval.results import Headline, ModelRecord, RunResults, RunSettings, TaskResult, write_results
+
+    units_of = {"MME": "mme_points", "OCRBench": "ocrbench_points"}
+
+    def write(
+        model: str,
+        values: dict[str, tuple[str | None, float | None]],
+        subset: frozenset[str] | set[str] = frozenset(),
+        server: frozenset[str] | set[str] = frozenset(),
+        run_id: str | None = None,
+        folder: str | None = None,
+    ) -> Path:
+        results = {
+            task: TaskResult(
+                task=task,
+                paper_column=column,
+                headline=Headline("m", value, units_of.get(column or "", "percent")),
+                metrics={"m": value},
+                n_samples=10,
+                n_errors=0,
+                subset=task in subset,
+                extraction={"rule": 10, "judge": 0, "unresolved": 0, "fallback": 0},
+                server_scored=task in server,
+            )
+            for task, (column, value) in values.items()
+        }
+        run = RunResults(
+            run_id=run_id or f"{model}__00000000",
+            created_at="2025-01-01T00:00:00+00:00",
+            command="eagle-eval run",
+            seed=1234,
+            model=ModelRecord(name=model),
+            settings=RunSettings(batch_size=1),
+            results=results,
+            software={"python": "3.11"},
+            hardware={"cpu_count": 1, "gpus": []},
+        )
+        path = tmp_path / (folder or run.run_id) / "results.json"
+        write_results(path, run)
+        return path
+
+    return write
