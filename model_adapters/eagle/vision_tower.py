@@ -1,0 +1,160 @@
+"""The Eagle (v1) vision tower: several vision experts, one shared input, features concatenated by channel.
+
+`EagleVisionTower(config)` has state-dict keys `vision_towers.{i}.vision_tower.…`, i.e. the
+checkpoint's keys without their `model.vision_tower.` prefix, except ConvNeXt's layer-scale parameters
+(checkpoint `…blocks.N.weight`, module `…blocks.N.gamma`): use `module_key_from_checkpoint` /
+`checkpoint_key_from_module`, or `load_checkpoint_tensors`, which does the renaming and the checks.
+
+forward(pixel_values [B, 3, S, S], CLIP-normalised) -> [B, grid*grid, hidden_size]: for each expert in
+config order, resize the input to the expert's resolution if it has its own (CLIP: 336), run it, resize
+its map to the grid (32x32) if needed, flatten row-major, concatenate along channels. Every resize is
+bilinear with align_corners=True, computed in fp32, as in the reference tower.
+
+Checkpoint tensors that exist but are not used by the forward pass (`UNUSED_CHECKPOINT_KEY_PATTERNS`)
+are kept as parameters, so loading stays strict. RoPE tables (`RECOMPUTED_BUFFER_PATTERNS`) are listed
+in the state dict like the checkpoint's, but are computed, never loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from eagle_eval.model_adapters.eagle import convnext_expert
+from eagle_eval.model_adapters.eagle.clip_expert import ClipExpert
+from eagle_eval.model_adapters.eagle.convnext_expert import ConvNextExpert
+from eagle_eval.model_adapters.eagle.eva02_expert import Eva02Expert, Rope2D
+from eagle_eval.model_adapters.eagle.pix2struct_expert import Pix2StructExpert
+from eagle_eval.model_adapters.eagle.sam_expert import SamExpert
+from eagle_eval.model_adapters.eagle.vision_config import (
+    CLIP,
+    CONVNEXT,
+    DET,
+    PIX2STRUCT,
+    SAM,
+    VisionTowerConfig,
+)
+
+# Relative to the tower (prepend `model.vision_tower.` for full checkpoint keys).
+UNUSED_CHECKPOINT_KEY_PATTERNS: tuple[str, ...] = (
+    r"vision_towers\.\d+\.vision_tower\.head\.(norm|fc)\.(weight|bias)",  # ConvNeXt classifier head
+    r"vision_towers\.\d+\.vision_tower\.vision_model\.post_layernorm\.(weight|bias)",  # CLIP
+)
+RECOMPUTED_BUFFER_PATTERNS: tuple[str, ...] = (
+    r"vision_towers\.\d+\.vision_tower\.(rope_win|rope_glb|blocks\.\d+\.attn\.rope)\.freqs_(cos|sin)",
+)
+_RECOMPUTED = re.compile("|".join(f"(?:{pattern})" for pattern in RECOMPUTED_BUFFER_PATTERNS))
+
+
+def is_recomputed_buffer(key: str) -> bool:
+    """True for tower-relative keys of buffers that are computed, never loaded (EVA RoPE tables)."""
+    return _RECOMPUTED.fullmatch(key) is not None
+
+
+def module_key_from_checkpoint(key: str) -> str:
+    """Tower-relative checkpoint key -> the module's state-dict key."""
+    return convnext_expert.module_key_from_checkpoint(key)
+
+
+def checkpoint_key_from_module(key: str) -> str:
+    """The module's state-dict key -> the tower-relative checkpoint key."""
+    return convnext_expert.checkpoint_key_from_module(key)
+
+
+_EXPERT_CLASSES = {CLIP: ClipExpert, CONVNEXT: ConvNextExpert, SAM: SamExpert, DET: Eva02Expert,
+                   PIX2STRUCT: Pix2StructExpert}
+
+
+def _resize(features: torch.Tensor, size: int) -> torch.Tensor:
+    resized = F.interpolate(features.float(), size=(size, size), mode="bilinear", align_corners=True)
+    return resized.to(features.dtype)
+
+
+class EagleVisionTower(nn.Module):
+    def __init__(self, config: VisionTowerConfig) -> None:
+        super().__init__()
+        self.config = config
+        expert_configs = {CLIP: config.clip, CONVNEXT: config.convnext, SAM: config.sam, DET: config.det,
+                          PIX2STRUCT: config.pix2struct}
+        self.vision_towers = nn.ModuleList(_EXPERT_CLASSES[name](expert_configs[name])
+                                           for name in config.experts)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.config.hidden_size
+
+    @property
+    def num_tokens(self) -> int:
+        return self.config.num_tokens
+
+    def expert_features(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
+        """Per expert (config order), the feature map resized to the grid: [B, C_i, grid, grid]."""
+        size = self.config.image_size
+        if pixel_values.dim() != 4 or pixel_values.shape[1:] != (3, size, size):
+            raise ValueError(f"the vision tower takes pixel_values [B, 3, {size}, {size}], got "
+                             f"{list(pixel_values.shape)}; preprocess with preprocessing.preprocess_images")
+        maps = []
+        for expert in self.vision_towers:
+            x = pixel_values
+            if expert.input_size is not None and expert.input_size != size:
+                x = _resize(x, expert.input_size)
+            feature = expert(x)
+            if feature.shape[-2:] != (self.config.grid_size, self.config.grid_size):
+                feature = _resize(feature, self.config.grid_size)
+            maps.append(feature)
+        return maps
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """[B, 3, S, S] -> [B, grid*grid, hidden_size], in the experts' parameter dtype."""
+        maps = self.expert_features(pixel_values)
+        dtype = maps[0].dtype
+        return torch.cat([m.to(dtype).flatten(2).transpose(1, 2) for m in maps], dim=-1)
+
+    def recompute_buffers(self) -> None:
+        """Recompute every buffer the checkpoint does not provide, on the buffers' current device.
+
+        Needed after building on the meta device and materialising with `load_state_dict(assign=True)`;
+        `to_empty()` / `.to()` already recompute them.
+        """
+        for module in self.modules():
+            if isinstance(module, Rope2D):
+                module.recompute()
+            elif isinstance(module, ClipExpert):
+                module.recompute_buffers(module.vision_tower.vision_model.embeddings.class_embedding.device)
+
+    def use_channels_last(self) -> None:
+        """Channels-last memory format for the convolutional expert (faster on GPU)."""
+        for expert in self.vision_towers:
+            if isinstance(expert, ConvNextExpert):
+                expert.use_channels_last()
+
+    def load_checkpoint_tensors(self, tensors: Mapping[str, torch.Tensor], assign: bool = False) -> None:
+        """Load tower-relative checkpoint tensors strictly.
+
+        Renames ConvNeXt layer-scale keys, skips RoPE tables (recomputed), and raises naming every
+        missing or unexpected key.
+        """
+        own = self.state_dict(keep_vars=True)
+        renamed = {module_key_from_checkpoint(k): v for k, v in tensors.items() if not is_recomputed_buffer(k)}
+        expected = {k for k in own if not is_recomputed_buffer(checkpoint_key_from_module(k))}
+        missing = sorted(checkpoint_key_from_module(k) for k in expected - renamed.keys())
+        unexpected = sorted(checkpoint_key_from_module(k) for k in renamed.keys() - expected)
+        if missing or unexpected:
+            raise KeyError(f"vision tower checkpoint mismatch: missing {missing[:20]} ({len(missing)} in all), "
+                           f"unexpected {unexpected[:20]} ({len(unexpected)} in all); check that "
+                           f"mm_vision_tower ({self.config.mm_vision_tower}) matches the checkpoint")
+        self.load_state_dict(renamed, strict=False, assign=assign)
+        if assign:
+            self.recompute_buffers()
+
+
+def expected_vision_tensors(config: VisionTowerConfig) -> list[tuple[str, tuple[int, ...]]]:
+    """(tower-relative checkpoint key, shape) for every tensor the checkpoint stores for this tower,
+    including stored-but-unused ones and the recomputed RoPE tables; built on the meta device."""
+    with torch.device("meta"):
+        tower = EagleVisionTower(config)
+    return [(checkpoint_key_from_module(key), tuple(value.shape)) for key, value in tower.state_dict().items()]
