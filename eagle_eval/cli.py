@@ -19,6 +19,7 @@ from rich_argparse import RichHelpFormatter
 
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
+from eagle_eval.judge import JudgeConfigError
 from eagle_eval.registry import UnknownNameError
 from eagle_eval.results import ResultsError
 from eagle_eval.samples_io import SamplesFileError
@@ -35,6 +36,7 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     ResultsError,
     SamplesFileError,
     CompareInputError,
+    JudgeConfigError,
     OSError,
 )
 
