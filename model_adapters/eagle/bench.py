@@ -1,0 +1,193 @@
+"""Throughput benchmark: the Eagle architecture with random weights, synthetic images, TextVQA-length prompts.
+
+    python -m eagle_eval.model_adapters.eagle.bench                      # Eagle-X5-7B on the GPU
+    python -m eagle_eval.model_adapters.eagle.bench --preset eagle-tiny --device cpu --samples 8   # smoke
+
+Every answer is forced to `--new-tokens` tokens (no EOS), so both paths do the same work. It prints:
+(a) batch 1 with transformers' `generate(inputs_embeds=…)`, vision and preprocessing per sample, as the
+paper's harness ran; (b) our batched path (batched experts, batched left-padded greedy loop) at each
+batch size, and the best; their ratio; time to first token; peak GPU memory; the fraction of the FLOP
+roofline (27.6 TFLOP per Eagle-X5-7B sample); and the share of samples whose tokens at the best batch
+size equal those at batch size 1 (bf16 rounding differs with the batch shape, so this is measured,
+not assumed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from accelerate.utils import set_module_tensor_to_device
+from PIL import Image
+
+from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model, parse_dtype
+from eagle_eval.model_adapters.eagle.generation import RowSpec, greedy_generate
+from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
+from eagle_eval.model_adapters.eagle.preprocessing import images_to_uint8, normalize_uint8
+from eagle_eval.model_adapters.eagle.presets import get_preset
+from eagle_eval.model_adapters.eagle.templates import IMAGE_TOKEN_INDEX
+
+FLOP_PER_SAMPLE_X5_7B = 27.6e12
+# Template (~45 tokens) + a TextVQA question with the paper's suffix (~25 tokens), around one image slot.
+PROMPT_TEXT_TOKENS = (40, 30)
+
+
+class _TokenIdsText:
+    """The benchmark compares token ids and has no tokenizer; answers are rendered as id lists."""
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return " ".join(map(str, ids))
+
+
+def random_model(preset_name: str, device: torch.device, dtype: torch.dtype, seed: int) -> EagleForCausalLM:
+    """The preset's architecture with random weights made directly on `device` (no 7B init on the CPU)."""
+    model = build_empty_model(get_preset(preset_name).eagle_config())
+    generator = torch.Generator(device=device).manual_seed(seed)
+    for name, param in list(model.named_parameters()):
+        value = torch.empty(param.shape, device=device, dtype=dtype)
+        if param.dim() == 1:
+            # Norm scales at one and biases at zero keep activations in range, so answers vary by input.
+            value.fill_(1.0 if "norm" in name or name.endswith("gamma") else 0.0)
+        else:
+            value.normal_(0.0, 0.02, generator=generator)
+        set_module_tensor_to_device(model, name, device, value=value, dtype=dtype)
+    for name, buffer in list(model.named_buffers()):
+        module_name, _, leaf = name.rpartition(".")
+        model.get_submodule(module_name)._buffers[leaf] = buffer.to(device)
+    model.vision_tower.recompute_buffers()
+    return model.eval()
+
+
+@dataclass
+class Sample:
+    image: Image.Image
+    prompt: list[int]
+
+
+def synthetic_samples(count: int, vocab: int, seed: int) -> list[Sample]:
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(count):
+        width, height = int(rng.integers(400, 1024)), int(rng.integers(300, 1024))
+        image = Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+        before = rng.integers(3, vocab, PROMPT_TEXT_TOKENS[0]).tolist()
+        after = rng.integers(3, vocab, int(rng.integers(PROMPT_TEXT_TOKENS[1] - 10, PROMPT_TEXT_TOKENS[1] + 10)))
+        samples.append(Sample(image, [1, *before, IMAGE_TOKEN_INDEX, *after.tolist()]))
+    return samples
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def run_batched(model: EagleForCausalLM, samples: list[Sample], batch_size: int, new_tokens: int,
+                device: torch.device) -> tuple[float, float, list[list[int]]]:
+    """(seconds, mean time to first token, tokens) for our path over all samples."""
+    dtype = model.vision_dtype()
+    size = model.config.vision.image_size
+    tokens: list[list[int]] = []
+    first_tokens = []
+    _sync(device)
+    start = time.perf_counter()
+    for begin in range(0, len(samples), batch_size):
+        batch = samples[begin:begin + batch_size]
+        t0 = time.perf_counter()
+        pixels = normalize_uint8(images_to_uint8([s.image for s in batch], size).to(device), dtype)
+        inputs = model.build_inputs([s.prompt for s in batch], model.encode_images(pixels))
+        result = greedy_generate(model, _TokenIdsText(), inputs, [RowSpec(new_tokens)] * len(batch), [])
+        first_tokens.append(time.perf_counter() - t0 - result.decode_s)
+        tokens.extend(result.token_ids)
+    _sync(device)
+    return time.perf_counter() - start, float(np.mean(first_tokens)), tokens
+
+
+def run_hf_generate(model: EagleForCausalLM, samples: list[Sample], new_tokens: int,
+                    device: torch.device) -> tuple[float, float]:
+    """(seconds, mean time to first token) at batch 1 with transformers' generate.
+
+    The time to first token is preprocessing + vision + one prefill, timed separately and not counted
+    in the seconds."""
+    dtype = model.vision_dtype()
+    size = model.config.vision.image_size
+    total = 0.0
+    first_tokens = []
+    for sample in samples:
+        _sync(device)
+        t0 = time.perf_counter()
+        pixels = normalize_uint8(images_to_uint8([sample.image], size).to(device), dtype)
+        inputs = model.build_inputs([sample.prompt], model.encode_images(pixels))
+        _sync(device)
+        t1 = time.perf_counter()
+        with torch.no_grad():
+            model.llm.generate(inputs_embeds=inputs.inputs_embeds, attention_mask=inputs.attention_mask,
+                               max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
+                               pad_token_id=0)
+        _sync(device)
+        total += time.perf_counter() - t0
+        t2 = time.perf_counter()
+        with torch.no_grad():
+            model.llm(inputs_embeds=inputs.inputs_embeds, attention_mask=inputs.attention_mask, logits_to_keep=1)
+        _sync(device)
+        first_tokens.append(t1 - t0 + time.perf_counter() - t2)
+    return total, float(np.mean(first_tokens))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="eagle-x5-7b")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--dtype", default=None, help="bf16 (GPU default), fp16, fp32 (CPU default)")
+    parser.add_argument("--samples", type=int, default=64)
+    parser.add_argument("--hf-samples", type=int, default=8, help="samples for the slow batch-1 baseline")
+    parser.add_argument("--batch-sizes", default="1,8,16,32,64")
+    parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak (H100 SXM: 989)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    device = torch.device(args.device)
+    dtype = parse_dtype(args.dtype, device)
+    model = random_model(args.preset, device, dtype, args.seed)
+    samples = synthetic_samples(args.samples, model.config.llm.vocab_size, args.seed)
+    print(f"{args.preset} on {device} in {dtype}: {args.samples} samples, {args.new_tokens} new tokens each")
+    run_batched(model, samples[:2], 2, 2, device)  # warm-up (kernels, allocator)
+
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    hf_samples = samples[: max(1, min(args.hf_samples, len(samples)))]
+    hf_seconds, hf_ttft = run_hf_generate(model, hf_samples, args.new_tokens, device)
+    hf_ms = 1000 * hf_seconds / len(hf_samples)
+    print(f"(a) HF generate, batch 1: {1000 / hf_ms:.2f} samples/s, {hf_ms:.1f} ms/sample, "
+          f"time to first token {1000 * hf_ttft:.1f} ms")
+
+    results = {}
+    for size in sorted({int(s) for s in args.batch_sizes.split(",")}):
+        try:
+            seconds, ttft, tokens = run_batched(model, samples, size, args.new_tokens, device)
+        except torch.cuda.OutOfMemoryError:
+            print(f"(b) batch {size}: out of memory")
+            torch.cuda.empty_cache()
+            break
+        results[size] = (seconds, ttft, tokens)
+        print(f"(b) ours, batch {size}: {len(samples) / seconds:.2f} samples/s, "
+              f"{1000 * seconds / len(samples):.1f} ms/sample, time to first token {1000 * ttft:.1f} ms")
+    best = min(results, key=lambda s: results[s][0])
+    best_ms = 1000 * results[best][0] / len(samples)
+    print(f"best batch size {best}: {best_ms:.1f} ms/sample, {hf_ms / best_ms:.1f}x faster than (a)")
+    if device.type == "cuda":
+        print(f"peak GPU memory: {torch.cuda.max_memory_allocated(device) / 2**30:.1f} GiB")
+    if args.preset in ("eagle-x5-7b", "eagle-x5"):
+        achieved = FLOP_PER_SAMPLE_X5_7B / (best_ms / 1000)
+        print(f"FLOP roofline: {achieved / 1e12:.0f} TFLOP/s = {100 * achieved / (args.peak_tflops * 1e12):.1f}% "
+              f"of {args.peak_tflops:.0f} TFLOP/s")
+    if 1 in results and best != 1:
+        same = sum(a == b for a, b in zip(results[1][2], results[best][2], strict=True))
+        print(f"identical answers, batch 1 vs batch {best}: {same}/{len(samples)} ({100 * same / len(samples):.0f}%)")
+
+
+if __name__ == "__main__":
+    main()

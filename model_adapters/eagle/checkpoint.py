@@ -1,0 +1,309 @@
+"""Load an Eagle (v1) checkpoint: from a hub id (+ revision) or a local directory, strictly.
+
+The released repositories hold config.json (`model_type "eagle_llama"`), sharded weights
+(model.safetensors.index.json + shards, or pytorch_model*.bin), the slow Llama tokenizer files and
+generation_config.json. transformers' Auto classes cannot load them (no remote code on the hub, and we
+never enable it), so the model is built from config.json with empty (meta) parameters and every stored
+tensor is placed onto its module by name.
+
+Strictness: every checkpoint key must land on a parameter or buffer, and every parameter must be
+filled. The only tolerated difference is the documented one: EVA-02 RoPE tables, computed from the
+config, may be stored or absent (`is_recomputed`). Anything else raises
+`CheckpointError` naming the keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import init_empty_weights
+from accelerate.utils import set_module_tensor_to_device
+
+from eagle_eval.model_adapters.eagle import vision_tower
+from eagle_eval.model_adapters.eagle.config import EagleConfig
+from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
+
+_TOWER_PREFIX = "model.vision_tower."
+_WEIGHT_PATTERNS = ["*.json", "*.model", "*.safetensors", "tokenizer*", "*.tiktoken", "*.txt"]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that does not match the architecture its config.json describes."""
+
+
+@dataclass
+class LoadedEagle:
+    model: EagleForCausalLM
+    tokenizer: Any
+    config: EagleConfig
+    eos_token_ids: list[int]
+    checkpoint_dir: Path
+    dtype: torch.dtype
+    device: torch.device
+
+
+def default_dtype(device: torch.device) -> torch.dtype:
+    """bf16 on GPU (fp16 on request), fp32 on CPU where half-precision matmuls are slow and inexact."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
+def parse_dtype(name: str | None, device: torch.device) -> torch.dtype:
+    if name in (None, "", "auto"):
+        return default_dtype(device)
+    table = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
+             "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}
+    if name not in table:
+        raise ValueError(f"unknown dtype '{name}'; use one of {sorted(table)}")
+    return table[name]
+
+
+# --- where the files are -------------------------------------------------------------------------------
+
+def resolve_checkpoint_dir(source: str | Path, revision: str | None = None) -> Path:
+    """A local directory as is; otherwise a hub repository id, downloaded (or read from the hub cache)."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        return path
+    if str(source).startswith((".", "/", "~")):
+        raise FileNotFoundError(f"checkpoint directory {source} does not exist")
+    from huggingface_hub import snapshot_download
+
+    try:
+        local = Path(snapshot_download(str(source), revision=revision, allow_patterns=_WEIGHT_PATTERNS))
+        if not _has_safetensors(local):
+            local = Path(snapshot_download(str(source), revision=revision,
+                                           allow_patterns=_WEIGHT_PATTERNS + ["pytorch_model*.bin"]))
+    except Exception as error:  # network, auth, unknown revision: all end the same way for the user
+        raise CheckpointError(
+            f"could not fetch {source} (revision {revision or 'main'}) from the Hugging Face hub: {error}. "
+            "Check the network / HF_TOKEN, or pass a local copy with --model-path DIR"
+        ) from error
+    return local
+
+
+def _has_safetensors(directory: Path) -> bool:
+    return (directory / "model.safetensors.index.json").exists() or (directory / "model.safetensors").exists()
+
+
+def weight_files(directory: Path) -> list[Path]:
+    """The weight files the checkpoint's index names (safetensors preferred), in a fixed order."""
+    for index_name, single in (("model.safetensors.index.json", "model.safetensors"),
+                               ("pytorch_model.bin.index.json", "pytorch_model.bin")):
+        index = directory / index_name
+        if index.exists():
+            names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            missing = [n for n in names if not (directory / n).exists()]
+            if missing:
+                raise CheckpointError(f"{index} names shard(s) {missing} that are not in {directory}; "
+                                      "the download is incomplete: fetch it again")
+            return [directory / n for n in names]
+        if (directory / single).exists():
+            return [directory / single]
+    raise CheckpointError(f"no weights in {directory}: expected model.safetensors.index.json (+ shards), "
+                          "model.safetensors or pytorch_model*.bin")
+
+
+def iter_tensors(files: list[Path]) -> Iterator[tuple[str, torch.Tensor]]:
+    from safetensors import safe_open
+
+    for file in files:
+        if file.suffix == ".safetensors":
+            with safe_open(str(file), framework="pt") as handle:
+                for key in handle.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                    yield key, handle.get_tensor(key)
+        else:
+            # weights_only: a .bin file is a pickle; never let it run code.
+            state = torch.load(file, map_location="cpu", weights_only=True)
+            yield from state.items()
+            del state
+
+
+# --- key names ------------------------------------------------------------------------------------------
+
+def is_recomputed(key: str) -> bool:
+    """Stored EVA-02 RoPE tables: computed from the config, never loaded, allowed to be absent."""
+    return key.startswith(_TOWER_PREFIX) and vision_tower.is_recomputed_buffer(key[len(_TOWER_PREFIX):])
+
+
+def module_key(key: str) -> str:
+    """The module's name for a checkpoint key (ConvNeXt's layer scale is `weight` on disk, timm's `gamma`)."""
+    if key.startswith(_TOWER_PREFIX):
+        return _TOWER_PREFIX + vision_tower.module_key_from_checkpoint(key[len(_TOWER_PREFIX):])
+    return key
+
+
+def checkpoint_key(key: str) -> str:
+    if key.startswith(_TOWER_PREFIX):
+        return _TOWER_PREFIX + vision_tower.checkpoint_key_from_module(key[len(_TOWER_PREFIX):])
+    return key
+
+
+def checkpoint_state_dict(model: EagleForCausalLM) -> dict[str, torch.Tensor]:
+    """The model's tensors under the released checkpoint's key names."""
+    return {checkpoint_key(k): v for k, v in model.state_dict().items()}
+
+
+# --- building and filling ------------------------------------------------------------------------------
+
+def build_empty_model(config: EagleConfig) -> EagleForCausalLM:
+    """Parameters on the meta device (no memory, no init cost); buffers real, computed from the config."""
+    with init_empty_weights(include_buffers=False):
+        model = EagleForCausalLM(config)
+    return model.eval()
+
+
+def _format_keys(keys: list[str], limit: int = 12) -> str:
+    shown = ", ".join(keys[:limit])
+    return shown + (f" … and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
+                 device_for: Any = None, source: str = "checkpoint") -> None:
+    """Fill `model` from `files`, strictly. `device_for(key)` picks each tensor's device (default CPU)."""
+    expected = model.state_dict(keep_vars=True)
+    loaded: set[str] = set()
+    unexpected: list[str] = []
+    mismatched: list[str] = []
+    for key, tensor in iter_tensors(files):
+        if is_recomputed(key):
+            continue
+        name = module_key(key)
+        if name not in expected:
+            unexpected.append(key)
+            continue
+        target = expected[name]
+        if tuple(target.shape) != tuple(tensor.shape):
+            mismatched.append(f"{key}: checkpoint {list(tensor.shape)} vs model {list(target.shape)}")
+            continue
+        is_param = isinstance(target, torch.nn.Parameter)
+        # Parameters take the run dtype; buffers (RoPE tables, ids) keep the precision they were built in.
+        value = tensor.to(dtype) if is_param and tensor.is_floating_point() else tensor.to(target.dtype)
+        device = device_for(name) if device_for else "cpu"
+        set_module_tensor_to_device(model, name, device, value=value, dtype=value.dtype)
+        loaded.add(name)
+    missing = [checkpoint_key(k) for k, v in expected.items()
+               if k not in loaded and (v.is_meta or isinstance(v, torch.nn.Parameter))]
+    missing = [k for k in missing if not is_recomputed(k)]
+    problems = []
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected key(s) (in the checkpoint, not in the model): "
+                        f"{_format_keys(sorted(unexpected))}")
+    if missing:
+        problems.append(f"{len(missing)} missing key(s) (in the model, not in the checkpoint): "
+                        f"{_format_keys(sorted(missing))}")
+    if mismatched:
+        problems.append(f"{len(mismatched)} shape mismatch(es): {_format_keys(mismatched)}")
+    if problems:
+        raise CheckpointError(
+            f"{source} does not match the architecture its config.json describes: " + "; ".join(problems)
+            + ". Fix: check that config.json (mm_vision_tower, layer counts, sizes) belongs to these weights "
+            "and that no key was renamed; `eagle-eval models show NAME --state-dict` lists the expected keys"
+        )
+    leftovers = [k for k, v in model.state_dict().items() if v.is_meta]
+    if leftovers:
+        raise CheckpointError(f"tensors left unset after loading {source}: {_format_keys(leftovers)}")
+
+
+# --- the public entry point ----------------------------------------------------------------------------
+
+def load_tokenizer(directory: Path) -> Any:
+    from transformers import AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    # use_fast=False: the released Vicuna checkpoints were trained with the slow (sentencepiece) tokenizer.
+    # transformers reads config.json on the way and warns that it does not know `eagle_llama`: expected.
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(directory), use_fast=False, trust_remote_code=False)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.unk_token if tokenizer.unk_token is not None else tokenizer.eos_token
+    return tokenizer
+
+
+def read_eos_token_ids(directory: Path, tokenizer: Any, config: EagleConfig) -> list[int]:
+    """generation_config.json's eos ids (what the paper's `generate` stopped on), else the tokenizer's."""
+    path = directory / "generation_config.json"
+    eos: Any = None
+    if path.exists():
+        eos = json.loads(path.read_text()).get("eos_token_id")
+    if eos is None:
+        eos = config.llm.eos_token_id if config.llm.eos_token_id is not None else tokenizer.eos_token_id
+    ids = eos if isinstance(eos, list) else [eos]
+    if not ids or any(i is None for i in ids):
+        raise CheckpointError(f"no eos_token_id in {path} nor in the tokenizer; add one to generation_config.json")
+    return [int(i) for i in ids]
+
+
+def plan_device_map(model: EagleForCausalLM, dtype: torch.dtype) -> dict[str, Any]:
+    """Spread a model over every visible GPU (accelerate), keeping each decoder layer and the whole vision
+    tower on one device, and the tower, projector and token embeddings together on the first."""
+    from accelerate import infer_auto_device_map
+
+    no_split = ["LlamaDecoderLayer", type(model.vision_tower).__name__]
+    device_map = infer_auto_device_map(model, no_split_module_classes=no_split, dtype=dtype)
+    first = min((d for d in device_map.values() if isinstance(d, int)), default=0)
+    for name in ("model.vision_tower", "model.mm_projector", "model.embed_tokens"):
+        for key in [k for k in device_map if k == name or k.startswith(name + ".")]:
+            del device_map[key]
+        device_map[name] = first
+    if any(d in ("cpu", "disk") for d in device_map.values()):
+        raise CheckpointError("the model does not fit on the visible GPUs; free memory or add GPUs")
+    return device_map
+
+
+def _device_lookup(device_map: dict[str, Any]):
+    def device_for(key: str) -> Any:
+        matches = [k for k in device_map if k == "" or key == k or key.startswith(k + ".")]
+        if not matches:
+            raise CheckpointError(f"the device map places no module holding {key}")
+        return device_map[max(matches, key=len)]
+
+    return device_for
+
+
+def load_eagle(source: str | Path, revision: str | None = None, device: str | None = None,
+               dtype: str | torch.dtype | None = None) -> LoadedEagle:
+    """Load a checkpoint onto `device` ("cuda", "cuda:1", "cpu", or "auto" = all GPUs via accelerate)."""
+    directory = resolve_checkpoint_dir(source, revision)
+    config_path = directory / "config.json"
+    if not config_path.exists():
+        raise CheckpointError(f"{directory} has no config.json; is it an Eagle checkpoint directory?")
+    config = EagleConfig.from_file(config_path)
+    spread = device == "auto"
+    if device in (None, "", "auto"):
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    target = torch.device(device)
+    run_dtype = dtype if isinstance(dtype, torch.dtype) else parse_dtype(dtype, target)
+    model = build_empty_model(config)
+    device_map = None
+    if spread and torch.cuda.device_count() > 1:
+        device_map = plan_device_map(model, run_dtype)
+        device_for = _device_lookup(device_map)
+    else:
+        device_for = lambda _key: target  # noqa: E731
+    load_weights(model, weight_files(directory), run_dtype, device_for, source=str(source))
+    for name, buffer in list(model.named_buffers()):
+        # Buffers were built on the CPU; move each next to its module.
+        module_name, _, leaf = name.rpartition(".")
+        module = model.get_submodule(module_name)
+        module._buffers[leaf] = buffer.to(device_for(name))
+    model.vision_tower.recompute_buffers()
+    if device_map is not None:
+        from accelerate import dispatch_model
+
+        dispatch_model(model, device_map=device_map)
+    tokenizer = load_tokenizer(directory)
+    if len(tokenizer) > config.llm.vocab_size:
+        raise CheckpointError(f"the tokenizer in {directory} has {len(tokenizer)} tokens but the LLM's vocab is "
+                              f"{config.llm.vocab_size}; the tokenizer files do not belong to these weights")
+    eos = read_eos_token_ids(directory, tokenizer, config)
+    return LoadedEagle(model=model, tokenizer=tokenizer, config=config, eos_token_ids=eos,
+                       checkpoint_dir=directory, dtype=run_dtype, device=target)

@@ -1,0 +1,127 @@
+"""Batched greedy decoding over the Eagle LLM with a KV cache.
+
+A small loop of our own rather than `generate(inputs_embeds=…)`: it passes explicit position ids for
+left-padded rows at every step (so a row's numbers do not depend on its batch-mates), gives each row
+its own `max_new_tokens` and stop strings, drops finished rows from the cache so long answers do not
+keep short ones' compute alive, and measures the time to the first token. Greedy decoding is an
+argmax, so nothing of `generate`'s sampling machinery is needed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import DynamicCache
+
+from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM, MultimodalInputs
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """How one row decodes."""
+
+    max_new_tokens: int
+    until: tuple[str, ...] = ()
+
+
+@dataclass
+class BatchResult:
+    texts: list[str]
+    token_ids: list[list[int]]
+    prefill_s: float = 0.0
+    decode_s: float = 0.0
+    steps: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def cut_at_stop_strings(text: str, until: Sequence[str]) -> tuple[str, bool]:
+    """Text up to the earliest stop string (as lmms-eval's `until` does), and whether one was found."""
+    cut = min((text.find(s) for s in until if s and s in text), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+@torch.no_grad()
+def greedy_generate(
+    model: EagleForCausalLM,
+    tokenizer: Any,
+    inputs: MultimodalInputs,
+    specs: Sequence[RowSpec],
+    eos_token_ids: Sequence[int],
+) -> BatchResult:
+    """Decode every row greedily until EOS, its max_new_tokens or one of its stop strings."""
+    llm = model.llm
+    batch = inputs.inputs_embeds.shape[0]
+    if len(specs) != batch:
+        raise ValueError(f"{len(specs)} row specs for a batch of {batch}")
+    eos = set(eos_token_ids)
+    generated: list[list[int]] = [[] for _ in range(batch)]
+    texts: list[str | None] = [None] * batch
+    active = [i for i in range(batch) if specs[i].max_new_tokens > 0]
+    for i in range(batch):
+        if specs[i].max_new_tokens <= 0:
+            texts[i] = ""
+    start = time.perf_counter()
+    result = BatchResult(texts=[], token_ids=generated)
+    if not active:
+        result.texts = [""] * batch
+        return result
+
+    cache = DynamicCache(config=llm.config)
+    attention_mask = inputs.attention_mask
+    out = llm(inputs_embeds=inputs.inputs_embeds, attention_mask=attention_mask,
+              position_ids=inputs.position_ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+    next_tokens = out.logits[:, -1].argmax(dim=-1)
+    last_positions = inputs.position_ids[:, -1]
+    rows = list(range(batch))  # cache row -> request row
+    first = next_tokens.tolist()
+    result.prefill_s = time.perf_counter() - start
+    steps = 0
+    while True:
+        tokens = first if steps == 0 else next_tokens.tolist()
+        steps += 1
+        keep: list[int] = []
+        for slot, row in enumerate(rows):
+            if texts[row] is not None:
+                continue
+            token = tokens[slot]
+            done = token in eos
+            if not done:
+                generated[row].append(token)
+            spec = specs[row]
+            if not done and spec.until:
+                text = tokenizer.decode(generated[row], skip_special_tokens=True)
+                done = cut_at_stop_strings(text, spec.until)[1]
+            if done or len(generated[row]) >= spec.max_new_tokens:
+                texts[row] = _finish(tokenizer, generated[row], spec)
+            else:
+                keep.append(slot)
+        if not keep:
+            break
+        if len(keep) < len(rows):
+            # Finished rows leave the batch; their cache rows, masks and positions go with them.
+            index = torch.tensor(keep, device=next_tokens.device)
+            cache.batch_select_indices(index)
+            attention_mask = attention_mask[index]
+            last_positions = last_positions[index]
+            next_tokens = next_tokens[index]
+            rows = [rows[slot] for slot in keep]
+        attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(rows), 1)], dim=1)
+        last_positions = last_positions + 1
+        out = llm(input_ids=next_tokens[:, None], attention_mask=attention_mask,
+                  position_ids=last_positions[:, None], past_key_values=cache, use_cache=True)
+        next_tokens = out.logits[:, -1].argmax(dim=-1)
+    result.decode_s = time.perf_counter() - start - result.prefill_s
+    result.steps = steps
+    result.texts = [t if t is not None else "" for t in texts]
+    return result
+
+
+def _finish(tokenizer: Any, tokens: list[int], spec: RowSpec) -> str:
+    text = tokenizer.decode(tokens, skip_special_tokens=True)
+    if spec.until:
+        text = cut_at_stop_strings(text, spec.until)[0]
+    return text.strip()
