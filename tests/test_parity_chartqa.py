@@ -10,10 +10,10 @@ from pathlib import Path
 
 import datasets
 import pytest
-from eagle_eval.tasks.chartqa import ChartQA
 
 from eagle_eval.fixtures import chartqa as chartqa_fixture
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.chartqa import ChartQA
 
 lmms_chartqa = pytest.importorskip("lmms_eval.tasks.chartqa.utils")
 

@@ -13,10 +13,10 @@ from types import SimpleNamespace
 
 import datasets
 import pytest
-from eagle_eval.tasks.gqa import GQA
 
 from eagle_eval.fixtures import gqa as gqa_fixture
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.gqa import GQA
 
 lmms_task = pytest.importorskip("lmms_eval.api.task")
 lmms_metrics = pytest.importorskip("lmms_eval.api.metrics")

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import datasets
 import pytest
-from eagle_eval.tasks.mme import MME
 
 from eagle_eval.fixtures import mme as mme_fixture
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.mme import MME
 
 lmms_mme = pytest.importorskip("lmms_eval.tasks.mme.utils")
 

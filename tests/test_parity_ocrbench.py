@@ -12,10 +12,10 @@ from types import SimpleNamespace
 
 import datasets
 import pytest
-from eagle_eval.tasks.ocrbench import OCRBench
 
 from eagle_eval.fixtures import ocrbench as ocrbench_fixture
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.ocrbench import OCRBench
 
 lmms_ocrbench = pytest.importorskip("lmms_eval.tasks.ocrbench.utils")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datasets
 import pytest
-from eagle_eval.tasks.chartqa import ChartQA
 
 from eagle_eval.fixtures import chartqa as chartqa_fixture
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.chartqa import ChartQA
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import datasets
 import pytest
-from eagle_eval.tasks.gqa import GQA
 
 from eagle_eval.data import DataError
 from eagle_eval.fixtures import gqa as gqa_fixture
 from eagle_eval.fixtures.hub_snapshot import write_snapshot
 from eagle_eval.fixtures.images import draw_image
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.gqa import GQA
 
 
 def load_isolated(root: Path) -> list[Doc]:

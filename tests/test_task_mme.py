@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datasets
 import pytest
-from eagle_eval.tasks.mme import MME
 
 from eagle_eval.fixtures import mme as mme_fixture
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.mme import MME
 
 
 @pytest.fixture(scope="module")

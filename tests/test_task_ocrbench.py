@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datasets
 import pytest
-from eagle_eval.tasks.ocrbench import OCRBench
 
 from eagle_eval.fixtures import ocrbench as ocrbench_fixture
 from eagle_eval.records import SampleScore
 from eagle_eval.task import Doc, ScoredDoc
+from eagle_eval.tasks.ocrbench import OCRBench
 
 # One prediction per fixture row, with the verdict worked out by hand.
 PREDICTIONS = [
