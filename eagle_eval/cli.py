@@ -19,6 +19,8 @@ from rich_argparse import RichHelpFormatter
 
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
+from eagle_eval.distributed import DistributedError
+from eagle_eval.images import ImageDecodeError
 from eagle_eval.judge import JudgeConfigError
 from eagle_eval.registry import UnknownNameError
 from eagle_eval.results import ResultsError
@@ -37,6 +39,8 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     SamplesFileError,
     CompareInputError,
     JudgeConfigError,
+    DistributedError,
+    ImageDecodeError,
     OSError,
 )
 
@@ -101,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(argv: list[str]) -> int:
     parser, commands = build_parser()
+    if argv[:1] == ["bench"]:
+        # The benchmark parses its own flags, --help included.
+        from eagle_eval.cli_more import run_bench
+
+        return run_bench(argv[1:])
     args, extras = parser.parse_known_args(argv)
     if extras:
         command_parser = commands.get(getattr(args, "command", ""))
@@ -122,6 +131,8 @@ def _dispatch(argv: list[str]) -> int:
 def _is_input_error(error: BaseException) -> bool:
     if isinstance(error, INPUT_ERRORS):
         return True
-    judge = sys.modules.get("eagle_eval.judge")  # a bad judge configuration is the user's input too
-    config_error = getattr(judge, "JudgeConfigError", None)
-    return isinstance(config_error, type) and isinstance(error, config_error)
+    # A checkpoint that does not fit its config is the user's input too; its module is looked up only
+    # if loaded, so the CLI never imports torch to classify an error.
+    checkpoint = sys.modules.get("eagle_eval.model_adapters.eagle.checkpoint")
+    checkpoint_error = getattr(checkpoint, "CheckpointError", None)
+    return isinstance(checkpoint_error, type) and isinstance(error, checkpoint_error)

@@ -168,6 +168,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         show_progress=_progress_enabled(args),
     )
     outcome = run_evaluation(config)
+    if not outcome.is_main:
+        return EXIT_OK  # torchrun: rank 0 merges, scores and reports
     print_headlines(outcome.results)
     out_console.print(f"results: {outcome.results_path}", markup=False)
     return _report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")

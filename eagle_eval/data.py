@@ -46,6 +46,7 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
     """A `datasets.Dataset` for one source, with its hub features; raises DataError with the fix."""
     import datasets
 
+    datasets.disable_progress_bars()  # the runner shows its own progress; keep the terminal readable
     if data_root is not None:
         local = data_root / source.repo
         if not local.is_dir():

@@ -7,7 +7,7 @@ inputs always give the same numbers (docs/interfaces.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -30,6 +30,75 @@ class Source:
 
     def to_json(self) -> dict[str, Any]:
         return {"repo": self.repo, "config": self.config, "split": self.split, "revision": self.revision}
+
+
+class LazyRow(dict):
+    """A dataset row whose image columns are decoded at each access, not when the split is loaded.
+
+    A split of thousands of pictures held decoded would take tens of GB, while Arrow keeps the encoded
+    bytes memory-mapped; decoding on use keeps a run's memory flat, and a corrupt picture fails only
+    its own sample. Otherwise it behaves as the plain dict `datasets` gives for a row.
+    """
+
+    def __init__(self, eager: dict[str, Any], lazy: dict[str, Callable[[], Any]]) -> None:
+        super().__init__(eager)
+        self._lazy = {key: load for key, load in lazy.items() if key not in eager}
+
+    def __missing__(self, key: str) -> Any:
+        if key in self._lazy:
+            return self._lazy[key]()
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self._lazy
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 (dict.get bypasses __missing__)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._lazy.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [*dict.keys(self), *self._lazy]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return dict.__len__(self) + len(self._lazy)
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return [(key, self[key]) for key in self.keys()]
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[key] for key in self.keys()]
+
+    def copy(self) -> LazyRow:
+        return LazyRow(dict(dict.items(self)), dict(self._lazy))
+
+
+def _is_image_feature(feature: Any) -> bool:
+    import datasets
+
+    if isinstance(feature, datasets.Image):
+        return True
+    inner = getattr(feature, "feature", None)  # List / Sequence / LargeList of images
+    return inner is not None and _is_image_feature(inner)
+
+
+def lazy_rows(dataset: Any) -> list[LazyRow]:
+    """Every row of a `datasets.Dataset`, its image columns left encoded until used."""
+    image_columns = [name for name, feature in dataset.features.items() if _is_image_feature(feature)]
+    plain = dataset.remove_columns(image_columns) if image_columns else dataset
+    views = {name: dataset.select_columns([name]) for name in image_columns}
+
+    def loader(name: str, index: int) -> Callable[[], Any]:
+        return lambda: views[name][index][name]
+
+    return [
+        LazyRow(row, {name: loader(name, index) for name in image_columns}) for index, row in enumerate(plain)
+    ]
 
 
 @dataclass
@@ -89,7 +158,7 @@ class Task:
         return docs
 
     def docs_from_dataset(self, source: Source, dataset: Any, data_root: Path | None) -> list[Doc]:
-        return [Doc(split=source.split, doc_id=i, row=row) for i, row in enumerate(dataset)]
+        return [Doc(split=source.split, doc_id=i, row=row) for i, row in enumerate(lazy_rows(dataset))]
 
     # --- requests -------------------------------------------------------------------------------
     def prompt(self, doc: Doc) -> str:

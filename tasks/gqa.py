@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from eagle_eval.data import DataError, load_source
 from eagle_eval.metrics.exact import exact_match
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.task import Doc, LazyRow, ScoredDoc, Source, Task, lazy_rows
 
 REPO = "lmms-lab/GQA"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/gqa.md
@@ -43,16 +44,19 @@ class GQA(Task):
     def load_docs(self, data_root: Path | None = None) -> list[Doc]:
         questions = load_source(QUESTIONS, data_root, required_columns=self.required_columns)
         pictures = load_source(IMAGES, data_root, required_columns=IMAGE_COLUMNS)
-        image_by_id: dict[str, Image.Image] = {row["id"]: row["image"] for row in pictures}
+        # Pictures are looked up by id and decoded only when a request is built.
+        position_by_id = {image_id: index for index, image_id in enumerate(pictures["id"])}
+        image_column = pictures.select_columns(["image"])
         docs: list[Doc] = []
-        for doc_id, row in enumerate(questions):
-            image = image_by_id.get(row["imageId"])
-            if image is None:
+        for doc_id, row in enumerate(lazy_rows(questions)):
+            position = position_by_id.get(row["imageId"])
+            if position is None:
                 raise DataError(
                     f"GQA question {row['id']!r} refers to imageId {row['imageId']!r}, which config "
                     f"{IMAGES.config!r} of {REPO} does not hold. Fetch both configs of the same revision."
                 )
-            docs.append(Doc(split=QUESTIONS.split, doc_id=doc_id, row={**row, "image": image}))
+            load_image = partial(_image_at, image_column, position)
+            docs.append(Doc(split=QUESTIONS.split, doc_id=doc_id, row=LazyRow(dict(row), {"image": load_image})))
         return docs
 
     def prompt(self, doc: Doc) -> str:
@@ -69,3 +73,7 @@ class GQA(Task):
         if not scored:
             return {"accuracy": None, "n": 0}
         return {"accuracy": statistics.fmean(s.score.values["accuracy"] for s in scored), "n": len(scored)}
+
+
+def _image_at(image_column: Any, position: int) -> Image.Image:
+    return image_column[position]["image"]

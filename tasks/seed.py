@@ -20,7 +20,7 @@ from PIL import Image
 
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.task import Doc, ScoredDoc, Source, Task, lazy_rows
 
 REPO = "lmms-lab/SEED-Bench"
 # The hub's commit could not be read from here; pin the real hash when fetching (docs/protocol/seed.md).
@@ -62,7 +62,7 @@ class SEEDImage(Task):
     def docs_from_dataset(self, source: Source, dataset: Any, data_root: Any) -> list[Doc]:
         # Filter on the type column before touching rows, so video frames are never decoded.
         keep = [index for index, kind in enumerate(dataset["data_type"]) if kind == IMAGE_DATA_TYPE]
-        rows = dataset.select(keep)
+        rows = lazy_rows(dataset.select(keep))
         return [Doc(split=source.split, doc_id=index, row=row) for index, row in zip(keep, rows, strict=True)]
 
     def prompt(self, doc: Doc) -> str:

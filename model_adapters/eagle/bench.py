@@ -137,7 +137,7 @@ def run_hf_generate(model: EagleForCausalLM, samples: list[Sample], new_tokens: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="eagle-eval bench", description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="eagle-x5-7b")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--dtype", default=None, help="bf16 (GPU default), fp16, fp32 (CPU default)")
