@@ -9,7 +9,11 @@ killed run started again with the same command resumes in the same run directory
 Failures are isolated: a request that cannot be built (corrupt image, missing value) or a sample
 the adapter fails on (found by retrying the failed batch one request at a time) is recorded with
 its reason and the run goes on. CUDA out-of-memory halves the batch size and retries the same
-requests, so nothing is lost.
+requests, so nothing is lost; the smaller size carries over to the next task.
+
+Under torchrun or `accelerate launch` (RANK / WORLD_SIZE set) every rank generates its share of each
+task into samples/<task>.rank<r>.jsonl; rank 0 then folds the rank files into samples/<task>.jsonl,
+scores and writes results.json (eagle_eval/distributed.py, docs/long-runs.md).
 """
 
 from __future__ import annotations
@@ -27,7 +31,17 @@ from pathlib import Path
 
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.data import resolve_data_root
+from eagle_eval.distributed import (
+    DistContext,
+    ProcessGroup,
+    context_from_env,
+    device_for_rank,
+    fold_rank_files,
+    rank_samples_path,
+    shard_docs,
+)
 from eagle_eval.environment import hardware_summary, software_versions
+from eagle_eval.images import tolerant_image_decoding
 from eagle_eval.progress import make_progress, status
 from eagle_eval.records import Request
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, resolve_model_name, task_names
@@ -71,6 +85,7 @@ class RunOutcome:
     run_dir: Path
     results_path: Path
     results: RunResults
+    is_main: bool = True  # False on ranks other than 0: they generate, rank 0 scores and writes results
 
 
 @dataclass
@@ -78,6 +93,7 @@ class GenerationStats:
     n_generated: int = 0
     seconds: float = 0.0
     ttft: list[float] = field(default_factory=list)
+    final_batch_size: int | None = None  # after any OOM halving; the next task starts from it
 
     def timings(self, wall_seconds: float) -> Timings:
         return Timings(
@@ -221,8 +237,12 @@ def _describe(error: BaseException) -> str:
 
 
 def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_progress: bool) -> tuple[list[Doc], bool]:
-    """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset."""
-    with status(f"loading {task.name} data", enabled=show_progress):
+    """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset.
+
+    A task whose loading decodes images (most decode them only when a request is built) still loads
+    when one is bad or over the pixel limit: that image fails its own sample (eagle_eval/images.py).
+    """
+    with status(f"loading {task.name} data", enabled=show_progress), tolerant_image_decoding():
         docs = task.load_docs(data_root)
     if limit is not None and limit < len(docs):
         return docs[:limit], True
@@ -236,18 +256,25 @@ def generate_task(
     samples_path: Path,
     batch_size: int,
     show_progress: bool,
+    stored: dict[tuple[str, int], SampleRecord] | None = None,
+    write_path: Path | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
-    """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes."""
+    """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
+
+    `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
+    a rank's own file under torchrun).
+    """
     model_fingerprint = adapter.info().fingerprint()
-    repair_samples_file(samples_path)
-    stored = latest_by_key(read_samples(samples_path))
+    if stored is None:
+        repair_samples_file(samples_path)
+        stored = latest_by_key(read_samples(samples_path))
     stats = GenerationStats()
     generator = BatchGenerator(adapter, batch_size, stats)
     outcomes: dict[tuple[str, int], Outcome] = {}
 
     # Sort by prompt length so a batch pads little; prompt text is cheap, images are built lazily.
     ordered: list[tuple[int, Doc]] = []
-    with SamplesWriter(samples_path) as writer:
+    with SamplesWriter(write_path or samples_path) as writer:
 
         def record(doc: Doc, fingerprint: str, outcome: Outcome) -> None:
             outcomes[doc.key] = outcome
@@ -259,7 +286,7 @@ def generate_task(
             try:
                 ordered.append((len(task.prompt(doc)), doc))
             except Exception as err:
-                record(doc, sample_fingerprint(model_fingerprint, "unbuilt"), _request_failure(err))
+                record(doc, sample_fingerprint(model_fingerprint, "unbuilt"), _request_failure(err, task, doc))
         ordered.sort(key=lambda item: (item[0], item[1].split, item[1].doc_id))
         writer.flush()
 
@@ -283,7 +310,7 @@ def generate_task(
                     request = task.build_request(doc)
                     fingerprint = sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
                 except Exception as err:
-                    record(doc, sample_fingerprint(model_fingerprint, "unbuilt"), _request_failure(err))
+                    record(doc, sample_fingerprint(model_fingerprint, "unbuilt"), _request_failure(err, task, doc))
                     writer.flush()
                     progress.advance(bar)
                     continue
@@ -297,11 +324,19 @@ def generate_task(
                     flush_pending()
             if pending:
                 flush_pending()
+    stats.final_batch_size = generator.batch_size
     return outcomes, stats
 
 
-def _request_failure(error: BaseException) -> Outcome:
-    return Outcome(prediction=None, error=f"building the request failed: {type(error).__name__}: {error}")
+def _request_failure(error: BaseException, task: Task, doc: Doc) -> Outcome:
+    """The reason a request could not be built, naming the doc and any needed column that is null."""
+    nulls = [c for c in task.required_columns if c in doc.row and doc.row[c] is None]
+    hint = f"; null in column(s) {', '.join(nulls)} of the dataset row" if nulls else ""
+    return Outcome(
+        prediction=None,
+        error=f"building the request failed: {type(error).__name__}: {error} "
+        f"({task.name} {doc.split}/{doc.doc_id}{hint})",
+    )
 
 
 # --- a whole run --------------------------------------------------------------------------------
@@ -312,71 +347,133 @@ def run_evaluation(
     adapter: ModelAdapter | None = None,
     on_task_done: Callable[[str], None] | None = None,
 ) -> RunOutcome:
-    """Run every task of `config` and write results.json; returns where it went and what it holds."""
+    """Run every task of `config` and write results.json; returns where it went and what it holds.
+
+    Under torchrun, each rank generates its share; only rank 0 scores and writes results.json (the
+    other ranks return `is_main=False` and a results object without tasks).
+    """
+    ctx = context_from_env()
     tasks = [get_task(name) for name in config.tasks]
     entry = get_model_entry(config.model)
-    run_id = config.run_id or compute_run_id(config)
+    run_id = config.run_id or compute_run_id(config)  # from config.device: the same on every rank
     run_dir = Path(config.output_dir) / run_id
     data_root = resolve_data_root(config.data_root)
-    seed_everything(config.seed, with_torch=entry.details.get("needs_torch", True))
+    needs_torch = entry.details.get("needs_torch", True)
+    device = device_for_rank(config.device, ctx, ctx.is_distributed and needs_torch and _cuda_available())
+    seed_everything(config.seed, with_torch=needs_torch)
+    show_progress = config.show_progress and ctx.is_main
     auto = config.batch_size == "auto"
-    if adapter is None:
-        options = ModelOptions(
-            device=config.device,
-            dtype=config.dtype,
-            batch_size=None if auto else int(config.batch_size),
-            seed=config.seed,
-            model_path=config.model_path,
-            revision=config.revision,
-            predictions=Path(config.predictions) if config.predictions else None,
-        )
-        adapter = entry.factory(options)
-    batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
-    info = adapter.info()
-    run = RunResults(
-        run_id=run_id,
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        command=config.command,
-        seed=config.seed,
-        model=ModelRecord(
-            name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device
-        ),
-        settings=RunSettings(
-            batch_size=config.batch_size,
-            limit=config.limit,
-            data_root=str(data_root) if data_root else None,
-        ),
-        results={},
-        software={},
-        hardware={},
-    )
-    results_path = run_dir / RESULTS_FILENAME
-    for task in tasks:
-        started = time.perf_counter()
-        docs, subset = load_task_docs(task, data_root, config.limit, config.show_progress)
-        outcomes, stats = generate_task(
-            task, docs, adapter, run_dir / "samples" / f"{task.name}.jsonl", batch_size, config.show_progress
-        )
-        progress = make_progress(config.show_progress)
-        with progress:
-            bar = progress.add_task(f"scoring {task.name}", total=len(docs))
-            scoring = score_task(
-                task,
-                docs,
-                outcomes,
-                subset=subset,
-                judge=judge_for_task(task),
-                submission_path=run_dir / "submissions" / f"{task.name}.json",
-                scores_path=run_dir / "scores" / f"{task.name}.jsonl",
-                on_scored=lambda progress=progress, bar=bar: progress.advance(bar),
+    with ProcessGroup(ctx, device) as group:
+        if adapter is None:
+            options = ModelOptions(
+                device=device,
+                dtype=config.dtype,
+                batch_size=None if auto else int(config.batch_size),
+                seed=config.seed,
+                model_path=config.model_path,
+                revision=config.revision,
+                predictions=Path(config.predictions) if config.predictions else None,
             )
-        scoring.result.timings = stats.timings(time.perf_counter() - started)
-        run.results[task.name] = scoring.result
-        run.software, run.hardware = software_versions(), hardware_summary()
-        write_results(results_path, run)  # after every task, so a killed run keeps what it finished
-        if on_task_done is not None:
-            on_task_done(task.name)
-    return RunOutcome(run_dir=run_dir, results_path=results_path, results=run)
+            adapter = entry.factory(options)
+        batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
+        info = adapter.info()
+        run = RunResults(
+            run_id=run_id,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            command=config.command,
+            seed=config.seed,
+            model=ModelRecord(
+                name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device
+            ),
+            settings=RunSettings(
+                batch_size=config.batch_size,
+                limit=config.limit,
+                data_root=str(data_root) if data_root else None,
+            ),
+            results={},
+            software={},
+            hardware={},
+        )
+        results_path = run_dir / RESULTS_FILENAME
+        for task in tasks:
+            started = time.perf_counter()
+            docs, subset = load_task_docs(task, data_root, config.limit, show_progress)
+            samples_path = run_dir / "samples" / f"{task.name}.jsonl"
+            outcomes, stats = generate_share(task, docs, adapter, samples_path, batch_size, show_progress, ctx, group)
+            batch_size = stats.final_batch_size or batch_size
+            if not ctx.is_main:
+                continue
+            if ctx.is_distributed:
+                outcomes = merged_outcomes(samples_path, docs)
+            progress = make_progress(show_progress)
+            with progress:
+                bar = progress.add_task(f"scoring {task.name}", total=len(docs))
+                scoring = score_task(
+                    task,
+                    docs,
+                    outcomes,
+                    subset=subset,
+                    judge=judge_for_task(task),
+                    submission_path=run_dir / "submissions" / f"{task.name}.json",
+                    scores_path=run_dir / "scores" / f"{task.name}.jsonl",
+                    on_scored=lambda progress=progress, bar=bar: progress.advance(bar),
+                )
+            # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share.
+            scoring.result.timings = stats.timings(time.perf_counter() - started)
+            run.results[task.name] = scoring.result
+            run.software, run.hardware = software_versions(), hardware_summary()
+            if ctx.is_distributed:
+                run.hardware["processes"] = ctx.world_size
+            write_results(results_path, run)  # after every task, so a killed run keeps what it finished
+            if on_task_done is not None:
+                on_task_done(task.name)
+    return RunOutcome(run_dir=run_dir, results_path=results_path, results=run, is_main=ctx.is_main)
+
+
+def generate_share(
+    task: Task,
+    docs: Sequence[Doc],
+    adapter: ModelAdapter,
+    samples_path: Path,
+    batch_size: int,
+    show_progress: bool,
+    ctx: DistContext,
+    group: ProcessGroup,
+) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
+    """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
+
+    A single process folds rank files a killed torchrun run left behind, then works as before.
+    """
+    if ctx.is_main:
+        fold_rank_files(samples_path, docs)
+        repair_samples_file(samples_path)
+    group.barrier()  # nobody reads the merged file while rank 0 rewrites it
+    stored = latest_by_key(read_samples(samples_path))
+    done = {key for key, record in stored.items() if record.error is None}
+    mine = shard_docs(docs, done, ctx)
+    write_path = rank_samples_path(samples_path, ctx.rank) if ctx.is_distributed else samples_path
+    # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
+    with tolerant_image_decoding():
+        result = generate_task(task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path)
+    group.barrier()  # every rank's file is complete
+    if ctx.is_main and ctx.is_distributed:
+        fold_rank_files(samples_path, docs)
+    return result
+
+
+def merged_outcomes(samples_path: Path, docs: Sequence[Doc]) -> dict[tuple[str, int], Outcome]:
+    """Every doc's latest line in the merged samples file (each was written or checked in this run)."""
+    stored = latest_by_key(read_samples(samples_path))
+    missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in stored]
+    if missing:
+        raise RuntimeError(f"{samples_path} has no line for {len(missing)} doc(s) after merging: {missing[:5]}")
+    return {doc.key: Outcome(stored[doc.key].prediction, stored[doc.key].error) for doc in docs}
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def command_string(argv: Sequence[str]) -> str:
