@@ -32,7 +32,7 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
     run.add_argument("--tasks", required=True, help="comma-separated task names, or all (see: eagle-eval tasks)")
     run.add_argument("--limit", type=_positive_int, help="only the first N docs of each task (results say subset)")
-    run.add_argument("--batch-size", default="1", type=_batch_size, help="requests per batch, or auto (default 1)")
+    run.add_argument("--batch-size", default="auto", type=_batch_size, help="requests per batch, or auto: the adapter's suggestion, halved on out-of-memory (default)")
     run.add_argument("--device", help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")
     run.add_argument("--dtype", help="model dtype, e.g. float16, bfloat16, float32 (adapter default)")
     run.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"default {DEFAULT_OUTPUT_DIR}/")

@@ -1,11 +1,8 @@
 """Safe image decoding: a pixel limit, a full decode check, and errors that say what to do.
 
 One undecodable, truncated or oversized picture among thousands must cost one sample, not the run.
-`datasets` decodes every image of a split while the rows are read, so a single bad file would stop
-`Task.load_docs`. Inside `tolerant_image_decoding()` an image that cannot be decoded, or whose size is
-over the pixel limit, becomes an `UnreadableImage`: reading the row works, and the first use of the
-image (`.convert`, `.size`, ...) raises `ImageDecodeError` with the reason, which the runner records
-as that sample's error.
+Dataset rows keep their images encoded (eagle_eval.task.lazy_rows) and decode them here when a
+request is built, so the error surfaces as that sample's recorded failure.
 
 The pixel limit is EAGLE_EVAL_MAX_IMAGE_PIXELS (default: Pillow's MAX_IMAGE_PIXELS, 89.5 million,
 far above any benchmark picture). It is checked from the file header, before the pixels are decoded,
@@ -20,9 +17,8 @@ import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 MAX_PIXELS_ENV = "EAGLE_EVAL_MAX_IMAGE_PIXELS"
 DEFAULT_MAX_PIXELS = 89_478_485  # Pillow's own default MAX_IMAGE_PIXELS
@@ -86,83 +82,26 @@ def decode_image(source: bytes | str | Path, where: str = "image", max_pixels: i
 
 @contextlib.contextmanager
 def _bomb_limit(max_pixels: int) -> Iterator[None]:
-    """Pillow refuses images over 2x MAX_IMAGE_PIXELS by itself; keep that at least as high as ours."""
-    previous = Image.MAX_IMAGE_PIXELS
-    if previous is not None and previous < max_pixels:
-        Image.MAX_IMAGE_PIXELS = max_pixels
-    try:
-        yield
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
+    """Pillow's own guards, on while we decode, whatever other libraries set globally.
 
-
-class UnreadableImage:
-    """Stands in for an image that failed to decode; any use raises ImageDecodeError with the reason."""
-
-    __slots__ = ("reason",)
-
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-
-    def __getattr__(self, name: str) -> Any:
-        raise ImageDecodeError(self.reason)
-
-    def __repr__(self) -> str:
-        return f"UnreadableImage({self.reason!r})"
-
-
-@contextlib.contextmanager
-def tolerant_image_decoding(max_pixels: int | None = None) -> Iterator[None]:
-    """While active, `datasets` image columns decode bad images to UnreadableImage instead of raising.
-
-    datasets offers no per-row error hook for its Image feature, so this wraps
-    `datasets.Image.decode_example` for the duration of the block (docs loading) and restores it.
+    Pillow refuses images over 2x MAX_IMAGE_PIXELS by itself: keep that at least as high as our limit.
+    Some libraries switch the guard off (None) or set LOAD_TRUNCATED_IMAGES, which would let a
+    truncated file decode as a half-grey picture; both are restored afterwards.
     """
-    import datasets
-
-    limit = max_pixels if max_pixels is not None else max_pixels_from_env()
-    original = datasets.Image.decode_example
-
-    def decode_example(self: Any, value: Any, token_per_repo_id: Any = None) -> Any:
-        try:
-            source = _local_source(value)
-            if source is not None:
-                check_pixels(source, limit)
-            with warnings.catch_warnings(), _bomb_limit(limit):
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                return original(self, value, token_per_repo_id)
-        except ImageDecodeError as err:
-            return UnreadableImage(str(err).removeprefix("image: "))
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-            return UnreadableImage(f"cannot decode the image ({type(err).__name__}: {err}); {_FIX}")
-
-    datasets.Image.decode_example = decode_example  # type: ignore[method-assign]
+    previous_limit, previous_truncated = Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES
+    Image.MAX_IMAGE_PIXELS = max_pixels if previous_limit is None else max(previous_limit, max_pixels)
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         yield
     finally:
-        datasets.Image.decode_example = original  # type: ignore[method-assign]
-
-
-def _local_source(value: Any) -> bytes | str | None:
-    """The bytes or local path datasets would open, when it is one of those."""
-    if isinstance(value, str):
-        return value if Path(value).is_file() else None
-    if isinstance(value, dict):
-        if value.get("bytes") is not None:
-            return value["bytes"]
-        path = value.get("path")
-        if path and Path(path).is_file():
-            return path
-    return None
+        Image.MAX_IMAGE_PIXELS, ImageFile.LOAD_TRUNCATED_IMAGES = previous_limit, previous_truncated
 
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "ImageDecodeError",
     "MAX_PIXELS_ENV",
-    "UnreadableImage",
     "check_pixels",
     "decode_image",
     "max_pixels_from_env",
-    "tolerant_image_decoding",
 ]

@@ -41,7 +41,7 @@ from eagle_eval.distributed import (
     shard_docs,
 )
 from eagle_eval.environment import hardware_summary, software_versions
-from eagle_eval.images import tolerant_image_decoding
+from eagle_eval.images import max_pixels_from_env
 from eagle_eval.progress import make_progress, status
 from eagle_eval.records import Request
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, resolve_model_name, task_names
@@ -57,7 +57,7 @@ from eagle_eval.scoring import Outcome, judge_for_task, score_task
 from eagle_eval.task import Doc, Task
 
 DEFAULT_OUTPUT_DIR = Path("results")
-DEFAULT_BATCH_SIZE = 1  # the paper's harness ran batch size 1; adapters are batch-invariant
+DEFAULT_BATCH_SIZE = "auto"  # adapters are batch-invariant, so batching changes speed, never answers
 DEFAULT_SEED = 1234
 
 
@@ -239,10 +239,10 @@ def _describe(error: BaseException) -> str:
 def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_progress: bool) -> tuple[list[Doc], bool]:
     """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset.
 
-    A task whose loading decodes images (most decode them only when a request is built) still loads
-    when one is bad or over the pixel limit: that image fails its own sample (eagle_eval/images.py).
+    Rows keep their images encoded (eagle_eval.task.lazy_rows): a bad or oversized picture fails its
+    own sample when its request is built, not the loading.
     """
-    with status(f"loading {task.name} data", enabled=show_progress), tolerant_image_decoding():
+    with status(f"loading {task.name} data", enabled=show_progress):
         docs = task.load_docs(data_root)
     if limit is not None and limit < len(docs):
         return docs[:limit], True
@@ -328,9 +328,16 @@ def generate_task(
     return outcomes, stats
 
 
+def _is_null(row: dict, column: str) -> bool:
+    try:
+        return column in row and row[column] is None
+    except Exception:  # an image column that fails to decode is not null; its error is the reason
+        return False
+
+
 def _request_failure(error: BaseException, task: Task, doc: Doc) -> Outcome:
     """The reason a request could not be built, naming the doc and any needed column that is null."""
-    nulls = [c for c in task.required_columns if c in doc.row and doc.row[c] is None]
+    nulls = [c for c in task.required_columns if _is_null(doc.row, c)]
     hint = f"; null in column(s) {', '.join(nulls)} of the dataset row" if nulls else ""
     return Outcome(
         prediction=None,
@@ -353,6 +360,7 @@ def run_evaluation(
     other ranks return `is_main=False` and a results object without tasks).
     """
     ctx = context_from_env()
+    max_pixels_from_env()  # a malformed pixel limit is a usage error, not one error per sample
     tasks = [get_task(name) for name in config.tasks]
     entry = get_model_entry(config.model)
     run_id = config.run_id or compute_run_id(config)  # from config.device: the same on every rank
@@ -453,8 +461,7 @@ def generate_share(
     mine = shard_docs(docs, done, ctx)
     write_path = rank_samples_path(samples_path, ctx.rank) if ctx.is_distributed else samples_path
     # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
-    with tolerant_image_decoding():
-        result = generate_task(task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path)
+    result = generate_task(task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path)
     group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:
         fold_rank_files(samples_path, docs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -91,14 +92,41 @@ def lazy_rows(dataset: Any) -> list[LazyRow]:
     """Every row of a `datasets.Dataset`, its image columns left encoded until used."""
     image_columns = [name for name, feature in dataset.features.items() if _is_image_feature(feature)]
     plain = dataset.remove_columns(image_columns) if image_columns else dataset
-    views = {name: dataset.select_columns([name]) for name in image_columns}
-
-    def loader(name: str, index: int) -> Callable[[], Any]:
-        return lambda: views[name][index][name]
-
+    loaders = {name: ImageColumn(dataset, name) for name in image_columns}
     return [
-        LazyRow(row, {name: loader(name, index) for name in image_columns}) for index, row in enumerate(plain)
+        LazyRow(row, {name: partial(column.decode, index) for name, column in loaders.items()})
+        for index, row in enumerate(plain)
     ]
+
+
+class ImageColumn:
+    """One image column of a dataset, decoded row by row on demand.
+
+    Decoding goes through `eagle_eval.images.decode_image` (full decode, pixel limit), so an
+    undecodable, truncated or oversized picture raises ImageDecodeError for its own sample only.
+    """
+
+    def __init__(self, dataset: Any, name: str) -> None:
+        self.name = name
+        # The arrow format hands back the stored {bytes, path} without decoding.
+        self._encoded = dataset.select_columns([name]).with_format("arrow")
+
+    def decode(self, index: int) -> Any:
+        value = self._encoded[index].column(self.name)[0].as_py()
+        return _decode_cell(value, f"column {self.name!r} of row {index}")
+
+
+def _decode_cell(value: Any, where: str) -> Any:
+    from eagle_eval.images import decode_image
+
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_decode_cell(item, f"{where}[{i}]") for i, item in enumerate(value)]
+    source = value.get("bytes") or value.get("path")
+    if source is None:
+        return None
+    return decode_image(source, where=where)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from eagle_eval.data import DataError, load_source
 from eagle_eval.metrics.exact import exact_match
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
-from eagle_eval.task import Doc, LazyRow, ScoredDoc, Source, Task, lazy_rows
+from eagle_eval.task import Doc, ImageColumn, LazyRow, ScoredDoc, Source, Task, lazy_rows
 
 REPO = "lmms-lab/GQA"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/gqa.md
@@ -46,7 +46,7 @@ class GQA(Task):
         pictures = load_source(IMAGES, data_root, required_columns=IMAGE_COLUMNS)
         # Pictures are looked up by id and decoded only when a request is built.
         position_by_id = {image_id: index for index, image_id in enumerate(pictures["id"])}
-        image_column = pictures.select_columns(["image"])
+        images = ImageColumn(pictures, "image")
         docs: list[Doc] = []
         for doc_id, row in enumerate(lazy_rows(questions)):
             position = position_by_id.get(row["imageId"])
@@ -55,7 +55,7 @@ class GQA(Task):
                     f"GQA question {row['id']!r} refers to imageId {row['imageId']!r}, which config "
                     f"{IMAGES.config!r} of {REPO} does not hold. Fetch both configs of the same revision."
                 )
-            load_image = partial(_image_at, image_column, position)
+            load_image = partial(images.decode, position)
             docs.append(Doc(split=QUESTIONS.split, doc_id=doc_id, row=LazyRow(dict(row), {"image": load_image})))
         return docs
 
@@ -74,6 +74,3 @@ class GQA(Task):
             return {"accuracy": None, "n": 0}
         return {"accuracy": statistics.fmean(s.score.values["accuracy"] for s in scored), "n": len(scored)}
 
-
-def _image_at(image_column: Any, position: int) -> Image.Image:
-    return image_column[position]["image"]
