@@ -211,7 +211,8 @@ def _render_csv(rows: Sequence[TableRow]) -> str:
     for row in rows:
         label = row.label
         kinds = "".join(row.marks.values())
-        tags = [word for mark, word in ((SUBSET_MARK, "subset"), (SERVER_MARK, "server-scored")) if mark in kinds]
+        named = ((SUBSET_MARK, "subset"), (SERVER_MARK, "server-scored"), (VARIANT_MARK, "variant split or prompt"))
+        tags = [word for mark, word in named if mark in kinds]
         if tags:
             label += f" [{', '.join(tags)}]"
         values = {c: (None if row.values.get(c) is None else _rounded(c, row.values[c])) for c in PAPER_COLUMNS}  # type: ignore[arg-type]
