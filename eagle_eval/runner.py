@@ -371,6 +371,10 @@ def run_evaluation(
     seed_everything(config.seed, with_torch=needs_torch)
     show_progress = config.show_progress and ctx.is_main
     auto = config.batch_size == "auto"
+    # Data and judge settings are checked before the model loads, so a missing split or a half-set
+    # judge configuration stops the run at once rather than after hours of generation.
+    loaded = {task.name: load_task_docs(task, data_root, config.limit, show_progress) for task in tasks}
+    judges = {task.name: judge_for_task(task) for task in tasks}
     with ProcessGroup(ctx, device) as group:
         if adapter is None:
             options = ModelOptions(
@@ -405,7 +409,7 @@ def run_evaluation(
         results_path = run_dir / RESULTS_FILENAME
         for task in tasks:
             started = time.perf_counter()
-            docs, subset = load_task_docs(task, data_root, config.limit, show_progress)
+            docs, subset = loaded[task.name]
             samples_path = run_dir / "samples" / f"{task.name}.jsonl"
             outcomes, stats = generate_share(task, docs, adapter, samples_path, batch_size, show_progress, ctx, group)
             batch_size = stats.final_batch_size or batch_size
@@ -421,7 +425,7 @@ def run_evaluation(
                     docs,
                     outcomes,
                     subset=subset,
-                    judge=judge_for_task(task),
+                    judge=judges[task.name],
                     submission_path=run_dir / "submissions" / f"{task.name}.json",
                     scores_path=run_dir / "scores" / f"{task.name}.jsonl",
                     on_scored=lambda progress=progress, bar=bar: progress.advance(bar),

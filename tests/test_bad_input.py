@@ -217,3 +217,14 @@ def test_broken_image_bytes_are_still_valid_png_for_the_control(tmp_path):
     # Guard for the fixtures above: the untouched rows decode, so failures come only from the breakage.
     good = pope_fixture.rows()["image"][0]["bytes"]
     assert Image.open(io.BytesIO(good)).size == (96, 64)
+
+
+def test_missing_data_of_a_later_task_stops_before_any_generation(eagle, tmp_path):
+    write_pope(tmp_path / "hub")  # POPE is there, TextVQA is not
+    predictions = write_predictions(tmp_path / "predictions.jsonl", {})
+    result = eagle(
+        "run", "--model", "replay", "--predictions", predictions, "--tasks", "pope,textvqa",
+        "--data-root", tmp_path / "hub", "--output-dir", tmp_path / "runs", "--no-progress",
+    )  # fmt: skip
+    assert result.code == 2 and "lmms-lab/textvqa" in result.err and "huggingface-cli download" in result.err
+    assert not list((tmp_path / "runs").rglob("*.jsonl"))  # nothing generated for POPE first
