@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -27,6 +28,18 @@ def test_wheel_ships_every_module_under_the_eagle_eval_namespace(tmp_path: Path)
             expected = f"{installed_as}/{module.relative_to(ROOT / folder).as_posix()}"
             assert expected in names, f"{module.relative_to(ROOT)} is missing from the wheel as {expected}"
     assert "eagle_eval/reference/eagle_readme_tables.csv" in names
+
+    # The installed wheel imports on its own, from outside the source tree.
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), str(wheel)], check=True)
+    probe = (
+        "import eagle_eval.tasks, eagle_eval.model_adapters.eagle.presets, eagle_eval.registry as r;"
+        "print(eagle_eval.tasks.__file__); print(len(r.task_names()))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, check=True, capture_output=True, text=True)
+    location, count = out.stdout.split()
+    assert Path(location).is_relative_to(target) and int(count) >= 13
 
 
 def test_console_script_is_declared() -> None:
