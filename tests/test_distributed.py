@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -161,7 +162,23 @@ def predictions_by_key(run_dir: Path, task: str) -> dict:
 def subprocess_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     env.update(OMP_NUM_THREADS="1", EAGLE_EVAL_CACHE=str(tmp_path / "cache"), HF_DATASETS_CACHE=str(tmp_path / "hf"))
+    env["EAGLE_EVAL_DIST_TIMEOUT_S"] = "90"  # a stuck rank gives up instead of waiting at a barrier for hours
     return env
+
+
+def run_bounded(command: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run a command in its own process group and kill the whole group (torchrun's workers too) on timeout."""
+    with subprocess.Popen(
+        command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            out, err = process.communicate()
+            pytest.fail(f"{' '.join(command[:4])} … timed out after {timeout} s:\n{err}")
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 @pytest.mark.slow
@@ -169,15 +186,12 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
 def test_torchrun_two_processes_match_a_single_process_run(replay_setup, tmp_path):
     root, predictions = replay_setup
     env = subprocess_env(tmp_path)
-    single = subprocess.run(
-        [sys.executable, "-m", "eagle_eval", *cli_args(root, predictions, tmp_path / "single")],
-        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-    )
+    single = run_bounded([sys.executable, "-m", "eagle_eval", *cli_args(root, predictions, tmp_path / "single")], env)
     assert single.returncode == 3, single.stderr  # textvqa doc 4 has no prediction
-    dist = subprocess.run(
+    dist = run_bounded(
         [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", "-m", "eagle_eval",
          *cli_args(root, predictions, tmp_path / "dist")],
-        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        env,
     )  # fmt: skip
     # torchrun reports a worker's non-zero exit (rank 0's 3: samples failed) as a failed launch.
     assert dist.returncode != 0 and re.search(r"exitcode\s*:\s*3\b", dist.stderr), dist.stderr
@@ -201,10 +215,7 @@ def test_torchrun_two_processes_match_a_single_process_run(replay_setup, tmp_pat
     # Resume with the other world size: nothing is redone, the samples files do not change.
     before = {task: (b / "samples" / f"{task}.jsonl").read_bytes() for task in ("pope", "textvqa")}
     shutil.rmtree(a)
-    again = subprocess.run(
-        [sys.executable, "-m", "eagle_eval", *cli_args(root, predictions, tmp_path / "dist")],
-        env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-    )
+    again = run_bounded([sys.executable, "-m", "eagle_eval", *cli_args(root, predictions, tmp_path / "dist")], env)
     assert again.returncode == 3, again.stderr
     assert (b / "samples" / "pope.jsonl").read_bytes() == before["pope"]
     # Only the failed TextVQA sample is retried (and fails again): one more line.
