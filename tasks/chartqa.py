@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
+from eagle_eval.metrics.aggregate import mean_of
 from eagle_eval.metrics.relaxed import relaxed_correct
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
@@ -17,10 +17,6 @@ REPO = "lmms-lab/ChartQA"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/chartqa.md
 SINGLE_WORD_SUFFIX = "\nAnswer the question with a single word."
 HUMAN_TYPE = "human_test"
-
-
-def _mean_or_none(values: list[float]) -> float | None:
-    return statistics.fmean(values) if values else None
 
 
 @register_task
@@ -52,9 +48,9 @@ class ChartQA(Task):
         human = [s.score.values["relaxed"] for s in scored if s.doc.row["type"] == HUMAN_TYPE]
         augmented = [s.score.values["relaxed"] for s in scored if s.doc.row["type"] != HUMAN_TYPE]
         return {
-            "relaxed_overall": _mean_or_none(overall),
-            "relaxed_human": _mean_or_none(human),
-            "relaxed_augmented": _mean_or_none(augmented),
+            "relaxed_overall": mean_of(overall),
+            "relaxed_human": mean_of(human),
+            "relaxed_augmented": mean_of(augmented),
             "n": len(overall),
             "n_human": len(human),
             "n_augmented": len(augmented),

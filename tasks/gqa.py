@@ -7,7 +7,6 @@ both and attaches each question's picture to its row under `image`, as lmms-eval
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 from PIL import Image
 
 from eagle_eval.data import DataError, load_source
+from eagle_eval.metrics.aggregate import mean_score
 from eagle_eval.metrics.exact import exact_match
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
@@ -70,7 +70,5 @@ class GQA(Task):
         return SampleScore(values={"accuracy": float(correct)}, extraction="rule", parsed=prediction.strip())
 
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
-        if not scored:
-            return {"accuracy": None, "n": 0}
-        return {"accuracy": statistics.fmean(s.score.values["accuracy"] for s in scored), "n": len(scored)}
+        return {"accuracy": mean_score(scored, "accuracy"), "n": len(scored)}
 

@@ -7,12 +7,12 @@ is, or when it does not answer: nothing is guessed.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
+from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_score
 from eagle_eval.metrics.mathvista import (
     answers_match,
     extraction_prompt,
@@ -70,17 +70,20 @@ class MathVista(Task):
 
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
         metrics: dict[str, Any] = {
-            "accuracy": sum(s.score.values["correct"] for s in scored) / len(scored) if scored else 0.0,
+            "accuracy": mean_score(scored, "correct", empty=0.0),
             "n": len(scored),
             "correct": int(sum(s.score.values["correct"] for s in scored)),
         }
-        paths = Counter(s.score.extraction for s in scored)
-        metrics.update({path: paths[path] for path in ("rule", "judge", "unresolved")})
-        groups: dict[str, list[float]] = defaultdict(list)
-        for s in scored:
-            row = s.doc.row
-            groups[f"question_type_{row['question_type']}"].append(s.score.values["correct"])
-            groups[f"answer_type_{row['answer_type']}"].append(s.score.values["correct"])
-            groups[f"task_{row['metadata']['task']}"].append(s.score.values["correct"])
-        metrics.update({name: sum(values) / len(values) for name, values in sorted(groups.items())})
+        metrics.update(extraction_counts(scored, ("rule", "judge", "unresolved")))
+        metrics.update(
+            grouped_means(
+                (group, s.score.values["correct"])
+                for s in scored
+                for group in (
+                    f"question_type_{s.doc.row['question_type']}",
+                    f"answer_type_{s.doc.row['answer_type']}",
+                    f"task_{s.doc.row['metadata']['task']}",
+                )
+            )
+        )
         return metrics

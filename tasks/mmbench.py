@@ -8,12 +8,12 @@ one is configured, and is counted unresolved (wrong) otherwise.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
+from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_of, mean_score
 from eagle_eval.metrics.choice import circular_accuracy, circular_group, infer_choice, present_options
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
@@ -136,18 +136,14 @@ class MMBench(Task):
             category.setdefault(group, s.doc.row["category"])
             l2_category.setdefault(group, s.doc.row["L2-category"])
         metrics: dict[str, Any] = {
-            "overall": sum(verdicts.values()) / len(verdicts) if verdicts else 0.0,
+            "overall": mean_of(verdicts.values(), empty=0.0),
             "n_questions": len(verdicts),
             "n_rows": len(scored),
             # Single-pass accuracy over every row, for comparison with non-circular reports.
-            "row_accuracy": sum(s.score.values["correct"] for s in scored) / len(scored) if scored else 0.0,
+            "row_accuracy": mean_score(scored, "correct", empty=0.0),
         }
-        paths = Counter(s.score.extraction for s in scored)
-        metrics.update({path: paths[path] for path in ("rule", "judge", "unresolved")})
+        metrics.update(extraction_counts(scored, ("rule", "judge", "unresolved")))
         for prefix, names in (("category", category), ("l2_category", l2_category)):
-            by_name: dict[str, list[bool]] = defaultdict(list)
-            for group, verdict in verdicts.items():
-                by_name[names[group]].append(verdict)
-            for name in sorted(by_name):
-                metrics[f"{prefix}_{name}"] = sum(by_name[name]) / len(by_name[name])
+            by_name = grouped_means((names[group], verdict) for group, verdict in verdicts.items())
+            metrics.update({f"{prefix}_{name}": accuracy for name, accuracy in by_name.items()})
         return metrics

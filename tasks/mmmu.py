@@ -9,13 +9,13 @@ lmms-eval 0.7.3 applies them (eagle_eval/metrics/mmmu.py), with a seeded fallbac
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
 from eagle_eval.metrics import mmmu as mmmu_metric
+from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_of, mean_score
 from eagle_eval.records import IMAGE_PLACEHOLDER, GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
@@ -92,22 +92,15 @@ class MMMU(Task):
         """Instance-weighted accuracy overall, per discipline and per subject (fractions, 0-1)."""
         if not scored:
             return {"accuracy": None, "count": 0}
-        correct_by_subject: dict[str, list[float]] = defaultdict(list)
-        for item in scored:
-            subject = mmmu_metric.subject_of(item.doc.row["id"])
-            correct_by_subject[subject].append(item.score.values["accuracy"])
-        metrics: dict[str, Any] = {
-            "accuracy": sum(item.score.values["accuracy"] for item in scored) / len(scored),
-            "count": len(scored),
-        }
+        subject_scores = [
+            (mmmu_metric.subject_of(item.doc.row["id"]), item.score.values["accuracy"]) for item in scored
+        ]
+        metrics: dict[str, Any] = {"accuracy": mean_score(scored, "accuracy"), "count": len(scored)}
         for discipline, subjects in mmmu_metric.DISCIPLINE_SUBJECTS.items():
-            values = [v for subject in subjects for v in correct_by_subject.get(subject, [])]
-            if values:
-                metrics[f"accuracy/{discipline}"] = sum(values) / len(values)
-        for subject in sorted(correct_by_subject):
-            values = correct_by_subject[subject]
-            metrics[f"accuracy/{subject}"] = sum(values) / len(values)
-        extraction = Counter(item.score.extraction for item in scored)
-        for path in ("rule", "fallback"):
-            metrics[f"extraction/{path}"] = extraction.get(path, 0)
+            accuracy = mean_of(value for subject, value in subject_scores if subject in subjects)
+            if accuracy is not None:
+                metrics[f"accuracy/{discipline}"] = accuracy
+        by_subject = grouped_means(subject_scores)
+        metrics.update({f"accuracy/{subject}": value for subject, value in by_subject.items()})
+        metrics.update(extraction_counts(scored, ("rule", "fallback"), prefix="extraction/"))
         return metrics

@@ -12,12 +12,12 @@ log_samples files map onto our docs one to one; video rows are skipped.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
+from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_score
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
 from eagle_eval.task import Doc, ScoredDoc, Source, Task, lazy_rows
@@ -85,16 +85,13 @@ class SEEDImage(Task):
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
         if not scored:
             return {"accuracy": None, "count": 0}
-        by_type: dict[int, list[float]] = defaultdict(list)
-        for item in scored:
-            by_type[int(item.doc.row["question_type_id"])].append(item.score.values["accuracy"])
         metrics: dict[str, Any] = {
-            "accuracy": sum(item.score.values["accuracy"] for item in scored) / len(scored),
+            "accuracy": mean_score(scored, "accuracy"),
             "count": len(scored),
-            "extraction/rule": sum(item.score.extraction == "rule" for item in scored),
-            "extraction/unresolved": sum(item.score.extraction == "unresolved" for item in scored),
+            **extraction_counts(scored, ("rule", "unresolved"), prefix="extraction/"),
         }
-        for type_id in sorted(by_type):
-            values = by_type[type_id]
-            metrics[f"accuracy/question_type_{type_id}"] = sum(values) / len(values)
+        by_type = grouped_means(
+            (int(item.doc.row["question_type_id"]), item.score.values["accuracy"]) for item in scored
+        )
+        metrics.update({f"accuracy/question_type_{type_id}": value for type_id, value in by_type.items()})
         return metrics

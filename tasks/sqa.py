@@ -8,12 +8,12 @@ stripped answer equals the letter (case-insensitive), or it starts with a capita
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
 
+from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_score
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
@@ -77,17 +77,13 @@ class ScienceQA(Task):
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
         if not scored:
             return {"accuracy": None, "count": 0}
-        by_subject: dict[str, list[float]] = defaultdict(list)
-        for item in scored:
-            by_subject[str(item.doc.row.get("subject", ""))].append(item.score.values["accuracy"])
         metrics: dict[str, Any] = {
-            "accuracy": sum(item.score.values["accuracy"] for item in scored) / len(scored),
+            "accuracy": mean_score(scored, "accuracy"),
             "count": len(scored),
-            "extraction/rule": sum(item.score.extraction == "rule" for item in scored),
-            "extraction/unresolved": sum(item.score.extraction == "unresolved" for item in scored),
+            **extraction_counts(scored, ("rule", "unresolved"), prefix="extraction/"),
         }
-        for subject in sorted(by_subject):
-            if subject:
-                values = by_subject[subject]
-                metrics[f"accuracy/{subject}"] = sum(values) / len(values)
+        by_subject = grouped_means(
+            (str(item.doc.row.get("subject", "")), item.score.values["accuracy"]) for item in scored
+        )
+        metrics.update({f"accuracy/{subject}": value for subject, value in by_subject.items() if subject})
         return metrics

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # The official VQA evaluation's contraction table (keys are the forms without apostrophes).
 CONTRACTIONS: dict[str, str] = {
@@ -133,3 +133,12 @@ def vqa_accuracy(prediction: str, answers: Sequence[str]) -> float:
         others_matching = matches - (answer == prediction)
         per_annotator.append(min(1.0, others_matching / _MATCHES_NEEDED))
     return statistics.mean(per_annotator)
+
+
+def score_against_answers(
+    prediction: str, answers: Sequence[str], normalize: Callable[[str], str]
+) -> tuple[str, float]:
+    """The normalised prediction and its VQA accuracy against raw annotator answers, all passed
+    through the same normaliser (`normalize_answer` or `normalize_vqav2_answer`)."""
+    predicted = normalize(prediction)
+    return predicted, vqa_accuracy(predicted, [normalize(answer) for answer in answers])
