@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,8 @@ def random_model(preset_name: str, device: torch.device, dtype: torch.dtype, see
         module_name, _, leaf = name.rpartition(".")
         model.get_submodule(module_name)._buffers[leaf] = buffer.to(device)
     model.vision_tower.recompute_buffers()
+    if device.type == "cuda":
+        model.vision_tower.use_channels_last()
     return model.eval()
 
 
@@ -105,6 +108,48 @@ def run_batched(model: EagleForCausalLM, samples: list[Sample], batch_size: int,
     return time.perf_counter() - start, float(np.mean(first_tokens)), tokens
 
 
+def profile_components(model: EagleForCausalLM, samples: list[Sample], batch_size: int, new_tokens: int,
+                       device: torch.device) -> dict[str, float]:
+    """Milliseconds per sample in each vision expert, the projector, preprocessing, LLM prefill and decode.
+
+    Each expert and the projector is timed by forward hooks that synchronise the device, so the parts
+    add up to a little more than an unprofiled run."""
+    spent: dict[str, float] = defaultdict(float)
+    started: dict[str, float] = {}
+    hooks = []
+
+    def timed(module: torch.nn.Module, label: str) -> None:
+        def before(*_: object) -> None:
+            _sync(device)
+            started[label] = time.perf_counter()
+
+        def after(*_: object) -> None:
+            _sync(device)
+            spent[label] += time.perf_counter() - started[label]
+
+        hooks.extend([module.register_forward_pre_hook(before), module.register_forward_hook(after)])
+
+    for name, expert in zip(model.config.vision.experts, model.vision_tower.vision_towers, strict=True):
+        timed(expert, f"vision: {name}")
+    timed(model.mm_projector, "projector")
+    dtype, size = model.vision_dtype(), model.config.vision.image_size
+    try:
+        for begin in range(0, len(samples), batch_size):
+            batch = samples[begin:begin + batch_size]
+            t0 = time.perf_counter()
+            pixels = normalize_uint8(images_to_uint8([s.image for s in batch], size).to(device), dtype)
+            _sync(device)
+            spent["preprocessing"] += time.perf_counter() - t0
+            inputs = model.build_inputs([s.prompt for s in batch], model.encode_images(pixels))
+            result = greedy_generate(model, _TokenIdsText(), inputs, [RowSpec(new_tokens)] * len(batch), [])
+            spent["LLM prefill"] += result.prefill_s
+            spent["LLM decode"] += result.decode_s
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return {label: 1000 * seconds / len(samples) for label, seconds in spent.items()}
+
+
 def run_hf_generate(model: EagleForCausalLM, samples: list[Sample], new_tokens: int,
                     device: torch.device) -> tuple[float, float]:
     """(seconds, mean time to first token) at batch 1 with transformers' generate.
@@ -147,6 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak (H100 SXM: 989)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--profile", action="store_true", help="also time each expert and the LLM at the best batch")
     args = parser.parse_args(argv)
 
     device = torch.device(args.device)
@@ -184,10 +230,16 @@ def main(argv: list[str] | None = None) -> None:
         achieved = FLOP_PER_SAMPLE_X5_7B / (best_ms / 1000)
         print(f"FLOP roofline: {achieved / 1e12:.0f} TFLOP/s = {100 * achieved / (args.peak_tflops * 1e12):.1f}% "
               f"of {args.peak_tflops:.0f} TFLOP/s")
-    if 1 in results and best != 1:
-        same = sum(a == b for a, b in zip(results[1][2], results[best][2], strict=True))
-        print(f"identical answers, batch 1 vs batch {best}: {same}/{len(samples)} ({100 * same / len(samples):.0f}%)")
-
+    if args.profile:
+        parts = profile_components(model, samples, best, args.new_tokens, device)
+        print(f"where the time goes at batch {best} (ms/sample, device synchronised per part):")
+        for label, ms in parts.items():
+            print(f"  {label:<28} {ms:8.1f}")
+    batched = [size for size in results if size != 1]
+    if 1 in results and batched:
+        other = best if best != 1 else max(batched, key=lambda size: len(samples) / results[size][0])
+        same = sum(a == b for a, b in zip(results[1][2], results[other][2], strict=True))
+        print(f"identical answers, batch 1 vs batch {other}: {same}/{len(samples)} ({100 * same / len(samples):.0f}%)")
 
 if __name__ == "__main__":
     main()

@@ -296,6 +296,8 @@ def load_eagle(source: str | Path, revision: str | None = None, device: str | No
         module = model.get_submodule(module_name)
         module._buffers[leaf] = buffer.to(device_for(name))
     model.vision_tower.recompute_buffers()
+    if target.type == "cuda":
+        model.vision_tower.use_channels_last()  # ConvNeXt's convolutions run faster channels-last on GPU
     if device_map is not None:
         from accelerate import dispatch_model
 
