@@ -30,7 +30,7 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
 
     run = command("run", "Generate predictions with a model and score them; resumes an interrupted run.")
     run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
-    run.add_argument("--tasks", required=True, help="comma-separated task names, or all (see: eagle-eval tasks)")
+    run.add_argument("--tasks", required=True, help="comma-separated task names; paper = the 13 table benchmarks, all = those and their variants")
     run.add_argument("--limit", type=_positive_int, help="only the first N docs of each task (results say subset)")
     run.add_argument("--batch-size", default="auto", type=_batch_size, help="requests per batch, or auto: the adapter's suggestion, halved on out-of-memory (default)")
     run.add_argument("--device", help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")

@@ -107,14 +107,27 @@ class GenerationStats:
 
 
 def expand_task_names(spec: str | Sequence[str]) -> list[str]:
-    """`a,b` or `all` → task names in the given order (validated, duplicates dropped)."""
+    """Task names in the given order (validated, duplicates dropped); groups expand in place.
+
+    `paper` is the thirteen benchmarks at the paper's protocol, one per table column; `all` adds the
+    variants (local validation splits of the server-scored benchmarks, TextVQA without OCR tokens,
+    the full VQAv2 test split).
+    """
     names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else [n.strip() for n in spec]
-    names = [n for n in names if n]
-    if names == ["all"]:
-        return task_names()
-    for name in names:
-        get_task(name)  # raises UnknownNameError with a suggestion
-    return list(dict.fromkeys(names))
+    expanded: list[str] = []
+    for name in (n for n in names if n):
+        if name == "all":
+            expanded.extend(task_names())
+        elif name == "paper":
+            expanded.extend(n for n in task_names() if _is_paper_task(get_task(n)))
+        else:
+            get_task(name)  # raises UnknownNameError with a suggestion
+            expanded.append(name)
+    return list(dict.fromkeys(expanded))
+
+
+def _is_paper_task(task: Task) -> bool:
+    return task.paper_protocol and task.paper_column is not None
 
 
 def compute_run_id(config: RunConfig) -> str:

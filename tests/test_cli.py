@@ -187,3 +187,15 @@ def test_python_dash_m_runs_the_cli():
     assert done.returncode == 0 and "--max-drop" in done.stdout
     done = subprocess.run([sys.executable, "-m", "eagle_eval", "bogus"], capture_output=True, text=True)
     assert done.returncode == 2 and "eagle-eval: error:" in done.stderr
+
+
+def test_task_groups_paper_and_all():
+    from eagle_eval.reference import PAPER_COLUMNS
+    from eagle_eval.registry import get_task, task_names
+    from eagle_eval.runner import expand_task_names
+
+    paper = expand_task_names("paper")
+    assert sorted(get_task(name).paper_column for name in paper) == sorted(PAPER_COLUMNS)
+    assert {"vqav2", "vizwiz", "textvqa"} <= set(paper) and not {"vqav2_val", "textvqa_noocr"} & set(paper)
+    assert expand_task_names("all") == task_names()
+    assert expand_task_names("pope,paper")[0] == "pope" and len(expand_task_names("pope,paper")) == 13
