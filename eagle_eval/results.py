@@ -52,6 +52,8 @@ class TaskResult:
     submission_file: str | None = None
     # False for variants (local validation split, no-OCR prompt) that share a paper column.
     paper_protocol: bool = True
+    # The hub splits read, each with its pinned revision: {repo, config, split, revision}.
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -233,4 +235,5 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         server_scored=bool(entry.get("server_scored", False)),
         submission_file=entry.get("submission_file"),
         paper_protocol=bool(entry.get("paper_protocol", True)),
+        sources=list(entry.get("sources") or []),
     )

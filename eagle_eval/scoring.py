@@ -128,5 +128,6 @@ def score_task(
         server_scored=task.server_scored,
         submission_file=submission_file,
         paper_protocol=task.paper_protocol,
+        sources=[source.to_json() for source in task.sources],
     )
     return ScoringResult(result=result, rows=rows)

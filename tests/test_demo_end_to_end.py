@@ -39,6 +39,10 @@ def test_every_task_ran_without_errors(demo_run: Path) -> None:
     assert sorted(results["results"]) == task_names()
     assert results["n_errors"] == 0
     assert results["model"]["name"] == "eagle-tiny"
+    assert results["results"]["pope"]["sources"] == [
+        {"repo": "lmms-lab/POPE", "config": "default", "split": "test",
+         "revision": "4db1276663dfa5eb8ad16a52d24c31a09e470896"}
+    ]
 
 
 def test_table_fills_all_thirteen_columns_beside_the_published_row(
