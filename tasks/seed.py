@@ -17,7 +17,7 @@ from typing import Any
 
 from PIL import Image
 
-from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_score
+from eagle_eval.metrics.aggregate import accuracy_by_group
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
 from eagle_eval.task import Doc, ScoredDoc, Source, Task, lazy_rows
@@ -83,15 +83,6 @@ class SEEDImage(Task):
         )
 
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
-        if not scored:
-            return {"accuracy": None, "count": 0}
-        metrics: dict[str, Any] = {
-            "accuracy": mean_score(scored, "accuracy"),
-            "count": len(scored),
-            **extraction_counts(scored, ("rule", "unresolved"), prefix="extraction/"),
-        }
-        by_type = grouped_means(
-            (int(item.doc.row["question_type_id"]), item.score.values["accuracy"]) for item in scored
+        return accuracy_by_group(
+            scored, lambda item: int(item.doc.row["question_type_id"]), lambda type_id: f"question_type_{type_id}"
         )
-        metrics.update({f"accuracy/question_type_{type_id}": value for type_id, value in by_type.items()})
-        return metrics

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_score
+from eagle_eval.metrics.aggregate import accuracy_by_group
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
@@ -75,15 +75,5 @@ class ScienceQA(Task):
         )
 
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
-        if not scored:
-            return {"accuracy": None, "count": 0}
-        metrics: dict[str, Any] = {
-            "accuracy": mean_score(scored, "accuracy"),
-            "count": len(scored),
-            **extraction_counts(scored, ("rule", "unresolved"), prefix="extraction/"),
-        }
-        by_subject = grouped_means(
-            (str(item.doc.row.get("subject", "")), item.score.values["accuracy"]) for item in scored
-        )
-        metrics.update({f"accuracy/{subject}": value for subject, value in by_subject.items() if subject})
-        return metrics
+        # Rows without a subject count overall but form no group of their own.
+        return accuracy_by_group(scored, lambda item: str(item.doc.row.get("subject", "")) or None, str)

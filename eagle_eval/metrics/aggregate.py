@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from eagle_eval.task import ScoredDoc
 
@@ -37,3 +37,27 @@ def grouped_means(pairs: Iterable[tuple[GroupKey, float]]) -> dict[GroupKey, flo
 def extraction_counts(scored: Sequence[ScoredDoc], paths: Sequence[str], prefix: str = "") -> dict[str, int]:
     """How many samples each extraction path scored, zeros included, keyed `{prefix}{path}`."""
     return {f"{prefix}{path}": sum(item.score.extraction == path for item in scored) for path in paths}
+
+
+
+def accuracy_by_group(
+    scored: Sequence[ScoredDoc],
+    group_of: Callable[[ScoredDoc], GroupKey | None],
+    label: Callable[[GroupKey], str],
+) -> dict[str, Any]:
+    """Letter-answer tasks' metrics: accuracy, count, rule/unresolved counts, then `accuracy/<label>`.
+
+    `group_of` gives a sample's group (None leaves it out of the per-group means); groups are in
+    sorted order of their keys.
+    """
+    if not scored:
+        return {"accuracy": None, "count": 0}
+    metrics: dict[str, Any] = {
+        "accuracy": mean_score(scored, "accuracy"),
+        "count": len(scored),
+        **extraction_counts(scored, ("rule", "unresolved"), prefix="extraction/"),
+    }
+    pairs = ((group_of(item), item.score.values["accuracy"]) for item in scored)
+    by_group = grouped_means((group, value) for group, value in pairs if group is not None)
+    metrics.update({f"accuracy/{label(group)}": value for group, value in by_group.items()})
+    return metrics
