@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
 from eagle_eval.cli import main
+from eagle_eval.model_adapters.eagle.bench import PROMPT_TEXT_TOKENS
+from eagle_eval.model_adapters.eagle.flops import count_sample_flops
+from eagle_eval.model_adapters.eagle.presets import get_preset
 
 pytestmark = pytest.mark.slow
 
 
-def test_bench_reports_both_paths_ratio_profile_and_agreement(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_reports_both_paths_ratio_profile_and_agreement(capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    figures_path = tmp_path / "bench.json"
     argv = ["bench", "--preset", "eagle-tiny", "--device", "cpu", "--samples", "4", "--hf-samples", "1",
-            "--batch-sizes", "1,4", "--new-tokens", "3", "--profile"]
+            "--batch-sizes", "1,4,64", "--new-tokens", "3", "--profile", "--json", str(figures_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert re.search(r"\(a\) HF generate, batch 1: [\d.]+ samples/s, [\d.]+ ms/sample, time to first token", out)
@@ -23,3 +30,13 @@ def test_bench_reports_both_paths_ratio_profile_and_agreement(capsys: pytest.Cap
         assert part in out
     # Greedy fp32 decoding on the CPU is batch-invariant: every answer agrees.
     assert re.search(r"identical answers, batch 1 vs batch 4: 4/4 \(100%\)", out)
+    assert re.search(r"FLOPs per sample \(counted from the modules\): [\d.e+-]+ TFLOP", out)
+    assert re.search(r"FLOP roofline: [\d.]+ TFLOP/s = [\d.]+% of 989 TFLOP/s$", out, re.MULTILINE)
+    figures = json.loads(figures_path.read_text())
+    # 64 is capped at the 4 samples: it would only repeat batch 4.
+    assert sorted(figures["ours"]) == ["1", "4"] and "batch 64" not in out
+    assert figures["identical_answers"] == {"batch_sizes": [1, 4], "same": 4, "of": 4}
+    assert figures["best_batch_size"] in (1, 4) and figures["speedup_vs_hf_batch1"] > 0
+    tiny = count_sample_flops(get_preset("eagle-tiny").eagle_config(), 1 + PROMPT_TEXT_TOKENS[0] + PROMPT_TEXT_TOKENS[1] + 64, 3)
+    assert figures["tflop_per_sample"] == pytest.approx(tiny.total / 1e12, rel=0.05)
+    assert set(figures["profile_ms_per_sample"]) >= {"LLM prefill", "LLM decode", "vision: sam-1024"}

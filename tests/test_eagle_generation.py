@@ -10,6 +10,7 @@ from PIL import Image
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.model_adapters.eagle.adapter import EagleAdapter
 from eagle_eval.model_adapters.eagle.generation import RowSpec, cut_at_stop_strings, greedy_generate
+from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork
 from eagle_eval.model_adapters.eagle.templates import IMAGE_TOKEN_INDEX
 from eagle_eval.records import GenerationSettings, Request
 from eagle_eval.registry import ModelOptions, get_model_entry, resolve_model_name
@@ -117,3 +118,22 @@ def test_prompt_prefixes_the_image_and_uses_the_template(adapter: EagleAdapter) 
                            "gives helpful, detailed, and polite answers to the user's questions. USER: ")
     assert adapter.tokenizer.convert_ids_to_tokens(ids[slot + 1:slot + 3]) == ["▁", "<0x0A>"]
     assert adapter.tokenizer.decode(ids[slot + 1:]).strip() == "What? ASSISTANT:"
+
+
+def test_overlapped_preprocessing_and_vision_chunks_do_not_change_answers(adapter: EagleAdapter) -> None:
+    # On a GPU the next batch is preprocessed in a worker thread; here the same pipeline is forced to
+    # overlap on the CPU, and the experts see the images in chunks of 1, 2 or all.
+    requests = _requests()
+    prompts = [adapter.prompt_ids(r) for r in requests]
+    work = [BatchWork(prompts=prompts[i:i + 3], images=[r.images[0] for r in requests[i:i + 3]],
+                      specs=[RowSpec(r.generation.max_new_tokens) for r in requests[i:i + 3]])
+            for i in range(0, len(requests), 3)]
+    outputs = []
+    for overlap, chunk in ((False, 8), (True, 1), (True, 2)):
+        pipeline = BatchedPipeline(adapter.model, chunk, overlap=overlap)
+        assert (pipeline._workers is not None) == overlap
+        results = list(pipeline.run(work, adapter.tokenizer, adapter.loaded.eos_token_ids))
+        assert all(r.extra["preprocess_s"] > 0 and r.extra["first_token_s"] > 0 for r in results)
+        outputs.append([tokens for r in results for tokens in r.token_ids])
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert BatchedPipeline(adapter.model, 8)._workers is None  # a CPU model preprocesses inline

@@ -1,24 +1,21 @@
 """`EagleAdapter`: requests in, answers out, for any Eagle (v1) checkpoint.
 
 Per call: build each prompt (template + image placeholders) and tokenize it; sort by prompt length and
-cut into batches (similar lengths waste less padding; answers do not depend on the grouping); for each
-batch run the vision experts on all its images at once, splice, and decode greedily. The CPU half of
-image preprocessing (PIL pad + bicubic resize) for the next batch runs in a worker thread while the
-current batch is on the GPU; the arithmetic half (normalisation) runs on the GPU.
+cut into batches (similar lengths waste less padding; answers do not depend on the grouping); hand the
+batches to `BatchedPipeline` (pipeline.py), which runs the experts on each batch's images at once,
+splices, and decodes greedily, with the next batch's image preprocessing overlapped.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import torch
-from PIL import Image
 
 from eagle_eval.model_adapters.eagle.checkpoint import LoadedEagle
-from eagle_eval.model_adapters.eagle.generation import RowSpec, greedy_generate
-from eagle_eval.model_adapters.eagle.preprocessing import images_to_uint8, normalize_uint8
+from eagle_eval.model_adapters.eagle.generation import RowSpec
+from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork, default_vision_batch_size
 from eagle_eval.model_adapters.eagle.templates import (
     IMAGE_TOKEN_INDEX,
     get_template,
@@ -41,10 +38,9 @@ class EagleAdapter:
         self.revision = revision
         self.device = loaded.device
         self._batch_size = batch_size
-        on_gpu = self.device.type == "cuda"
-        self.vision_batch_size = vision_batch_size or (16 if on_gpu else 8)
+        self.vision_batch_size = vision_batch_size or default_vision_batch_size(self.device)
         self.last_stats: dict[str, float] = {}
-        self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eagle-preprocess")
+        self._pipeline = BatchedPipeline(self.model, self.vision_batch_size)
 
     # --- the ModelAdapter contract ----------------------------------------------------------------------
 
@@ -77,18 +73,16 @@ class EagleAdapter:
         order = sorted(range(len(requests)), key=lambda i: (-lengths[i], i))
         size = max(1, self.suggested_batch_size())
         batches = [order[i:i + size] for i in range(0, len(order), size)]
+        work = [BatchWork(prompts=[prompts[i] for i in batch],
+                          images=[image for i in batch for image in requests[i].images],
+                          specs=[RowSpec(requests[i].generation.max_new_tokens, tuple(requests[i].generation.until))
+                                 for i in batch])
+                for batch in batches]
         answers: list[str] = [""] * len(requests)
         first_token_s: float | None = None
         prefill_s = decode_s = 0.0
-        pending = self._submit(requests, batches[0]) if batches else None
-        for number, batch in enumerate(batches):
-            pixels_uint8 = pending.result() if pending is not None else None
-            pending = self._submit(requests, batches[number + 1]) if number + 1 < len(batches) else None
-            image_embeds = self._encode(pixels_uint8)
-            inputs = self.model.build_inputs([prompts[i] for i in batch], image_embeds)
-            specs = [RowSpec(requests[i].generation.max_new_tokens, tuple(requests[i].generation.until))
-                     for i in batch]
-            result = greedy_generate(self.model, self.tokenizer, inputs, specs, self.loaded.eos_token_ids)
+        results = self._pipeline.run(work, self.tokenizer, self.loaded.eos_token_ids)
+        for batch, result in zip(batches, results, strict=True):
             if first_token_s is None:
                 first_token_s = time.perf_counter() - start - result.decode_s
             prefill_s += result.prefill_s
@@ -115,25 +109,3 @@ class EagleAdapter:
             raise ValueError(f"request {request.key}: the tokenized prompt lost an image slot; the template "
                              f"{self.template.name} must not contain '<image>' itself")
         return ids
-
-    def _submit(self, requests: Sequence[Request], batch: list[int]) -> Future | None:
-        images: list[Image.Image] = [image for i in batch for image in requests[i].images]
-        if not images:
-            return None
-        return self._workers.submit(images_to_uint8, images, self.config.vision.image_size)
-
-    def _encode(self, pixels_uint8: torch.Tensor | None) -> torch.Tensor | None:
-        if pixels_uint8 is None:
-            return None
-        device = self.model.embed_device if self.device.type == "cpu" else self._vision_device()
-        dtype = self.model.vision_dtype()
-        chunks = []
-        for begin in range(0, pixels_uint8.shape[0], self.vision_batch_size):
-            part = pixels_uint8[begin:begin + self.vision_batch_size]
-            if device.type == "cuda":
-                part = part.pin_memory().to(device, non_blocking=True)
-            chunks.append(self.model.encode_images(normalize_uint8(part.to(device), dtype)))
-        return torch.cat(chunks)
-
-    def _vision_device(self) -> torch.device:
-        return next(self.model.vision_tower.parameters()).device

@@ -242,21 +242,56 @@ def read_eos_token_ids(directory: Path, tokenizer: Any, config: EagleConfig) -> 
     return [int(i) for i in ids]
 
 
-def plan_device_map(model: EagleForCausalLM, dtype: torch.dtype) -> dict[str, Any]:
-    """Spread a model over every visible GPU (accelerate), keeping each decoder layer and the whole vision
-    tower on one device, and the tower, projector and token embeddings together on the first."""
-    from accelerate import infer_auto_device_map
+FIRST_DEVICE_MODULES = ("model.embed_tokens", "model.vision_tower", "model.mm_projector")
+LAST_DEVICE_MODULES = ("model.norm", "model.rotary_emb", "lm_head")
 
-    no_split = ["LlamaDecoderLayer", type(model.vision_tower).__name__]
-    device_map = infer_auto_device_map(model, no_split_module_classes=no_split, dtype=dtype)
-    first = min((d for d in device_map.values() if isinstance(d, int)), default=0)
-    for name in ("model.vision_tower", "model.mm_projector", "model.embed_tokens"):
-        for key in [k for k in device_map if k == name or k.startswith(name + ".")]:
-            del device_map[key]
-        device_map[name] = first
-    if any(d in ("cpu", "disk") for d in device_map.values()):
-        raise CheckpointError("the model does not fit on the visible GPUs; free memory or add GPUs")
-    return device_map
+
+def plan_device_map(model: EagleForCausalLM, dtype: torch.dtype,
+                    max_memory: dict[int, int | str] | None = None) -> dict[str, int]:
+    """Spread a model over several GPUs: the embeddings, the whole vision tower and the projector on the
+    first, whole decoder layers over all of them in order, the final norm and the head on the last, each
+    GPU within one layer of an equal share.
+
+    `max_memory` maps GPU index -> bytes (or "40GiB") the weights may take; by default each visible
+    GPU's free memory less 20% for activations and the KV cache. accelerate's `infer_auto_device_map`
+    fills devices in module order and cannot keep the tower (registered after the layers) beside the
+    embeddings, so the split is made here from accelerate's module sizes.
+    """
+    from accelerate.utils import compute_module_sizes, convert_file_size_to_int
+
+    if max_memory is None:
+        max_memory = {i: int(0.8 * torch.cuda.mem_get_info(i)[0]) for i in range(torch.cuda.device_count())}
+    budget = {int(gpu): convert_file_size_to_int(limit) if isinstance(limit, str) else int(limit)
+              for gpu, limit in max_memory.items()}
+    gpus = sorted(budget)
+    if not gpus:
+        raise CheckpointError("--device auto needs at least one GPU; pass --device cpu to run on the CPU")
+    sizes = compute_module_sizes(model, dtype=dtype)
+    layers = [name for name, _ in model.model.layers.named_children()]
+    placed = {name: gpus[0] for name in FIRST_DEVICE_MODULES}
+    placed.update({name: gpus[-1] for name in LAST_DEVICE_MODULES})
+    load = dict.fromkeys(gpus, 0)
+    for name, gpu in placed.items():
+        load[gpu] += sizes.get(name, 0)
+    layer_sizes = [sizes[f"model.layers.{name}"] for name in layers]
+    # Lay the model out in order (first-device modules, layers, last-device modules) and cut it into
+    # equal shares: a layer goes to the GPU whose share holds its midpoint, so each cut is within half a
+    # layer of the ideal one.
+    share = (sum(load.values()) + sum(layer_sizes)) / len(gpus)
+    position = float(load[gpus[0]])
+    for name, size in zip(layers, layer_sizes, strict=True):
+        gpu = gpus[min(int((position + size / 2) // share), len(gpus) - 1)]
+        placed[f"model.layers.{name}"] = gpu
+        load[gpu] += size
+        position += size
+    over = {gpu: (load[gpu], budget[gpu]) for gpu in gpus if load[gpu] > budget[gpu]}
+    if over:
+        detail = ", ".join(f"GPU {gpu} needs {need / 2**30:.1f} GiB of {have / 2**30:.1f} GiB"
+                           for gpu, (need, have) in over.items())
+        total = sum(load.values()) / 2**30
+        raise CheckpointError(f"the {total:.1f} GiB of weights do not fit on the visible GPUs ({detail}); "
+                              "free GPU memory, add GPUs, or load in a smaller dtype")
+    return placed
 
 
 def _device_lookup(device_map: dict[str, Any]):
@@ -270,8 +305,11 @@ def _device_lookup(device_map: dict[str, Any]):
 
 
 def load_eagle(source: str | Path, revision: str | None = None, device: str | None = None,
-               dtype: str | torch.dtype | None = None) -> LoadedEagle:
-    """Load a checkpoint onto `device` ("cuda", "cuda:1", "cpu", or "auto" = all GPUs via accelerate)."""
+               dtype: str | torch.dtype | None = None, device_map: dict[str, Any] | None = None) -> LoadedEagle:
+    """Load a checkpoint onto `device` ("cuda", "cuda:1", "cpu", or "auto" = all GPUs via accelerate).
+
+    `device_map` (module name -> device, e.g. from `plan_device_map` with a memory cap) overrides `device`.
+    """
     directory = resolve_checkpoint_dir(source, revision)
     config_path = directory / "config.json"
     if not config_path.exists():
@@ -283,10 +321,11 @@ def load_eagle(source: str | Path, revision: str | None = None, device: str | No
     target = torch.device(device)
     run_dtype = dtype if isinstance(dtype, torch.dtype) else parse_dtype(dtype, target)
     model = build_empty_model(config)
-    device_map = None
-    if spread and torch.cuda.device_count() > 1:
+    if device_map is None and spread and torch.cuda.device_count() > 1:
         device_map = plan_device_map(model, run_dtype)
+    if device_map is not None:
         device_for = _device_lookup(device_map)
+        target = torch.device(device_for("model.embed_tokens.weight"))
     else:
         device_for = lambda _key: target  # noqa: E731
     load_weights(model, weight_files(directory), run_dtype, device_for, source=str(source))

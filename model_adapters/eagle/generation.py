@@ -103,7 +103,9 @@ def greedy_generate(
             break
         if len(keep) < len(rows):
             # Finished rows leave the batch; their cache rows, masks and positions go with them.
-            index = torch.tensor(keep, device=next_tokens.device)
+            # A CPU index can select rows of tensors on any device, as the layers of a model spread
+            # over several GPUs are.
+            index = torch.tensor(keep)
             cache.batch_select_indices(index)
             attention_mask = attention_mask[index]
             last_positions = last_positions[index]
