@@ -64,6 +64,10 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     show = models_sub.add_parser("show", help="details of one model", formatter_class=RichHelpFormatter)
     show.add_argument("name", help="model name or alias")
     show.add_argument("--state-dict", action="store_true", help="list the checkpoint's tensors: key<TAB>[shape]")
+    show.add_argument("--flops", action="store_true",
+                      help="FLOPs of one sample by part (one image, --text-tokens of prompt, --new-tokens)")
+    show.add_argument("--text-tokens", type=int, default=70, help="prompt tokens besides the image (default 70)")
+    show.add_argument("--new-tokens", type=int, default=16, help="generated tokens (default 16)")
     show.set_defaults(handler=cmd_models_show)
 
     table = command("table", "The paper's table from results files, with published rows and deltas.")
@@ -303,6 +307,8 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     from eagle_eval.registry import get_model_entry
 
     entry = get_model_entry(args.name)
+    if args.flops:
+        return _show_flops(entry, args.text_tokens, args.new_tokens)
     if not args.state_dict:
         details = {
             "name": entry.name,
@@ -321,6 +327,26 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
     for key, shape in expected_checkpoint_tensors(preset or entry.name):
         print(f"{key}\t[{', '.join(str(d) for d in shape)}]")
+    return EXIT_OK
+
+
+def _show_flops(entry, text_tokens: int, new_tokens: int) -> int:
+    preset_name = entry.details.get("preset") or entry.name
+    from eagle_eval.model_adapters.eagle.flops import count_sample_flops
+    from eagle_eval.model_adapters.eagle.presets import get_preset
+
+    try:
+        config = get_preset(preset_name).eagle_config()
+    except KeyError:
+        from eagle_eval.cli import UsageError
+
+        raise UsageError(f"model {entry.name} is not an Eagle preset; --flops needs an Eagle architecture") from None
+    flops = count_sample_flops(config, text_tokens + config.image_tokens, new_tokens)
+    print(f"# {entry.name}: one image ({config.image_tokens} tokens), {text_tokens} text tokens, "
+          f"{new_tokens} new tokens; TFLOP per sample (multiply-add = 2)")
+    for part, value in flops.parts().items():
+        print(f"{part}\t{value / 1e12:.3f}")
+    print(f"total\t{flops.total / 1e12:.3f}")
     return EXIT_OK
 
 

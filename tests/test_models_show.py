@@ -38,3 +38,17 @@ def test_x4_8b_plus_shares_the_x4_vision_tower_and_has_llama3_sizes(capsys: pyte
 
 def test_alias_resolves_to_the_7b_preset(capsys: pytest.CaptureFixture[str]) -> None:
     assert _listing(capsys, "eagle-x5") == _listing(capsys, "eagle-x5-7b")
+
+
+def test_flops_by_part_for_x5_and_x4(capsys: pytest.CaptureFixture[str]) -> None:
+    def parts(name: str) -> dict[str, float]:
+        assert main(["models", "show", name, "--flops", "--text-tokens", "70", "--new-tokens", "16"]) == 0
+        lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("#")]
+        return {part: float(value) for part, value in (line.split("\t") for line in lines)}
+
+    x5, x4 = parts("eagle-x5"), parts("eagle-x4-7b")
+    assert x5["total"] == pytest.approx(sum(v for k, v in x5.items() if k != "total"), abs=0.005)
+    assert "vision: sam-1024" in x5 and "vision: sam-1024" not in x4
+    # Same Vicuna-7B LLM and prompt: only SAM and the projector's input width differ.
+    assert x5["LLM prefill"] == x4["LLM prefill"] and x5["vision: convnext-1024"] == x4["vision: convnext-1024"]
+    assert main(["models", "show", "replay", "--flops"]) == 2
