@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,13 @@ def test_missing_directory_and_config_errors(tmp_path: Path) -> None:
         load_eagle(str(tmp_path / "nope") + "/", device="cpu")
     with pytest.raises(CheckpointError, match="config.json"):
         load_eagle(tmp_path, device="cpu")
+
+
+def test_a_broken_sentencepiece_install_is_named_not_misread(tiny_dirs: dict[str, Path],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # sentencepiece 0.2.3 beside protobuf < 7 fails to import its protobuf module; transformers would then
+    # read tokenizer.model as a tiktoken file and fail with an unrelated parse error.
+    monkeypatch.setitem(sys.modules, "sentencepiece.sentencepiece_model_pb2", None)
+    with pytest.raises(CheckpointError, match=r"tokenizer\.model needs sentencepiece's protobuf module.*"
+                                              r"sentencepiece<0\.2\.3"):
+        load_eagle(tiny_dirs["eagle-tiny"], device="cpu")

@@ -14,6 +14,7 @@ config, may be stored or absent (`is_recomputed`). Anything else raises
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -211,9 +212,26 @@ def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
 
 # --- the public entry point ----------------------------------------------------------------------------
 
+def check_sentencepiece_reader(directory: Path) -> None:
+    """A `tokenizer.model` is read through sentencepiece's protobuf module; when that import fails,
+    transformers quietly tries to read the file as a tiktoken vocabulary instead and fails with an
+    unrelated parse error (or, worse, succeeds). Say what is wrong before that happens."""
+    if not (directory / "tokenizer.model").exists():
+        return
+    try:
+        importlib.import_module("sentencepiece.sentencepiece_model_pb2")
+    except Exception as error:  # any import-time failure (VersionError, ImportError) means the same fix
+        raise CheckpointError(
+            f"{directory / 'tokenizer.model'} needs sentencepiece's protobuf module, which failed to import "
+            f"({type(error).__name__}: {error}); install a matching pair, e.g. "
+            "pip install 'sentencepiece<0.2.3' (protobuf 4-6) or 'protobuf>=7' (sentencepiece 0.2.3)") from error
+
+
 def load_tokenizer(directory: Path) -> Any:
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
+
+    check_sentencepiece_reader(directory)
 
     # use_fast=False: the released Vicuna checkpoints were trained with the slow (sentencepiece) tokenizer.
     # transformers reads config.json on the way and warns that it does not know `eagle_llama`: expected.
