@@ -50,9 +50,11 @@ def test_llama2_7b_prefill_and_decode(x5_7b) -> None:
         return layers * 2 * 2 * queries * keys * hidden
 
     lm_head = 2 * hidden * vocab  # one position per forward
-    assert x5_7b.prefill == 2 * PROMPT * weights + attention(PROMPT, PROMPT) + lm_head
+    # Some transformers releases compute the RoPE angles as a (counted) matmul: 128 FLOPs per position,
+    # a few parts in 10^8 of the total, hence the tolerance.
+    assert x5_7b.prefill == pytest.approx(2 * PROMPT * weights + attention(PROMPT, PROMPT) + lm_head, rel=1e-7)
     decode = sum(2 * weights + attention(1, PROMPT + 1 + step) + lm_head for step in range(NEW_TOKENS - 1))
-    assert x5_7b.decode == decode
+    assert x5_7b.decode == pytest.approx(decode, rel=1e-7)
 
 
 def test_every_expert_and_the_projector_are_counted(x5_7b) -> None:
