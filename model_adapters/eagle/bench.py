@@ -200,7 +200,7 @@ def _roofline_lines(flops: SampleFlops, best_ms: float, peak_tflops: float,
     llm = flops.prefill + flops.decode
     achieved = flops.total / (best_ms / 1000)
     peak = peak_tflops * 1e12
-    roofline = f"FLOP roofline: {achieved / 1e12:.2f} TFLOP/s = {100 * achieved / peak:.1f}% of {peak_tflops:.0f} TFLOP/s"
+    roofline = f"FLOP roofline: {achieved / 1e12:.2f} TFLOP/s = {100 * achieved / peak:.1f}% of {peak_tflops:g} TFLOP/s"
     figures = {"tflop_per_sample": flops.total / 1e12,
                "tflop_per_sample_by_part": {k: v / 1e12 for k, v in flops.parts().items()},
                "achieved_tflops": achieved / 1e12, "roofline_fraction": achieved / peak}
