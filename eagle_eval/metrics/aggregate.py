@@ -39,7 +39,6 @@ def extraction_counts(scored: Sequence[ScoredDoc], paths: Sequence[str], prefix:
     return {f"{prefix}{path}": sum(item.score.extraction == path for item in scored) for path in paths}
 
 
-
 def accuracy_by_group(
     scored: Sequence[ScoredDoc],
     group_of: Callable[[ScoredDoc], GroupKey | None],

@@ -27,7 +27,7 @@ import transformers
 from accelerate.utils import set_module_tensor_to_device
 from PIL import Image
 
-from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model, parse_dtype
+from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model, parse_dtype, place_buffers
 from eagle_eval.model_adapters.eagle.flops import SampleFlops, count_sample_flops
 from eagle_eval.model_adapters.eagle.generation import RowSpec
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
@@ -61,9 +61,7 @@ def random_model(preset_name: str, device: torch.device, dtype: torch.dtype, see
         else:
             value.normal_(0.0, 0.02, generator=generator)
         set_module_tensor_to_device(model, name, device, value=value, dtype=dtype)
-    for name, buffer in list(model.named_buffers()):
-        module_name, _, leaf = name.rpartition(".")
-        model.get_submodule(module_name)._buffers[leaf] = buffer.to(device)
+    place_buffers(model, lambda _name: device)
     model.vision_tower.recompute_buffers()
     if device.type == "cuda":
         model.vision_tower.use_channels_last()
@@ -94,10 +92,9 @@ def _sync(device: torch.device) -> None:
 
 
 def _work(samples: list[Sample], batch_size: int, new_tokens: int) -> list[BatchWork]:
-    return [BatchWork(prompts=[s.prompt for s in samples[begin:begin + batch_size]],
-                      images=[s.image for s in samples[begin:begin + batch_size]],
-                      specs=[RowSpec(new_tokens)] * len(samples[begin:begin + batch_size]))
-            for begin in range(0, len(samples), batch_size)]
+    batches = [samples[begin:begin + batch_size] for begin in range(0, len(samples), batch_size)]
+    return [BatchWork(prompts=[s.prompt for s in batch], images=[s.image for s in batch],
+                      specs=[RowSpec(new_tokens)] * len(batch)) for batch in batches]
 
 
 def run_batched(model: EagleForCausalLM, samples: list[Sample], batch_size: int, new_tokens: int,
@@ -190,8 +187,7 @@ def _batch_sizes(text: str, samples: int) -> list[int]:
     sizes = sorted({int(s) for s in text.split(",") if s.strip()})
     if not sizes or sizes[0] < 1:
         raise SystemExit(f"--batch-sizes needs positive integers, got '{text}'")
-    capped = sorted({min(size, samples) for size in sizes})
-    return capped
+    return sorted({min(size, samples) for size in sizes})
 
 
 def _roofline_lines(flops: SampleFlops, best_ms: float, peak_tflops: float,

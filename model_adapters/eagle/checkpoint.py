@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 import torch
 from accelerate import init_empty_weights
 from accelerate.utils import set_module_tensor_to_device
+from torch import nn
 
 from eagle_eval.model_adapters.eagle import vision_tower
 from eagle_eval.model_adapters.eagle.config import EagleConfig
@@ -156,6 +157,13 @@ def build_empty_model(config: EagleConfig) -> EagleForCausalLM:
     with init_empty_weights(include_buffers=False):
         model = EagleForCausalLM(config)
     return model.eval()
+
+
+def place_buffers(model: nn.Module, device_for: Callable[[str], Any]) -> None:
+    """Move every buffer to `device_for(buffer name)`, in place (parameters are placed by the loader)."""
+    for name, buffer in list(model.named_buffers()):
+        module_name, _, leaf = name.rpartition(".")
+        model.get_submodule(module_name)._buffers[leaf] = buffer.to(device_for(name))
 
 
 def _format_keys(keys: list[str], limit: int = 12) -> str:
@@ -347,11 +355,7 @@ def load_eagle(source: str | Path, revision: str | None = None, device: str | No
     else:
         device_for = lambda _key: target  # noqa: E731
     load_weights(model, weight_files(directory), run_dtype, device_for, source=str(source))
-    for name, buffer in list(model.named_buffers()):
-        # Buffers were built on the CPU; move each next to its module.
-        module_name, _, leaf = name.rpartition(".")
-        module = model.get_submodule(module_name)
-        module._buffers[leaf] = buffer.to(device_for(name))
+    place_buffers(model, device_for)  # buffers were built on the CPU; move each next to its module
     model.vision_tower.recompute_buffers()
     if target.type == "cuda":
         model.vision_tower.use_channels_last()  # ConvNeXt's convolutions run faster channels-last on GPU

@@ -1,7 +1,7 @@
 """FLOPs of one Eagle sample, counted from the module tree on the meta device (no weights, no compute).
 
-`count_sample_flops(config, prompt_tokens, new_tokens)` runs each vision expert, the projector, the LLM
-prefill and one decode step under torch's `FlopCounterMode` on meta tensors, so the figure follows the
+`count_sample_flops(config, prompt_tokens, new_tokens)` runs the vision tower (read per expert), the
+projector, the LLM prefill and every decode step under torch's `FlopCounterMode` on meta tensors, so the figure follows the
 architecture actually built (resolutions, layer counts, window sizes) rather than a formula kept beside
 it. A multiply-add counts as two FLOPs; attention counts the full (not causal-halved) score matrix, as
 torch's counter does; the prefill projects only the last position onto the vocabulary, as generation does.
@@ -16,9 +16,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from transformers import DynamicCache
 
-from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model
+from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model, place_buffers
 from eagle_eval.model_adapters.eagle.config import EagleConfig
-from eagle_eval.model_adapters.eagle.vision_tower import _resize
 
 META = torch.device("meta")
 
@@ -54,20 +53,17 @@ def count_sample_flops(config: EagleConfig, prompt_tokens: int, new_tokens: int)
     if prompt_tokens < 1 or new_tokens < 1:
         raise ValueError(f"need at least one prompt position and one new token, got {prompt_tokens}, {new_tokens}")
     model = build_empty_model(config)
-    for name, buffer in list(model.named_buffers()):
-        module_name, _, leaf = name.rpartition(".")
-        model.get_submodule(module_name)._buffers[leaf] = buffer.to(META)
+    place_buffers(model, lambda _name: META)
     tower = model.vision_tower
     size = config.vision.image_size
-    flops = SampleFlops()
     pixels = torch.empty(1, 3, size, size, device=META)
-    maps = []
-    for name, expert in zip(config.vision.experts, tower.vision_towers, strict=True):
-        x = pixels if expert.input_size in (None, size) else _resize(pixels, expert.input_size)
-        feature, flops.vision[name] = _counted(expert, x)
-        grid = config.vision.grid_size
-        maps.append(feature if feature.shape[-2:] == (grid, grid) else _resize(feature, grid))
-    features = torch.cat([m.flatten(2).transpose(1, 2) for m in maps], dim=-1)
+    with FlopCounterMode(display=False) as counter:
+        features = tower(pixels)
+    # The counter keys each submodule by its path under the called module's class name.
+    per_module = counter.get_flop_counts()
+    prefix = f"{type(tower).__name__}.vision_towers"
+    flops = SampleFlops(vision={name: float(sum(per_module[f"{prefix}.{index}"].values()))
+                                for index, name in enumerate(config.vision.experts)})
     _, flops.projector = _counted(model.mm_projector, features)
 
     llm = model.llm
