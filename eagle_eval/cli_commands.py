@@ -16,6 +16,7 @@ from rich_argparse import RichHelpFormatter
 from tabulate import tabulate
 
 from eagle_eval.results import ModelRecord, RunResults, RunSettings, load_results, write_results
+from eagle_eval.units import unit_of
 
 EXIT_OK, EXIT_REGRESSION, EXIT_SAMPLE_ERRORS = 0, 1, 3
 out_console = Console(highlight=False, soft_wrap=True)
@@ -118,10 +119,8 @@ def print_headlines(run: RunResults) -> None:
         value = result.headline.value
         if value is None:
             shown = "pending (server-scored)" if result.server_scored else "-"
-        elif result.headline.units == "percent":
-            shown = f"{value:.1f}"
         else:
-            shown = f"{value:.0f}"
+            shown = unit_of(result.headline.units).format(value)
         if result.subset:
             shown += " *"
         paths = ", ".join(f"{k} {v}" for k, v in result.extraction.items() if v)

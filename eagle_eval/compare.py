@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eagle_eval.results import RunResults
+from eagle_eval.units import unit_of
 
 DEFAULT_MAX_DROP = 0.5
 
@@ -121,12 +122,7 @@ def has_regression(comparisons: Sequence[TaskComparison]) -> bool:
 
 
 def _fmt(value: float | None, units: str, signed: bool = False) -> str:
-    if value is None:
-        return "-"
-    sign = "+" if signed else ""
-    if units in ("mme_points", "ocrbench_points"):
-        return f"{value:{sign}.1f}" if abs(value - round(value)) > 1e-9 else f"{round(value):{sign}d}"
-    return f"{value:{sign}.2f}"
+    return "-" if value is None else unit_of(units).format_precise(value, signed=signed)
 
 
 def comparison_rows(comparisons: Sequence[TaskComparison]) -> list[list[str]]:

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eagle_eval.task import Source
-
 DATA_ROOT_ENV = "EAGLE_EVAL_DATA_ROOT"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One hub dataset split a task reads. `revision` pins the dataset repo's commit."""
+
+    repo: str
+    config: str | None
+    split: str
+    revision: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"repo": self.repo, "config": self.config, "split": self.split, "revision": self.revision}
 
 
 class DataError(RuntimeError):

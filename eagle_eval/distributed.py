@@ -22,8 +22,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.records import Doc
 from eagle_eval.samples_io import read_samples, repair_samples_file, write_text_atomic
-from eagle_eval.task import Doc
 
 TIMEOUT_ENV = "EAGLE_EVAL_DIST_TIMEOUT_S"
 # Ranks wait at a barrier for the slowest one (and rank 0 for nothing else); a long run with uneven

@@ -1,7 +1,7 @@
 """Safe image decoding: a pixel limit, a full decode check, and errors that say what to do.
 
 One undecodable, truncated or oversized picture among thousands must cost one sample, not the run.
-Dataset rows keep their images encoded (eagle_eval.task.lazy_rows) and decode them here when a
+Dataset rows keep their images encoded (eagle_eval.rows.lazy_rows) and decode them here when a
 request is built, so the error surfaces as that sample's recorded failure.
 
 The pixel limit is EAGLE_EVAL_MAX_IMAGE_PIXELS (default: Pillow's MAX_IMAGE_PIXELS, 89.5 million,

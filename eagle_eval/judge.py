@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from eagle_eval.task import JudgeUnavailable
+from eagle_eval.records import JudgeUnavailable
 
 ENV_BASE_URL = "EAGLE_EVAL_JUDGE_BASE_URL"
 ENV_MODEL = "EAGLE_EVAL_JUDGE_MODEL"

@@ -1,6 +1,8 @@
-"""Records that cross module boundaries: requests to a model, per-sample scores.
+"""Records that cross module boundaries: docs, requests to a model, per-sample scores.
 
-These are the stable contracts between tasks, the runner and model adapters (docs/interfaces.md).
+These are the stable contracts between tasks, the runner, metrics and model adapters
+(docs/interfaces.md). This module is a leaf: it imports nothing from eagle_eval, so metrics, the
+judge and the runner can use the records without importing the task contract.
 """
 
 from __future__ import annotations
@@ -91,3 +93,27 @@ class SampleScore:
     values: dict[str, Any]
     extraction: str = "rule"
     parsed: Any = None
+
+
+@dataclass
+class Doc:
+    """One row of a task's data. `doc_id` is the 0-based row index within `split` as loaded."""
+
+    split: str
+    doc_id: int
+    row: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.split, self.doc_id)
+
+
+@dataclass
+class ScoredDoc:
+    doc: Doc
+    prediction: str
+    score: SampleScore
+
+
+class JudgeUnavailable(RuntimeError):
+    """Raised by a judge client that is not configured or did not answer within its bounds."""

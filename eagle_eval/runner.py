@@ -252,7 +252,7 @@ def _describe(error: BaseException) -> str:
 def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_progress: bool) -> tuple[list[Doc], bool]:
     """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset.
 
-    Rows keep their images encoded (eagle_eval.task.lazy_rows): a bad or oversized picture fails its
+    Rows keep their images encoded (eagle_eval.rows.lazy_rows): a bad or oversized picture fails its
     own sample when its request is built, not the loading.
     """
     with status(f"loading {task.name} data", enabled=show_progress):

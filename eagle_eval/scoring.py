@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.records import Doc, ScoredDoc
 from eagle_eval.results import EXTRACTION_PATHS, Headline, TaskResult, Timings
 from eagle_eval.samples_io import write_jsonl_atomic
-from eagle_eval.task import Doc, ScoredDoc, Task
+from eagle_eval.task import Task
 
 
 @dataclass

@@ -7,8 +7,8 @@ when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` 
 `‡` a variant standing in for the paper's protocol.
 
 Several runs make a leaderboard, best first: runs are ranked by the mean over the columns every
-run has a value for, with MME divided by 20 (its maximum is 2000) and OCRBench by 10 (out of 1000)
-so that each column counts on a 0-100 scale. Ties keep the input order.
+run has a value for, each column put on a 0-100 scale by its units (eagle_eval/units.py: MME out of
+2000, OCRBench out of 1000). Ties keep the input order.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from tabulate import tabulate
 
 from eagle_eval.reference import PAPER_COLUMNS, ReferenceRow
 from eagle_eval.results import RunResults, TaskResult
+from eagle_eval.units import unit_of_column
 
 Format = Literal["markdown", "latex", "csv", "html"]
 FORMATS: tuple[str, ...] = ("markdown", "latex", "csv", "html")
-INTEGER_COLUMNS = frozenset({"MME", "OCRBench"})
-RANK_SCALE = {"MME": 20.0, "OCRBench": 10.0}
 SUBSET_MARK = "*"
 SERVER_MARK = "†"
 VARIANT_MARK = "‡"
@@ -99,7 +98,7 @@ def rank_runs(rows: Sequence[TableRow]) -> list[TableRow]:
         return list(rows)
 
     def score(row: TableRow) -> float:
-        return sum(float(row.values[c]) / RANK_SCALE.get(c, 1.0) for c in shared) / len(shared)  # type: ignore[arg-type]
+        return sum(unit_of_column(c).rank_score(row.values[c]) for c in shared) / len(shared)  # type: ignore[arg-type]
 
     return sorted(rows, key=score, reverse=True)  # sorted is stable: ties keep input order
 
@@ -134,16 +133,11 @@ def _run_labels(runs: Sequence[RunResults]) -> list[str]:
 
 
 def _rounded(column: str, value: float) -> float:
-    return float(round(value)) if column in INTEGER_COLUMNS else round(value, 1)
+    return unit_of_column(column).rounded(value)
 
 
 def format_value(column: str, value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return ""
-    sign = "+" if signed else ""
-    if column in INTEGER_COLUMNS:
-        return f"{round(value):{sign}d}"
-    return f"{value:{sign}.1f}"
+    return unit_of_column(column).format(value, signed=signed)
 
 
 def _cells(row: TableRow, mark_style: Literal["text", "none"] = "text") -> list[str]:
@@ -218,8 +212,9 @@ def _render_csv(rows: Sequence[TableRow]) -> str:
         values = {c: (None if row.values.get(c) is None else _rounded(c, row.values[c])) for c in PAPER_COLUMNS}  # type: ignore[arg-type]
         records.append({"Model": label, **values})
     frame = pandas.DataFrame.from_records(records, columns=["Model", *PAPER_COLUMNS])
-    for column in INTEGER_COLUMNS:
-        frame[column] = frame[column].astype("Int64")
+    for column in PAPER_COLUMNS:
+        if unit_of_column(column).decimals == 0:
+            frame[column] = frame[column].astype("Int64")
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
