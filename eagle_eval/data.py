@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.file_hashes import FileHashCache
+from eagle_eval.provenance import Provenance, directory_provenance, hub_files_provenance
+
 DATA_ROOT_ENV = "EAGLE_EVAL_DATA_ROOT"
 
 
@@ -94,3 +97,25 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
             f"Re-fetch the pinned revision with: {fetch_command(source, data_root / source.repo if data_root else '<dir>')}"
         )
     return dataset
+
+
+def source_data_files(source: Source, data_root: Path | None) -> list[str]:
+    """The files `datasets` reads for this split: local paths, or `hf://` URLs that carry the commit."""
+    import datasets
+
+    path = str(data_root / source.repo) if data_root is not None else source.repo
+    revision = None if data_root is not None else source.revision
+    builder = datasets.load_dataset_builder(path, source.config, revision=revision)
+    files = (builder.config.data_files or {}).get(source.split)
+    return [str(file) for file in files] if files else []
+
+
+def source_provenance(source: Source, data_root: Path | None, cache: FileHashCache | None = None) -> Provenance:
+    """The commit and content hash of the files one split is read from (`unknown` where unknowable)."""
+    try:
+        files = source_data_files(source, data_root)
+    except Exception as error:  # noqa: BLE001 (loading reports its own error; here only record why)
+        return Provenance(note=f"data files not resolvable: {error}")
+    if data_root is None:
+        return hub_files_provenance(files)
+    return directory_provenance(data_root / source.repo, [Path(file) for file in files], cache)
