@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from eagle_eval.file_hashes import FileHashCache
-from eagle_eval.provenance import Provenance, directory_provenance, hub_files_provenance
+from eagle_eval.lockfile import Lock, drift
+from eagle_eval.provenance import UNKNOWN, Provenance, directory_provenance, hub_files_provenance, is_commit
 
 DATA_ROOT_ENV = "EAGLE_EVAL_DATA_ROOT"
 
@@ -69,7 +73,11 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
                 f"dataset {source.repo} not found under the data root: looked at {local}. "
                 f"Fetch it with: {fetch_command(source, local)}"
             )
-        path, revision, cache_dir = str(local), None, _local_cache_dir(local)
+    reading = _READING.get()
+    if reading is not None:
+        source = reading.check(source, data_root)  # may move a hub read to the resolved or locked commit
+    if data_root is not None:
+        path, revision, cache_dir = str(data_root / source.repo), None, _local_cache_dir(data_root / source.repo)
     else:
         path, revision, cache_dir = source.repo, source.revision, None
     try:
@@ -119,3 +127,90 @@ def source_provenance(source: Source, data_root: Path | None, cache: FileHashCac
     if data_root is None:
         return hub_files_provenance(files)
     return directory_provenance(data_root / source.repo, [Path(file) for file in files], cache)
+
+
+# --- what a run reads, checked against its pins ------------------------------------------------------
+
+def describe_source(source: Source) -> str:
+    return f"dataset {source.repo} (config {source.config!r}, split {source.split!r})"
+
+
+@dataclass
+class SourceRead:
+    """One split as read: its provenance and whether a pin (lock or the task's commit) confirmed it."""
+
+    source: Source
+    provenance: Provenance
+    pinned: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.source.to_json(), "provenance": self.provenance.to_json(), "pinned": self.pinned}
+
+
+@dataclass
+class DataReading:
+    """The pins one run's data loading holds to, and what each split turned out to be.
+
+    Active around `Task.load_docs` through `reading(...)`, so every split a task loads (GQA's two
+    configs included) is resolved, checked and recorded without tasks passing anything along.
+    """
+
+    lock: Lock | None = None
+    require_pinned: bool = False
+    task: str | None = None  # the task being loaded, for messages
+    hash_cache: FileHashCache | None = None
+    reads: dict[tuple[str, str | None, str], SourceRead] = field(default_factory=dict)
+
+    def record(self, source: Source) -> dict[str, Any]:
+        """The results.json entry of one source: as asked, plus what was read (unknown if never read)."""
+        read = self.reads.get((source.repo, source.config, source.split))
+        return read.to_json() if read else SourceRead(source, Provenance(note="not read"), False).to_json()
+
+    def check(self, source: Source, data_root: Path | None) -> Source:
+        """The source to load (a hub read moves to the resolved commit); DataError on drift."""
+        where = data_root / source.repo if data_root is not None else Path("<DIR>") / source.repo
+        locked = self.lock.dataset(source.repo, source.config, source.split) if self.lock else None
+        relock = f"eagle-eval lock --tasks {self.task or '<tasks>'}" + (f" --data-root {data_root}" if data_root else "")
+        if self.lock is not None and locked is None:
+            raise DataError(f"{describe_source(source)} is not in the lock file {self.lock.path}; add it with: {relock}")
+        target = source
+        if data_root is None and locked is not None:
+            if not is_commit(locked.commit):
+                raise DataError(f"the lock file {self.lock.path} has no commit for {describe_source(source)}, so it "  # type: ignore[union-attr]
+                                f"cannot be read from the hub at a fixed revision; pass --data-root with the locked snapshot")
+            target = replace(source, revision=locked.commit)
+        found = source_provenance(target, data_root, self.hash_cache)
+        if data_root is None and is_commit(found.commit):
+            target = replace(target, revision=found.commit)  # load exactly the commit recorded
+        if locked is not None:
+            problem = drift(locked.commit, locked.content_hash, found)
+            if problem:
+                fetch = fetch_command(replace(source, revision=locked.commit), where)
+                raise DataError(f"{describe_source(source)} differs from the lock file {self.lock.path}: {problem}. "  # type: ignore[union-attr]
+                                f"Fetch the locked revision with: {fetch}, or re-lock on purpose with: {relock}")
+            pinned = True
+        else:
+            expected = source.revision if is_commit(source.revision) else None
+            if expected and found.commit not in (expected, UNKNOWN):
+                raise DataError(f"{describe_source(source)} is at commit {found.commit}, but the task pins "
+                                f"{expected}. Fetch the pinned revision with: {fetch_command(source, where)}")
+            pinned = expected is not None and found.commit == expected
+        if self.require_pinned and not pinned:
+            raise DataError(f"--require-pinned: {describe_source(source)} is read at revision {source.revision!r} "
+                            f"(commit {found.commit}), which no lock or commit pins. Write a lock with: {relock} "
+                            "and run with --lock FILE")
+        self.reads[(source.repo, source.config, source.split)] = SourceRead(source, found, pinned)
+        return target
+
+
+_READING: ContextVar[DataReading | None] = ContextVar("eagle_eval_data_reading", default=None)
+
+
+@contextmanager
+def reading(state: DataReading) -> Iterator[DataReading]:
+    """Check and record every split loaded inside the block against `state`'s pins."""
+    token = _READING.set(state)
+    try:
+        yield state
+    finally:
+        _READING.reset(token)
