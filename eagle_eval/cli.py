@@ -24,6 +24,7 @@ from eagle_eval.images import ImageDecodeError
 from eagle_eval.judge import JudgeConfigError
 from eagle_eval.registry import UnknownNameError
 from eagle_eval.results import ResultsError
+from eagle_eval.run_lock import RunDirBusyError
 from eagle_eval.samples_io import SamplesFileError
 
 EXIT_OK = 0
@@ -40,6 +41,7 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     CompareInputError,
     JudgeConfigError,
     DistributedError,
+    RunDirBusyError,
     ImageDecodeError,
     OSError,
 )

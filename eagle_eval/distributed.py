@@ -1,7 +1,8 @@
 """Scale-out over processes started by torchrun or `accelerate launch` (RANK, WORLD_SIZE, LOCAL_RANK).
 
 Each rank generates a deterministic share of a task's docs and appends them to its own samples file,
-samples/<task>.rank<r>.jsonl, so ranks never write the same file. When every rank is done (a
+samples/<task>.rank<r>.<launch>.jsonl, so ranks never write the same file, and a rank file belongs to
+the launch that wrote it (the launch id comes from rank 0's run-directory lock, eagle_eval.run_lock). When every rank is done (a
 torch.distributed barrier: gloo on CPU, nccl on GPU, initialised from the launcher's environment),
 rank 0 folds the rank files into samples/<task>.jsonl, scores once and writes results.json; the other
 ranks exit without writing results.
@@ -29,7 +30,8 @@ TIMEOUT_ENV = "EAGLE_EVAL_DIST_TIMEOUT_S"
 # Ranks wait at a barrier for the slowest one (and rank 0 for nothing else); a long run with uneven
 # shards can keep a rank waiting for hours, far past torch's default of 10-30 minutes.
 DEFAULT_TIMEOUT_S = 6 * 3600
-_RANK_FILE = re.compile(r"^(?P<task>.+)\.rank(?P<rank>\d+)\.jsonl$")
+# `<task>.rank<r>.<launch>.jsonl`; files of older releases have no launch part.
+_RANK_FILE = re.compile(r"^(?P<task>.+?)\.rank(?P<rank>\d+)(?:\.(?P<launch>[0-9a-z]+))?\.jsonl$")
 
 
 class DistributedError(ValueError):
@@ -106,32 +108,39 @@ def shard_docs(docs: Sequence[Doc], done_keys: set[tuple[str, int]], ctx: DistCo
     return pending[ctx.rank :: ctx.world_size] + done[ctx.rank :: ctx.world_size]
 
 
-def rank_samples_path(samples_path: Path, rank: int) -> Path:
-    """samples/<task>.jsonl → samples/<task>.rank<r>.jsonl."""
-    return samples_path.with_name(f"{samples_path.stem}.rank{rank}.jsonl")
+def rank_samples_path(samples_path: Path, rank: int, launch: str | None = None) -> Path:
+    """samples/<task>.jsonl → samples/<task>.rank<r>.<launch>.jsonl (no launch part when None)."""
+    suffix = f".{launch}" if launch else ""
+    return samples_path.with_name(f"{samples_path.stem}.rank{rank}{suffix}.jsonl")
 
 
-def rank_files(samples_path: Path) -> list[Path]:
-    """The rank files beside a merged samples file, in rank order."""
+def rank_files(samples_path: Path, launch: str | None = None) -> list[Path]:
+    """The rank files beside a merged samples file, in (launch, rank) order; only `launch`'s if given."""
     if not samples_path.parent.is_dir():
         return []
     found = []
     for path in samples_path.parent.iterdir():
         match = _RANK_FILE.match(path.name)
         if match and match.group("task") == samples_path.stem:
-            found.append((int(match.group("rank")), path))
+            if launch is not None and match.group("launch") != launch:
+                continue
+            found.append(((match.group("launch") or "", int(match.group("rank"))), path))
     return [path for _, path in sorted(found)]
 
 
-def fold_rank_files(samples_path: Path, docs: Sequence[Doc]) -> int:
-    """Append every rank file's lines to samples_path in doc order, then delete the rank files.
+def fold_rank_files(samples_path: Path, docs: Sequence[Doc], launch: str | None = None) -> int:
+    """Append rank files' lines to samples_path in doc order, then delete those rank files.
+
+    With `launch`, only that launch's files are folded (its ranks just finished); without, every rank
+    file is, which is right only while holding the run directory's lock: then they are leftovers of
+    killed launches.
 
     Lines keep their order within a doc (a retry stays after its failed attempt); lines for docs not
     in `docs` (a smaller --limit than the run that wrote them) go last, by split and doc_id. The new
     file replaces the old one atomically, and rank files are deleted only after that, so a run killed
     in between folds them again, and the repeated lines are identical. Returns the lines folded.
     """
-    files = rank_files(samples_path)
+    files = rank_files(samples_path, launch)
     if not files:
         return 0
     position = {doc.key: index for index, doc in enumerate(docs)}
@@ -209,6 +218,14 @@ class ProcessGroup:
             self._dist.barrier(device_ids=[self.ctx.local_rank])
         else:
             self._dist.barrier()
+
+    def broadcast(self, value: Any) -> Any:
+        """Rank 0's `value` on every rank (any picklable object); a single process gets its own back."""
+        if self._dist is None:
+            return value
+        box = [value]
+        self._dist.broadcast_object_list(box, src=0)
+        return box[0]
 
     def close(self) -> None:
         if self._dist is not None and self._owns_group and self._dist.is_initialized():

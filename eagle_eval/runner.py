@@ -46,11 +46,13 @@ from eagle_eval.progress import make_progress, status
 from eagle_eval.records import Request
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, resolve_model_name, task_names
 from eagle_eval.results import RESULTS_FILENAME, ModelRecord, RunResults, RunSettings, Timings, write_results
+from eagle_eval.run_lock import own_run_dir
 from eagle_eval.samples_io import (
     SampleRecord,
     SamplesWriter,
     latest_by_key,
     read_samples,
+    remove_stale_temporaries,
     repair_samples_file,
 )
 from eagle_eval.scoring import Outcome, judge_for_task, score_task
@@ -384,11 +386,13 @@ def run_evaluation(
     seed_everything(config.seed, with_torch=needs_torch)
     show_progress = config.show_progress and ctx.is_main
     auto = config.batch_size == "auto"
-    # Data and judge settings are checked before the model loads, so a missing split or a half-set
-    # judge configuration stops the run at once rather than after hours of generation.
-    loaded = {task.name: load_task_docs(task, data_root, config.limit, show_progress) for task in tasks}
-    judges = {task.name: judge_for_task(task) for task in tasks}
-    with ProcessGroup(ctx, device) as group:
+    with ProcessGroup(ctx, device) as group, own_run_dir(run_dir, ctx.is_main, group) as launch:
+        if ctx.is_main:
+            remove_stale_temporaries(run_dir)  # litter of a killed results or scores write
+        # Data and judge settings are checked before the model loads, so a missing split or a half-set
+        # judge configuration stops the run at once rather than after hours of generation.
+        loaded = {task.name: load_task_docs(task, data_root, config.limit, show_progress) for task in tasks}
+        judges = {task.name: judge_for_task(task) for task in tasks}
         if adapter is None:
             options = ModelOptions(
                 device=device,
@@ -424,7 +428,9 @@ def run_evaluation(
             started = time.perf_counter()
             docs, subset = loaded[task.name]
             samples_path = run_dir / "samples" / f"{task.name}.jsonl"
-            outcomes, stats = generate_share(task, docs, adapter, samples_path, batch_size, show_progress, ctx, group)
+            outcomes, stats = generate_share(
+                task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch
+            )
             batch_size = stats.final_batch_size or batch_size
             if not ctx.is_main:
                 continue
@@ -464,10 +470,12 @@ def generate_share(
     show_progress: bool,
     ctx: DistContext,
     group: ProcessGroup,
+    launch: str | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
 
-    A single process folds rank files a killed torchrun run left behind, then works as before.
+    Rank 0 first folds rank files killed launches left behind (it holds the run directory's lock, so
+    no live launch writes them); at the end it folds only this launch's own (`launch`).
     """
     if ctx.is_main:
         fold_rank_files(samples_path, docs)
@@ -476,12 +484,12 @@ def generate_share(
     stored = latest_by_key(read_samples(samples_path))
     done = {key for key, record in stored.items() if record.error is None}
     mine = shard_docs(docs, done, ctx)
-    write_path = rank_samples_path(samples_path, ctx.rank) if ctx.is_distributed else samples_path
+    write_path = rank_samples_path(samples_path, ctx.rank, launch) if ctx.is_distributed else samples_path
     # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
     result = generate_task(task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path)
     group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:
-        fold_rank_files(samples_path, docs)
+        fold_rank_files(samples_path, docs, launch)
     return result
 
 

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+TEMPORARY_INFIX = ".tmp-"  # write_text_atomic writes `.<name>.tmp-<pid>`, then renames it
+_STALE_TEMPORARY = re.compile(r"^\..+\.tmp-\d+$")
 
 
 class SamplesFileError(ValueError):
@@ -154,9 +158,13 @@ def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     write_text_atomic(path, text)
 
 
+def _temporary_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}{TEMPORARY_INFIX}{os.getpid()}")
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = _temporary_path(path)
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -166,6 +174,23 @@ def write_text_atomic(path: Path, text: str) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_stale_temporaries(directory: Path) -> list[Path]:
+    """Delete the temporary files killed atomic writes left under `directory` (not this process's own).
+
+    Call it only while holding the run directory's lock (eagle_eval.run_lock): then no other launch
+    writes there, and every such file is litter from a process that died between write and rename.
+    """
+    if not directory.is_dir():
+        return []
+    own = f"{TEMPORARY_INFIX}{os.getpid()}"
+    removed = []
+    for path in directory.rglob(f".*{TEMPORARY_INFIX}*"):
+        if _STALE_TEMPORARY.match(path.name) and not path.name.endswith(own) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return sorted(removed)
 
 
 def _json_default(value: Any) -> Any:
@@ -228,7 +253,9 @@ def _prediction_from_line(path: Path, line_no: int, obj: dict[str, Any]) -> Pred
             raise SamplesFileError(f"{where}: 'filtered_resps' holds no string response")
     else:
         raise SamplesFileError(f"{where}: no 'prediction' (or lmms-eval 'filtered_resps') field")
-    return Prediction(doc_id=doc_id, prediction=prediction, split=split, task=task, error=error, line_no=line_no)
+    return Prediction(
+        doc_id=doc_id, prediction=prediction, split=split, task=task, error=error, line_no=line_no
+    )
 
 
 def _first_response(value: Any) -> str | None:
