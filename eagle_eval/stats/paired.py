@@ -1,0 +1,139 @@
+"""Two runs of one task compared sample by sample: the difference, its error, flips, a p-value.
+
+The difference is new − baseline in the statistic's units (× scale). Its standard error is paired:
+for a mean it is the clustered standard error of the per-sample differences, which removes the
+variance the two runs share (question difficulty); for other statistics it comes from a paired
+cluster bootstrap (both runs re-weighted by the same resampled units).
+
+The p-value tests "no difference":
+- exact McNemar (statsmodels) when every score is 0/1, the statistic is a mean, and each unit holds
+  one sample: the test the discordant pairs call for;
+- otherwise a paired permutation test over units (the runs' rows swapped in random halves of the
+  units). McNemar assumes independent pairs; on questions that share an image it rejects too often
+  (tests/test_stats_simulation.py measures it), so clustered tasks use the permutation test, and
+  the McNemar p-value is still reported for 0/1 tasks, for reference.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from eagle_eval.stats.bootstrap import (
+    DEFAULT_RESAMPLES,
+    DEFAULT_SEED,
+    bootstrap_totals,
+    percentile_interval,
+    permutation_p_value,
+)
+from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
+from eagle_eval.stats.statistics import MeanOf, Statistic
+from eagle_eval.stats.table import SampleTable, paired_tables
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    baseline: float
+    new: float
+    difference: float
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float
+    method: str  # "clustered", "iid" or "bootstrap" (how se and the interval were found)
+    test: str  # "mcnemar-exact" or "permutation"
+    p_value: float
+    mcnemar_p: float | None
+    gained: int  # samples the new run scores higher than the baseline
+    lost: int  # samples it scores lower
+    n_samples: int
+    n_units: int
+    resamples: int | None = None
+    seed: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+
+
+def mcnemar_exact_p(baseline: np.ndarray, new: np.ndarray) -> float:
+    """statsmodels' exact McNemar test on the 2×2 table of right/wrong (baseline rows, new columns)."""
+    from statsmodels.stats.contingency_tables import mcnemar
+
+    old_right, new_right = baseline.astype(bool), new.astype(bool)
+    table = [
+        [int(np.sum(old_right & new_right)), int(np.sum(old_right & ~new_right))],
+        [int(np.sum(~old_right & new_right)), int(np.sum(~old_right & ~new_right))],
+    ]
+    return float(mcnemar(table, exact=True).pvalue)
+
+
+def _is_binary(*arrays: np.ndarray) -> bool:
+    return all(bool(np.all((a == 0) | (a == 1))) for a in arrays)
+
+
+def compare_paired(
+    statistic: Statistic,
+    baseline: SampleTable,
+    new: SampleTable,
+    *,
+    scale: float = 1.0,
+    level: float = DEFAULT_LEVEL,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    where: str = "",
+) -> PairedDifference:
+    """The paired comparison of `statistic` between two runs over the same samples (refused otherwise)."""
+    baseline, new = paired_tables(baseline, new, where)
+    old_rows, new_rows = statistic.unit_rows(baseline), statistic.unit_rows(new)
+    old_value = float(statistic.value(old_rows.sum(axis=0))) * scale
+    new_value = float(statistic.value(new_rows.sum(axis=0))) * scale
+    difference = new_value - old_value
+    flips = _flips(statistic, baseline, new)
+    mcnemar_p = None
+    if isinstance(statistic, MeanOf):
+        old_scores, units = statistic.scores(baseline)
+        new_scores, _ = statistic.scores(new)
+        n_units = int(np.unique(units).size)
+        se = clustered_standard_error((new_scores - old_scores) * scale, units)
+        low, high = normal_interval(difference, se, level)
+        method = "iid" if n_units == old_scores.size else "clustered"
+        binary = _is_binary(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
+        if binary:
+            mcnemar_p = mcnemar_exact_p(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
+        if binary and method == "iid":
+            return PairedDifference(
+                old_value, new_value, difference, se, low, high, level, method, "mcnemar-exact",
+                mcnemar_p, mcnemar_p, *flips, int(old_scores.size), n_units,
+            )  # fmt: skip
+        n_used = int(old_scores.size)
+    else:
+        old_totals, new_totals = bootstrap_totals([old_rows, new_rows], resamples, seed)
+        draws = (statistic.value(new_totals) - statistic.value(old_totals)) * scale
+        finite = draws[np.isfinite(draws)]
+        se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+        low, high = percentile_interval(draws, level)
+        method, n_used, n_units = "bootstrap", baseline.n_samples, baseline.n_units
+    p_value = permutation_p_value(statistic.value, old_rows, new_rows, resamples, seed)
+    return PairedDifference(
+        old_value, new_value, difference, se, low, high, level, method, "permutation", p_value, mcnemar_p,
+        *flips, n_used, n_units, resamples, seed,
+    )  # fmt: skip
+
+
+def _flips(statistic: Statistic, baseline: SampleTable, new: SampleTable) -> tuple[int, int]:
+    """(gained, lost): samples whose score rose / fell, on the statistic's per-sample value."""
+    key = getattr(statistic, "key", None)
+    if key is not None and key in baseline.values:
+        old, now = np.nan_to_num(baseline.values[key]), np.nan_to_num(new.values[key])
+        if isinstance(statistic, MeanOf):
+            keep = statistic.mask(baseline)
+            old, now = old[keep], now[keep]
+        return int(np.sum(now > old)), int(np.sum(now < old))
+    # Statistics over parsed answers (POPE): a sample flips when its right/wrong verdict changes.
+    for candidate in ("accuracy", "correct"):
+        if candidate in baseline.values:
+            old, now = np.nan_to_num(baseline.values[candidate]), np.nan_to_num(new.values[candidate])
+            return int(np.sum(now > old)), int(np.sum(now < old))
+    return 0, 0

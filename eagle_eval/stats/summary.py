@@ -1,0 +1,70 @@
+"""The `uncertainty` block of a task's entry in results.json, from its per-sample score rows.
+
+Every statistic a task declares is first checked against the task's own aggregate: when its point
+value does not reproduce the metric, no error bar is reported for that metric and `unavailable`
+says why, rather than attaching an interval to a different number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
+from eagle_eval.stats.clustered import DEFAULT_LEVEL
+from eagle_eval.stats.statistics import Statistic
+from eagle_eval.stats.table import SampleTable, StatsInputError
+from eagle_eval.stats.uncertainty import estimate
+
+UNCERTAINTY_VERSION = 1
+
+
+def _agrees(ours: float, theirs: Any) -> bool:
+    if not isinstance(theirs, int | float) or isinstance(theirs, bool):
+        return False
+    return math.isclose(ours, float(theirs), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def task_uncertainty(
+    statistics: Mapping[str, Statistic],
+    rows: Sequence[Mapping[str, Any]],
+    metrics: Mapping[str, Any],
+    *,
+    headline_metric: str,
+    headline_scale: float,
+    unit_key: str | None,
+    level: float = DEFAULT_LEVEL,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> dict[str, Any] | None:
+    """{version, unit, n_units, headline, metrics, unavailable}; None when there are no samples."""
+    if not rows:
+        return None
+    table = SampleTable.from_rows(rows)
+    block: dict[str, Any] = {
+        "version": UNCERTAINTY_VERSION,
+        "unit": unit_key,
+        "n_units": table.n_units,
+        "level": level,
+        "headline": None,
+        "metrics": {},
+        "unavailable": {},
+    }
+    for name, statistic in statistics.items():
+        reported = metrics.get(name)
+        try:
+            point = statistic.point(table)
+        except (StatsInputError, KeyError, ValueError) as err:
+            block["unavailable"][name] = f"{statistic.describe()}: {err}"
+            continue
+        if not _agrees(point, reported):
+            block["unavailable"][name] = f"{statistic.describe()} gives {point!r}, the metric is {reported!r}"
+            continue
+        found = estimate(statistic, table, level=level, resamples=resamples, seed=seed)
+        block["metrics"][name] = found.to_json()
+        if name == headline_metric:
+            block["headline"] = estimate(
+                statistic, table, scale=headline_scale, level=level, resamples=resamples, seed=seed
+            ).to_json()
+    return block

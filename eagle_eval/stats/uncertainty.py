@@ -1,0 +1,69 @@
+"""One run's uncertainty: standard error and interval of a headline or metric from its samples.
+
+Means get the clustered standard error (exact for a mean, eagle_eval.stats.clustered) and a normal
+interval; other statistics get a seeded cluster bootstrap (standard deviation of the resampled
+values, percentile interval), whose resamples and seed are recorded.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_totals, percentile_interval
+from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
+from eagle_eval.stats.statistics import MeanOf, Statistic
+from eagle_eval.stats.table import SampleTable
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its standard error and interval, all in the same units (×`scale` of the metric)."""
+
+    value: float
+    se: float
+    ci_low: float
+    ci_high: float
+    level: float
+    method: str  # "clustered" (mean, shared units), "iid" (mean, one sample per unit), "bootstrap"
+    n_samples: int
+    n_units: int
+    resamples: int | None = None
+    seed: int | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {key: _finite(value) for key, value in asdict(self).items()}
+
+
+def _finite(value: object) -> object:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def estimate(
+    statistic: Statistic,
+    table: SampleTable,
+    *,
+    scale: float = 1.0,
+    level: float = DEFAULT_LEVEL,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> Estimate:
+    if isinstance(statistic, MeanOf):
+        scores, units = statistic.scores(table)
+        scores = scores * scale
+        value = float(scores.mean()) if scores.size else float("nan")
+        n_units = int(np.unique(units).size)
+        se = clustered_standard_error(scores, units)
+        low, high = normal_interval(value, se, level)
+        method = "iid" if n_units == scores.size else "clustered"
+        return Estimate(value, se, low, high, level, method, int(scores.size), n_units)
+    rows = statistic.unit_rows(table)
+    value = float(statistic.value(rows.sum(axis=0))) * scale
+    (totals,) = bootstrap_totals([rows], resamples, seed)
+    draws = statistic.value(totals) * scale
+    finite = draws[np.isfinite(draws)]
+    se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+    low, high = percentile_interval(draws, level)
+    return Estimate(value, se, low, high, level, "bootstrap", table.n_samples, table.n_units, resamples, seed)
