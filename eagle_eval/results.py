@@ -54,6 +54,9 @@ class TaskResult:
     paper_protocol: bool = True
     # The hub splits read, each with its pinned revision: {repo, config, split, revision}.
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # Standard errors and intervals of the headline and mean metrics (docs/results-schema.md);
+    # None in files written before they existed and for server-scored splits.
+    uncertainty: dict[str, Any] | None = None
 
 
 @dataclass
@@ -236,4 +239,7 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         submission_file=entry.get("submission_file"),
         paper_protocol=bool(entry.get("paper_protocol", True)),
         sources=list(entry.get("sources") or []),
+        uncertainty=_require(entry, "uncertainty", dict, where, nullable=True)
+        if "uncertainty" in entry
+        else None,
     )

@@ -19,6 +19,7 @@ from eagle_eval.records import Doc, ScoredDoc
 from eagle_eval.results import EXTRACTION_PATHS, Headline, TaskResult, Timings
 from eagle_eval.samples_io import write_jsonl_atomic
 from eagle_eval.task import Task
+from eagle_eval.units import unit_of
 
 
 @dataclass
@@ -79,6 +80,7 @@ def score_task(
     rows: list[dict[str, Any]] = []
     extraction: Counter[str] = Counter({path: 0 for path in EXTRACTION_PATHS})
     n_errors = 0
+    columns = task.statistic_columns()
     for doc in docs:
         outcome = outcomes[doc.key]
         if outcome.error is not None or outcome.prediction is None:
@@ -100,6 +102,10 @@ def score_task(
                 "values": sample_score.values,
                 "extraction": sample_score.extraction,
                 "parsed": sample_score.parsed,
+                # The shared unit and the columns the statistics read: the scores file alone then
+                # gives error bars and paired comparisons (docs/statistics.md).
+                "unit": task.cluster_of(doc),
+                **({"fields": {column: doc.row[column] for column in columns}} if columns else {}),
             }
         )
         if on_scored is not None:
@@ -130,5 +136,19 @@ def score_task(
         submission_file=submission_file,
         paper_protocol=task.paper_protocol,
         sources=[source.to_json() for source in task.sources],
+        uncertainty=None if task.server_scored else _uncertainty(task, rows, metrics),
     )
     return ScoringResult(result=result, rows=rows)
+
+
+def _uncertainty(task: Task, rows: list[dict[str, Any]], metrics: dict[str, Any]) -> dict[str, Any] | None:
+    from eagle_eval.stats.summary import task_uncertainty
+
+    return task_uncertainty(
+        task.statistics(),
+        rows,
+        metrics,
+        headline_metric=task.headline_metric,
+        headline_scale=unit_of(task.units).scale,
+        unit_key=task.cluster_key,
+    )

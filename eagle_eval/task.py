@@ -19,6 +19,7 @@ from PIL import Image
 from eagle_eval.data import Source, load_source
 from eagle_eval.records import Doc, GenerationSettings, JudgeUnavailable, Request, SampleScore, ScoredDoc
 from eagle_eval.rows import ImageColumn, LazyRow, lazy_rows
+from eagle_eval.stats.statistics import MeanOf, Statistic
 from eagle_eval.units import Units, unit_of
 
 __all__ = [
@@ -54,6 +55,13 @@ class Task:
     # predictions for the rows left out (an lmms-eval log of the whole split) are skipped, not rejected.
     filters_rows: ClassVar[bool] = False
     uses_judge: ClassVar[bool] = False
+    # The unit questions share, for standard errors: the row column naming it (an image id). None
+    # when every question stands alone. docs/statistics.md gives each task's choice and why.
+    cluster_key: ClassVar[str | None] = None
+    # How the headline follows from per-sample scores; None means the mean of the per-sample value
+    # named like the headline. `extra_statistics` adds error bars to other mean metrics.
+    headline_statistic: ClassVar[Statistic | None] = None
+    extra_statistics: ClassVar[tuple[tuple[str, Statistic], ...]] = ()
 
     # --- data -----------------------------------------------------------------------------------
     def load_docs(self, data_root: Path | None = None) -> list[Doc]:
@@ -94,6 +102,21 @@ class Task:
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def cluster_of(self, doc: Doc) -> str:
+        """The unit a doc belongs to: its `cluster_key` value, or the doc itself."""
+        if self.cluster_key is None:
+            return f"{doc.split}/{doc.doc_id}"
+        return str(doc.row[self.cluster_key])
+
+    def statistics(self) -> dict[str, Statistic]:
+        """Metric name → how it follows from per-sample scores (the headline first)."""
+        headline = self.headline_statistic or MeanOf(self.headline_metric)
+        return {self.headline_metric: headline, **dict(self.extra_statistics)}
+
+    def statistic_columns(self) -> tuple[str, ...]:
+        """Dataset columns the statistics read, kept beside each score so a scores file suffices."""
+        return tuple(sorted({column for stat in self.statistics().values() for column in stat.columns}))
+
     def to_paper_units(self, metrics: dict[str, Any]) -> float | None:
         """The headline in the units the paper prints (percent, MME points, OCRBench points)."""
         value = metrics.get(self.headline_metric)
@@ -115,4 +138,5 @@ class Task:
             "generation": self.generation.to_json(),
             "server_scored": self.server_scored,
             "uses_judge": self.uses_judge,
+            "cluster_key": self.cluster_key,
         }

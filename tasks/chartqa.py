@@ -11,6 +11,7 @@ from eagle_eval.metrics.aggregate import mean_of
 from eagle_eval.metrics.relaxed import relaxed_correct
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import MeanOf
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/ChartQA"
@@ -29,6 +30,12 @@ class ChartQA(Task):
     sources = (Source(REPO, None, "test", REVISION),)
     generation = GenerationSettings(max_new_tokens=16)
     required_columns = ("type", "question", "answer", "image")
+    # The hub copy names no chart, so each question is its own unit (docs/statistics.md).
+    headline_statistic = MeanOf("relaxed")
+    extra_statistics = (
+        ("relaxed_human", MeanOf("relaxed", where=("type", HUMAN_TYPE))),
+        ("relaxed_augmented", MeanOf("relaxed", where=("type", "augmented_test"))),
+    )
 
     def prompt(self, doc: Doc) -> str:
         return f"{doc.row['question']}{SINGLE_WORD_SUFFIX}"

@@ -40,6 +40,8 @@ class GQA(Task):
     sources = (QUESTIONS, IMAGES)
     generation = GenerationSettings(max_new_tokens=16)
     required_columns = ("id", "imageId", "question", "answer")
+    # ~12.6k questions on a few hundred pictures: questions about one picture are not independent.
+    cluster_key = "imageId"
 
     def load_docs(self, data_root: Path | None = None) -> list[Doc]:
         questions = load_source(QUESTIONS, data_root, required_columns=self.required_columns)

@@ -22,6 +22,7 @@ from eagle_eval.metrics.mathvista import (
 )
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import MeanOf
 from eagle_eval.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
 
 REPO = "AI4Math/MathVista"
@@ -44,6 +45,8 @@ class MathVista(Task):
         "question_type", "answer_type", "metadata", "query",
     )  # fmt: skip
     uses_judge = True
+    # One question per problem (pid) and picture.
+    headline_statistic = MeanOf("correct")
 
     def prompt(self, doc: Doc) -> str:
         return format_prompt(doc.row)

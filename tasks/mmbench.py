@@ -17,6 +17,7 @@ from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_
 from eagle_eval.metrics.choice import circular_accuracy, circular_group, infer_choice, present_options
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import AllRightPerUnit, MeanOf
 from eagle_eval.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/MMBench"
@@ -96,6 +97,13 @@ class MMBench(Task):
         "image",
     )
     uses_judge = True
+    # The circular copies of a question (index + k·1,000,000) share it: the base question is the unit.
+    cluster_key = "index"
+    headline_statistic = AllRightPerUnit("correct")
+    extra_statistics = (("row_accuracy", MeanOf("correct")),)
+
+    def cluster_of(self, doc: Doc) -> str:
+        return str(circular_group(doc.row["index"]))
 
     def prompt(self, doc: Doc) -> str:
         row = doc.row

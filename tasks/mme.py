@@ -17,6 +17,7 @@ from eagle_eval.metrics.mme import (
 )
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import MMEScore
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/MME"
@@ -36,6 +37,10 @@ class MME(Task):
     sources = (Source(REPO, None, "test", REVISION),)
     generation = GenerationSettings(max_new_tokens=16)
     required_columns = ("question_id", "image", "question", "answer", "category")
+    # question_id names the image; its two questions (one yes, one no) form acc+.
+    cluster_key = "question_id"
+    headline_statistic = MMEScore(PERCEPTION_CATEGORIES, label="perception")
+    extra_statistics = (("cognition", MMEScore(COGNITION_CATEGORIES, label="cognition")),)
 
     def prompt(self, doc: Doc) -> str:
         # Every occurrence is removed (str.replace), as the paper's harness does; MME has it once, at the end.

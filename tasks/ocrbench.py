@@ -15,6 +15,7 @@ from eagle_eval.metrics.ocrbench import (
 )
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import MeanOf
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "echo840/OCRBench"
@@ -40,6 +41,8 @@ class OCRBench(Task):
     sources = (Source(REPO, None, "test", REVISION),)
     generation = GenerationSettings(max_new_tokens=128)
     required_columns = ("dataset", "question", "question_type", "answer", "image")
+    # One question per picture. The score out of 1000 is 1000 × the share answered right.
+    headline_statistic = MeanOf("correct", multiplier=FULL_SET_SIZE)
 
     def prompt(self, doc: Doc) -> str:
         return doc.row["question"].strip()

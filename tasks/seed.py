@@ -57,7 +57,10 @@ class SEEDImage(Task):
         "answer",
         "data_type",
         "image",
+        "data_id",
     )
+    # `data_id` names the picture, and some pictures carry several questions.
+    cluster_key = "data_id"
 
     def docs_from_dataset(self, source: Source, dataset: Any, data_root: Any) -> list[Doc]:
         # Filter on the type column before touching rows, so video frames are never decoded.

@@ -25,7 +25,9 @@ class _TextVQABase(LocalVQATask):
     sources = (Source(REPO, "default", "validation", REVISION),)
     # No max_new_tokens in the task: the paper's wrapper generated up to 1,024 tokens or EOS.
     generation = GenerationSettings()
-    required_columns = ("question_id", "question", "image", "answers", "ocr_tokens")
+    required_columns = ("question_id", "question", "image", "answers", "ocr_tokens", "image_id")
+    # One or two questions per picture.
+    cluster_key = "image_id"
     benchmark = "TextVQA"
     missing_answers_hint = f"the validation split of {REPO} carries ten per question. Re-fetch the dataset."
 

@@ -27,7 +27,9 @@ SHORT_ANSWER_SUFFIX = "\nAnswer the question using a single word or phrase."
 class _VQAv2Base(VQATask):
     paper_column = "VQAv2"
     generation = GenerationSettings(max_new_tokens=16)
-    required_columns = ("question_id", "question", "image", "answers")
+    required_columns = ("question_id", "question", "image", "answers", "image_id")
+    # Several questions per COCO image.
+    cluster_key = "image_id"
 
     def prompt(self, doc: Doc) -> str:
         return f"{doc.row['question']}{SHORT_ANSWER_SUFFIX}"

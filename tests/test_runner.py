@@ -13,7 +13,7 @@ from eagle_eval import registry
 from eagle_eval.runner import RunConfig, compute_run_id, is_out_of_memory, run_evaluation
 
 SAMPLE_KEYS = ["task", "split", "doc_id", "fingerprint", "prediction", "error", "seconds"]
-SCORE_KEYS = ["split", "doc_id", "prediction", "values", "extraction", "parsed"]
+SCORE_KEYS = ["split", "doc_id", "prediction", "values", "extraction", "parsed", "unit"]
 
 
 def only_run_dir(root: Path) -> Path:

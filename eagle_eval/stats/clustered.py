@@ -45,7 +45,9 @@ def z_value(level: float = DEFAULT_LEVEL) -> float:
     return float(norm.ppf(0.5 + level / 2))
 
 
-def normal_interval(estimate: float, standard_error: float, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+def normal_interval(
+    estimate: float, standard_error: float, level: float = DEFAULT_LEVEL
+) -> tuple[float, float]:
     half = z_value(level) * standard_error
     return estimate - half, estimate + half
 

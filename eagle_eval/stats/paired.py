@@ -54,7 +54,9 @@ class PairedDifference:
     seed: int | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+        return {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()
+        }
 
 
 def mcnemar_exact_p(baseline: np.ndarray, new: np.ndarray) -> float:

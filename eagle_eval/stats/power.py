@@ -23,7 +23,9 @@ def _solver():  # statsmodels is imported on use: it costs a second at start-up
     return NormalIndPower()
 
 
-def minimum_detectable_difference(se: float, n: int, alpha: float = 0.05, power: float = DEFAULT_POWER) -> float:
+def minimum_detectable_difference(
+    se: float, n: int, alpha: float = 0.05, power: float = DEFAULT_POWER
+) -> float:
     """The smallest true difference (in the units of `se`) detected with `power` at level `alpha`."""
     if not (se > 0 and n > 0):
         return float("nan")
@@ -31,10 +33,14 @@ def minimum_detectable_difference(se: float, n: int, alpha: float = 0.05, power:
     return float(effect) * se * math.sqrt(n)
 
 
-def samples_needed(se: float, n: int, difference: float, alpha: float = 0.05, power: float = DEFAULT_POWER) -> int:
+def samples_needed(
+    se: float, n: int, difference: float, alpha: float = 0.05, power: float = DEFAULT_POWER
+) -> int:
     """Samples needed to detect a true `difference` (same units as `se`, measured on `n` samples)."""
     if not (se > 0 and n > 0) or difference == 0:
         return 0 if se == 0 else -1
     sigma = se * math.sqrt(n)
-    nobs = _solver().solve_power(effect_size=abs(difference) / sigma, nobs1=None, alpha=alpha, power=power, ratio=0)
+    nobs = _solver().solve_power(
+        effect_size=abs(difference) / sigma, nobs1=None, alpha=alpha, power=power, ratio=0
+    )
     return int(math.ceil(float(nobs)))

@@ -44,7 +44,9 @@ class SampleTable:
 
     def scores(self, key: str) -> np.ndarray:
         if key not in self.values:
-            raise StatsInputError(f"per-sample scores have no value {key!r} (they have {', '.join(self.values)})")
+            raise StatsInputError(
+                f"per-sample scores have no value {key!r} (they have {', '.join(self.values)})"
+            )
         return self.values[key]
 
     def field(self, name: str) -> tuple[Any, ...]:
@@ -57,11 +59,15 @@ class SampleTable:
     @classmethod
     def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> SampleTable:
         keys = tuple((str(row["split"]), int(row["doc_id"])) for row in rows)
-        units = [str(row.get("unit") or f"{split}/{doc_id}") for row, (split, doc_id) in zip(rows, keys, strict=True)]
+        units = [
+            str(row.get("unit") or f"{split}/{doc_id}")
+            for row, (split, doc_id) in zip(rows, keys, strict=True)
+        ]
         names, codes = np.unique(np.asarray(units, dtype=object).astype(str), return_inverse=True)
         value_keys = sorted({key for row in rows for key, value in row["values"].items() if _numeric(value)})
         values = {
-            key: np.array([_as_float(row["values"].get(key)) for row in rows], dtype=float) for key in value_keys
+            key: np.array([_as_float(row["values"].get(key)) for row in rows], dtype=float)
+            for key in value_keys
         }
         field_names = sorted({name for row in rows for name in (row.get("fields") or {})})
         fields = {name: tuple((row.get("fields") or {}).get(name) for row in rows) for name in field_names}
@@ -109,12 +115,16 @@ def read_score_rows(path: Path) -> list[dict[str, Any]]:
                 row = json.loads(line)
                 row["split"], row["doc_id"], row["values"]  # noqa: B018 (presence check)
             except (ValueError, KeyError, TypeError) as err:
-                raise StatsInputError(f"{path}:{line_no}: not a scores line ({err}); re-score the run") from err
+                raise StatsInputError(
+                    f"{path}:{line_no}: not a scores line ({err}); re-score the run"
+                ) from err
             rows.append(row)
     return rows
 
 
-def paired_tables(baseline: SampleTable, new: SampleTable, where: str = "") -> tuple[SampleTable, SampleTable]:
+def paired_tables(
+    baseline: SampleTable, new: SampleTable, where: str = ""
+) -> tuple[SampleTable, SampleTable]:
     """Both tables over the same samples in the baseline's order; refuses differing doc ids or units.
 
     A paired comparison is only meaningful sample by sample: runs over different docs (another
@@ -154,4 +164,3 @@ def paired_tables(baseline: SampleTable, new: SampleTable, where: str = "") -> t
 
 def unit_sizes(table: SampleTable) -> np.ndarray:
     return np.bincount(table.unit_codes, minlength=table.n_units)
-
