@@ -12,7 +12,10 @@ import time
 from collections.abc import Sequence
 
 import torch
+from PIL import Image
 
+from eagle_eval.ablation import ExpertCalibration, VisionExpert
+from eagle_eval.model_adapters.eagle import knockout
 from eagle_eval.model_adapters.eagle.checkpoint import LoadedEagle
 from eagle_eval.model_adapters.eagle.generation import RowSpec
 from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork, default_vision_batch_size
@@ -99,6 +102,16 @@ class EagleAdapter:
             "samples_per_s": len(requests) / elapsed if elapsed > 0 else 0.0,
         }
         return answers
+
+    # --- expert knock-out (eagle_eval.ablation.SupportsExpertKnockout) ----------------------------------
+
+    def vision_experts(self) -> list[VisionExpert]:
+        return knockout.tower_experts(self.model.vision_tower)
+
+    def knock_out_experts(self, experts: Sequence[str], replacement: str,
+                          calibration: Sequence[Image.Image]) -> dict[str, ExpertCalibration]:
+        return knockout.knock_out(self.model.vision_tower, experts, replacement, calibration,
+                                  self.vision_batch_size)
 
     # --- pieces ---------------------------------------------------------------------------------------
 

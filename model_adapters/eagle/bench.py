@@ -9,7 +9,7 @@ paper's harness ran; (b) our batched path (batched experts, batched left-padded 
 batch size, and the best; their ratio; time to first token; peak GPU memory; the fraction of the FLOP
 roofline (27.6 TFLOP per Eagle-X5-7B sample); and the share of samples whose tokens at the best batch
 size equal those at batch size 1 (bf16 rounding differs with the batch shape, so this is measured,
-not assumed).
+not assumed). `--ablation` adds the time each knocked-out vision expert saves (bench_ablation.py).
 """
 
 from __future__ import annotations
@@ -224,6 +224,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak (H100 SXM: 989)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--profile", action="store_true", help="also time each expert and the LLM at the best batch")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also time the model with each vision expert knocked out, at the best batch")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.samples < 1 or args.new_tokens < 1:
@@ -275,8 +277,8 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"peak GPU memory: {figures['peak_gpu_memory_gib']:.1f} GiB")
     mean_prompt = round(float(np.mean([len(s.prompt) for s in samples]))) - 1 + model.config.image_tokens
     nominal = NOMINAL_FLOP_PER_SAMPLE_X5_7B if get_preset(args.preset).name == "eagle-x5-7b" else None
-    lines, roofline = _roofline_lines(count_sample_flops(model.config, mean_prompt, args.new_tokens), best_ms,
-                                      args.peak_tflops, nominal)
+    flops = count_sample_flops(model.config, mean_prompt, args.new_tokens)
+    lines, roofline = _roofline_lines(flops, best_ms, args.peak_tflops, nominal)
     figures.update(roofline)
     print("\n".join(lines))
     if args.profile:
@@ -285,6 +287,15 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"where the time goes at batch {best} (ms/sample, device synchronised per part):")
         for label, ms in parts.items():
             print(f"  {label:<32} {ms:8.1f}")
+    if args.ablation:
+        from eagle_eval.model_adapters.eagle.bench_ablation import time_knockouts
+
+        def seconds() -> float:
+            return run_batched(model, samples, best, args.new_tokens, device, vision_batch)[0]
+
+        lines, figures["ablation"] = time_knockouts(model, [s.image for s in samples], seconds, len(samples), best,
+                                                    vision_batch, flops)
+        print("\n".join(lines))
     batched = [size for size in results if size != 1]
     if 1 in results and batched:
         other = best if best != 1 else max(batched, key=lambda size: len(samples) / results[size][0])

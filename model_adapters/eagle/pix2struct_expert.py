@@ -28,6 +28,9 @@ def build_pix2struct_vision_config(config: Pix2StructExpertConfig) -> Pix2Struct
         dense_act_fn=config.dense_act_fn,
         layer_norm_eps=config.layer_norm_eps,
         seq_len=config.seq_len,
+        # transformers' default (1e-10) leaves a randomly initialised expert blind to its input; the
+        # value only matters for the tiny test checkpoint (a real one overwrites every weight).
+        initializer_range=0.02,
     )
     hf_config._attn_implementation = "sdpa"
     return hf_config

@@ -66,6 +66,9 @@ def build_sam_vision_config(config: SamExpertConfig) -> SamVisionConfig:
         window_size=config.window_size,
         global_attn_indexes=list(config.global_attn_indexes),
         layer_norm_eps=config.layer_norm_eps,
+        # transformers' default (1e-10) leaves a randomly initialised expert blind to its input; the
+        # value only matters for the tiny test checkpoint (a real one overwrites every weight).
+        initializer_range=0.02,
     )
     hf_config._attn_implementation = "sdpa"
     return hf_config

@@ -26,6 +26,9 @@ SAM = "sam-1024"
 DET = "det-1024"
 PIX2STRUCT = "pix2struct-1024"
 KNOWN_EXPERTS: tuple[str, ...] = (CLIP, CONVNEXT, SAM, DET, PIX2STRUCT)
+# How the paper names each expert (tables of knock-out runs read "−SAM").
+EXPERT_LABELS: dict[str, str] = {CLIP: "CLIP", CONVNEXT: "ConvNeXt", SAM: "SAM", DET: "EVA-02",
+                                 PIX2STRUCT: "Pix2Struct"}
 
 X5_VISION_TOWER = ";".join((CLIP, CONVNEXT, SAM, DET, PIX2STRUCT))
 X4_VISION_TOWER = ";".join((CLIP, CONVNEXT, DET, PIX2STRUCT))

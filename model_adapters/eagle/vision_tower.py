@@ -10,6 +10,11 @@ config order, resize the input to the expert's resolution if it has its own (CLI
 its map to the grid (32x32) if needed, flatten row-major, concatenate along channels. Every resize is
 bilinear with align_corners=True, computed in fp32, as in the reference tower.
 
+Expert knock-out (`knock_out`): a knocked-out expert is not run; its block of the concatenated features
+is a fixed map given by the caller (zeros, or the expert's mean map over calibration images; see
+knockout.py), so the projector still sees every channel it was trained on. The map is held outside the
+state dict, so checkpoint loading stays strict.
+
 Checkpoint tensors that exist but are not used by the forward pass (`UNUSED_CHECKPOINT_KEY_PATTERNS`)
 are kept as parameters, so loading stays strict. RoPE tables (`RECOMPUTED_BUFFER_PATTERNS`) are listed
 in the state dict like the checkpoint's, but are computed, never loaded.
@@ -82,6 +87,9 @@ class EagleVisionTower(nn.Module):
                           PIX2STRUCT: config.pix2struct}
         self.vision_towers = nn.ModuleList(_EXPERT_CLASSES[name](expert_configs[name])
                                            for name in config.experts)
+        # expert name -> [C_i, grid, grid] map standing in for its output (float32; cast at use).
+        self._replacements: dict[str, torch.Tensor] = {}
+        self._placed: dict[tuple[str, torch.device, torch.dtype], torch.Tensor] = {}
 
     @property
     def hidden_size(self) -> int:
@@ -91,21 +99,68 @@ class EagleVisionTower(nn.Module):
     def num_tokens(self) -> int:
         return self.config.num_tokens
 
-    def expert_features(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
-        """Per expert (config order), the feature map resized to the grid: [B, C_i, grid, grid]."""
+    @property
+    def knocked_out(self) -> tuple[str, ...]:
+        """The experts whose output is replaced, in config order."""
+        return tuple(name for name in self.config.experts if name in self._replacements)
+
+    def knock_out(self, name: str, replacement: torch.Tensor) -> None:
+        """From now on, skip expert `name` and use `replacement` [C, grid, grid] for its features."""
+        if name not in self.config.experts:
+            raise KeyError(f"no expert '{name}' in this tower; its experts are {list(self.config.experts)}")
+        grid = self.config.grid_size
+        expected = (self.config.expert_channels(name), grid, grid)
+        if tuple(replacement.shape) != expected:
+            raise ValueError(f"the replacement for {name} must have shape {list(expected)}, "
+                             f"got {list(replacement.shape)}")
+        self._replacements[name] = replacement.detach().float()
+        self._placed.clear()
+
+    def restore_experts(self) -> None:
+        """Undo every knock-out: all experts run again."""
+        self._replacements.clear()
+        self._placed.clear()
+
+    def expert(self, name: str) -> nn.Module:
+        return self.vision_towers[self.config.experts.index(name)]
+
+    def _check_input(self, pixel_values: torch.Tensor) -> None:
         size = self.config.image_size
         if pixel_values.dim() != 4 or pixel_values.shape[1:] != (3, size, size):
             raise ValueError(f"the vision tower takes pixel_values [B, 3, {size}, {size}], got "
                              f"{list(pixel_values.shape)}; preprocess with preprocessing.preprocess_images")
+
+    def run_expert(self, name: str, pixel_values: torch.Tensor) -> torch.Tensor:
+        """One expert's feature map resized to the grid, [B, C_i, grid, grid] (run even when knocked out)."""
+        self._check_input(pixel_values)
+        return self._run(self.expert(name), pixel_values)
+
+    def _run(self, expert: nn.Module, pixel_values: torch.Tensor) -> torch.Tensor:
+        x = pixel_values
+        if expert.input_size is not None and expert.input_size != self.config.image_size:
+            x = _resize(x, expert.input_size)
+        feature = expert(x)
+        if feature.shape[-2:] != (self.config.grid_size, self.config.grid_size):
+            feature = _resize(feature, self.config.grid_size)
+        return feature
+
+    def expert_features(self, pixel_values: torch.Tensor) -> list[torch.Tensor]:
+        """Per expert (config order), the feature map resized to the grid: [B, C_i, grid, grid].
+
+        A knocked-out expert is not run: its replacement map, repeated over the batch, takes its place.
+        """
+        self._check_input(pixel_values)
         maps = []
-        for expert in self.vision_towers:
-            x = pixel_values
-            if expert.input_size is not None and expert.input_size != size:
-                x = _resize(x, expert.input_size)
-            feature = expert(x)
-            if feature.shape[-2:] != (self.config.grid_size, self.config.grid_size):
-                feature = _resize(feature, self.config.grid_size)
-            maps.append(feature)
+        for name, expert in zip(self.config.experts, self.vision_towers, strict=True):
+            replacement = self._replacements.get(name)
+            if replacement is None:
+                maps.append(self._run(expert, pixel_values))
+                continue
+            place = (name, pixel_values.device, next(expert.parameters()).dtype)
+            if place not in self._placed:  # one copy per device and dtype, not one per batch
+                self._placed[place] = replacement.to(place[1], place[2])
+            fixed = self._placed[place]
+            maps.append(fixed.unsqueeze(0).expand(pixel_values.shape[0], -1, -1, -1))
         return maps
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
