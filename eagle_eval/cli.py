@@ -26,6 +26,7 @@ from eagle_eval.registry import UnknownNameError
 from eagle_eval.results import ResultsError
 from eagle_eval.run_lock import RunDirBusyError
 from eagle_eval.samples_io import SamplesFileError
+from eagle_eval.urls import InsecureURLError
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1
@@ -42,6 +43,7 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     JudgeConfigError,
     DistributedError,
     RunDirBusyError,
+    InsecureURLError,
     ImageDecodeError,
     OSError,
 )

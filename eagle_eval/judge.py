@@ -13,9 +13,11 @@ from the environment, never from files or the command line, so the key stays out
     EAGLE_EVAL_CACHE            cache root; judge answers go to $EAGLE_EVAL_CACHE/judge
                                 (default ~/.cache/eagle-eval/judge)
 
-Every answer is cached on disk under a hash of the model and the request, so a re-score makes no
-call. Failures are not cached. The API key is never written anywhere: caches and results hold only
-the base URL and the model (`JudgeClient.describe()`).
+Every answer is cached on disk under a hash of the endpoint, the model and the full request, so a
+re-score makes no call while another endpoint serving a model of the same name is asked afresh.
+Failures are not cached. The API key is never written anywhere, and is sent over plain http only to
+this machine (loopback); caches, results and messages hold only the base URL without any user name,
+password or key in it (`eagle_eval.urls.redact_url`) and the model (`JudgeClient.describe()`).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from eagle_eval.records import JudgeUnavailable
+from eagle_eval.urls import InsecureURLError, check_secret_transport, redact_url, redact_urls_in_text
 
 ENV_BASE_URL = "EAGLE_EVAL_JUDGE_BASE_URL"
 ENV_MODEL = "EAGLE_EVAL_JUDGE_MODEL"
@@ -60,10 +64,27 @@ class JudgeConfig:
     max_consecutive_failures: int = 5
     cache_dir: Path | None = None
 
+    def __post_init__(self) -> None:
+        try:
+            check_secret_transport(self.base_url, ENV_BASE_URL, sends_secret=bool(self.api_key))
+        except InsecureURLError as err:
+            raise JudgeConfigError(str(err)) from None
+
     @property
     def endpoint(self) -> str:
-        url = self.base_url.rstrip("/")
-        return url if url.endswith("/chat/completions") else f"{url}/chat/completions"
+        parts = urlsplit(self.base_url)  # a query (Azure's api-version=...) stays after the path
+        path = parts.path.rstrip("/")
+        path = path if path.endswith("/chat/completions") else f"{path}/chat/completions"
+        return urlunsplit(parts._replace(path=path))
+
+    @property
+    def recorded_base_url(self) -> str:
+        """The base URL as results, caches and messages may show it: no credentials."""
+        return redact_url(self.base_url)
+
+    @property
+    def recorded_endpoint(self) -> str:
+        return redact_url(self.endpoint)
 
 
 def default_cache_dir() -> Path:
@@ -140,7 +161,7 @@ class JudgeClient:
     # --- what results record --------------------------------------------------------------------
     def describe(self) -> dict[str, str]:
         """What results and caches may record about the judge: never the key."""
-        return {"base_url": self.config.base_url, "model": self.config.model}
+        return {"base_url": self.config.recorded_base_url, "model": self.config.model}
 
     # --- calls ----------------------------------------------------------------------------------
     def ask(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0) -> str:
@@ -156,7 +177,7 @@ class JudgeClient:
             "max_tokens": max_tokens,
             "temperature": temperature,
         }
-        key = _cache_key(payload)
+        key = _cache_key(self.config.recorded_endpoint, payload)
         cached = self._read_cache(key)
         if cached is not None:
             self.stats.cache_hits += 1
@@ -164,7 +185,7 @@ class JudgeClient:
         if self._consecutive_failures >= self.config.max_consecutive_failures:
             self.stats.failed += 1
             raise JudgeUnavailable(
-                f"judge {self.config.model} at {self.config.base_url} failed {self._consecutive_failures} calls "
+                f"judge {self.config.model} at {self.config.recorded_base_url} failed {self._consecutive_failures} calls "
                 "in a row; not calling it again in this run (check the endpoint, then re-score)"
             )
         try:
@@ -189,7 +210,7 @@ class JudgeClient:
                 self.stats.requests += 1
                 response = self._http.post(self.config.endpoint, json=payload, timeout=remaining)
             except httpx.HTTPError as err:  # timeouts and connection errors are worth another try
-                last_error = f"{type(err).__name__}: {err}"
+                last_error = redact_urls_in_text(f"{type(err).__name__}: {err}")
             else:
                 if response.status_code == 200:
                     answer = _answer_text(response)
@@ -200,14 +221,14 @@ class JudgeClient:
                     last_error = f"HTTP {response.status_code}"
                 else:
                     raise JudgeUnavailable(
-                        f"judge {self.config.model} at {self.config.endpoint} answered HTTP {response.status_code}"
+                        f"judge {self.config.model} at {self.config.recorded_endpoint} answered HTTP {response.status_code}"
                         f" ({response.text[:200]!r}); check {ENV_BASE_URL}, {ENV_MODEL} and {ENV_API_KEY}"
                     )
             pause = min(self.config.backoff_s * 2**attempt, deadline - time.monotonic())
             if attempt + 1 < self.config.max_tries and pause > 0:
                 time.sleep(pause)
         raise JudgeUnavailable(
-            f"judge {self.config.model} at {self.config.endpoint} gave no answer within "
+            f"judge {self.config.model} at {self.config.recorded_endpoint} gave no answer within "
             f"{self.config.max_tries} tries / {self.config.timeout_s:g} s (last: {last_error})"
         )
 
@@ -227,7 +248,7 @@ class JudgeClient:
     def _write_cache(self, key: str, payload: dict[str, Any], answer: str) -> None:
         path = self._cache_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"request": payload, "response": answer, "base_url": self.config.base_url}
+        record = {"request": payload, "response": answer, "endpoint": self.config.recorded_endpoint}
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         temporary.write_text(json.dumps(record, ensure_ascii=False))
         os.replace(temporary, path)  # atomic, so parallel scorers never read half a file
@@ -236,8 +257,10 @@ class JudgeClient:
         self._http.close()
 
 
-def _cache_key(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def _cache_key(endpoint: str, payload: dict[str, Any]) -> str:
+    """The endpoint (credentials left out: they say who asks, not who answers) and the whole request."""
+    keyed = {"endpoint": endpoint, "request": payload}
+    return hashlib.sha256(json.dumps(keyed, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _answer_text(response: httpx.Response) -> str | None:

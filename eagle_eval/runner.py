@@ -57,6 +57,7 @@ from eagle_eval.samples_io import (
 )
 from eagle_eval.scoring import Outcome, judge_for_task, score_task
 from eagle_eval.task import Doc, Task
+from eagle_eval.urls import redact_urls_in_text
 
 DEFAULT_OUTPUT_DIR = Path("results")
 DEFAULT_BATCH_SIZE = "auto"  # adapters are batch-invariant, so batching changes speed, never answers
@@ -509,4 +510,5 @@ def _cuda_available() -> bool:
 
 
 def command_string(argv: Sequence[str]) -> str:
-    return shlex.join(["eagle-eval", *argv])
+    """The command as results record it: any URL in it without credentials."""
+    return redact_urls_in_text(shlex.join(["eagle-eval", *argv]))

@@ -20,6 +20,7 @@ from eagle_eval.results import EXTRACTION_PATHS, Headline, TaskResult, Timings
 from eagle_eval.samples_io import write_jsonl_atomic
 from eagle_eval.task import Task
 from eagle_eval.units import unit_of
+from eagle_eval.urls import redact_url
 
 
 @dataclass
@@ -54,13 +55,15 @@ def judge_for_task(task: Task) -> Any:
 
 
 def judge_record(judge: Any) -> dict[str, Any] | None:
-    """What results.json says about the judge: its model and endpoint (never its key)."""
+    """What results.json says about the judge: its model and endpoint (never a key, even in the URL)."""
     if judge is None:
         return None
     if hasattr(judge, "describe"):
         described = judge.describe()
-        return {"model": described.get("model"), "base_url": described.get("base_url")}
-    return {"model": getattr(judge, "model", None), "base_url": getattr(judge, "base_url", None)}
+        model, base_url = described.get("model"), described.get("base_url")
+    else:
+        model, base_url = getattr(judge, "model", None), getattr(judge, "base_url", None)
+    return {"model": model, "base_url": redact_url(base_url) if isinstance(base_url, str) else base_url}
 
 
 def score_task(

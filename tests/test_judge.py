@@ -32,6 +32,8 @@ from eagle_eval.judge import (
     config_from_environment,
     judge_from_environment,
 )
+from eagle_eval.runner import command_string
+from eagle_eval.scoring import Outcome
 from eagle_eval.task import Doc, JudgeUnavailable
 from eagle_eval.tasks.mathvista import MathVista
 from eagle_eval.tasks.mmbench import MMBench
@@ -240,3 +242,71 @@ def test_environment_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("EAGLE_EVAL_JUDGE_MAX_TRIES", "zero")
     with pytest.raises(JudgeConfigError, match="EAGLE_EVAL_JUDGE_MAX_TRIES"):
         config_from_environment()
+
+
+def test_a_second_endpoint_with_the_same_model_is_asked_afresh(tmp_path: Path) -> None:
+    servers = [Server("ok", "A"), Server("ok", "B")]
+    try:
+        first, second = (client(server, tmp_path) for server in servers)
+        assert first.ask("which option?") == "A"
+        assert second.ask("which option?") == "B"  # same model name, same request, other endpoint
+        assert [server.stats()["chat_requests"] for server in servers] == [1, 1]
+        assert client(servers[1], tmp_path).ask("which option?") == "B"  # now cached for B too
+        assert first.ask("which option?", max_tokens=8) == "A"  # a different request is a different key
+        assert [server.stats()["chat_requests"] for server in servers] == [2, 1]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://10.1.2.3:8000/v1", "http://judge.example.com/v1", "http://[2001:db8::1]/v1", "ftp://127.0.0.1/v1"],
+)
+def test_the_key_is_never_sent_over_plain_http_to_another_machine(url: str, tmp_path: Path) -> None:
+    with pytest.raises(JudgeConfigError, match="https://"):
+        JudgeConfig(base_url=url, model="judge-test", api_key=SECRET, cache_dir=tmp_path)
+    credentials_in_url = url.replace("://", f"://user:{SECRET}@", 1)
+    with pytest.raises(JudgeConfigError) as caught:
+        JudgeConfig(base_url=credentials_in_url, model="judge-test", cache_dir=tmp_path)
+    assert SECRET not in str(caught.value)
+
+
+def test_plain_http_is_fine_to_this_machine_and_https_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in ("http://127.0.0.1:9/v1", "http://localhost:9/v1", "http://[::1]:9/v1", "https://10.1.2.3/v1"):
+        assert JudgeConfig(base_url=url, model="m", api_key=SECRET).endpoint.startswith(url)
+    assert JudgeConfig(base_url="http://10.1.2.3/v1", model="m").api_key is None  # no key: nothing to leak
+    monkeypatch.setenv(ENV_BASE_URL, "http://10.1.2.3/v1")
+    monkeypatch.setenv(ENV_MODEL, "m")
+    monkeypatch.setenv(ENV_API_KEY, SECRET)
+    with pytest.raises(JudgeConfigError, match="plain http"):
+        config_from_environment()
+
+
+def test_credentials_in_the_url_are_never_recorded(ok_server: Server, tmp_path: Path, hub: Path) -> None:
+    from eagle_eval.scoring import judge_record, score_task
+
+    base_url = ok_server.url.replace("://", f"://judge-user:{SECRET}@", 1) + f"?api_key={SECRET}&region=eu"
+    judge = JudgeClient(JudgeConfig(base_url=base_url, model="judge-test", cache_dir=tmp_path / "cache"))
+    docs = load(MMBench(), hub)[:1]
+    scoring = score_task(
+        MMBench(), docs, {docs[0].key: Outcome("It was taken by a camera")}, subset=True, judge=judge,
+        scores_path=tmp_path / "scores.jsonl",
+    )  # fmt: skip
+    assert scoring.result.extraction["judge"] == 1 and ok_server.stats()["chat_requests"] == 1
+    assert judge.config.endpoint == ok_server.url.replace("://", f"://judge-user:{SECRET}@", 1) + (
+        f"/chat/completions?api_key={SECRET}&region=eu"
+    )
+    clean = ok_server.url.removesuffix("/v1") + "/v1?api_key=***&region=eu"
+    assert scoring.result.judge == judge_record(judge) == {"model": "judge-test", "base_url": clean}
+    for path in (p for p in tmp_path.rglob("*") if p.is_file()):
+        assert SECRET.encode() not in path.read_bytes(), f"a credential leaked into {path}"
+    assert SECRET not in command_string(["run", "--judge-url", base_url])
+
+
+def test_judge_errors_name_the_endpoint_without_credentials(tmp_path: Path) -> None:
+    url = f"http://user:{SECRET}@127.0.0.1:9/v1"  # nothing listens on port 9
+    judge = JudgeClient(JudgeConfig(base_url=url, model="m", max_tries=1, timeout_s=2.0, cache_dir=tmp_path))
+    with pytest.raises(JudgeUnavailable) as caught:
+        judge.ask("anything")
+    assert "127.0.0.1:9" in str(caught.value) and SECRET not in str(caught.value)
