@@ -7,13 +7,12 @@ tokenizer_config.json, special_tokens_map.json; unk/bos/eos = 0/1/2 as Vicuna's)
 generation_config.json. `eagle-tiny` is this checkpoint, written once to a cache directory and then
 loaded through the same loader as a real checkpoint.
 
-The tokenizer is trained here (sentencepiece BPE with byte fallback, one thread, fixed corpus), so no
-download is needed and the result is the same on every machine.
+The tokenizer is tiny_tokenizers' `vicuna` one (sentencepiece BPE with byte fallback, trained here with one
+thread from a fixed corpus), so no download is needed and the result is the same on every machine.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -23,22 +22,11 @@ from pathlib import Path
 import torch
 
 from eagle_eval.model_adapters.eagle.presets import get_preset
+from eagle_eval.model_adapters.eagle.tiny_tokenizers import write_vicuna_tokenizer
 
 # Bump when the tiny layout, sizes or seed change, so stale caches are not reused.
 TINY_VERSION = 4
 TINY_SEED = 20240918
-_TOKENIZER_VOCAB = 512
-
-_CORPUS_LINES = (
-    "A chat between a curious user and an artificial intelligence assistant.",
-    "The assistant gives helpful, detailed, and polite answers to the user's questions.",
-    "USER: What is written on the sign? Answer the question using a single word or phrase. ASSISTANT:",
-    "Is there a red car in the image? Please answer yes or no.",
-    "Answer with the option's letter from the given choices directly. A. cat B. dog C. bird D. fish",
-    "What is the title of this chart? How many bars are there? What year is shown?",
-    "The quick brown fox jumps over the lazy dog. 0 1 2 3 4 5 6 7 8 9 10 2024 3.14",
-    "stop sign, coca cola, new york, table, window, person, street, yes, no, red, blue, green",
-)
 
 
 def cache_root() -> Path:
@@ -53,26 +41,8 @@ def write_tiny_tokenizer(directory: Path) -> int:
     """Train and save the sentencepiece tokenizer; returns its vocabulary size."""
     import sentencepiece as spm
 
-    directory.mkdir(parents=True, exist_ok=True)
-    # Trained from an iterator into memory: no file paths end up in the model's stored trainer spec.
-    model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_CORPUS_LINES * 4), model_writer=model, vocab_size=_TOKENIZER_VOCAB,
-        model_type="bpe", byte_fallback=True, split_digits=True, unk_id=0, bos_id=1, eos_id=2,
-        pad_id=-1, num_threads=1, hard_vocab_limit=False, add_dummy_prefix=True,
-        remove_extra_whitespaces=False, normalization_rule_name="identity", minloglevel=2,
-    )
-    (directory / "tokenizer.model").write_bytes(model.getvalue())
-    vocab = spm.SentencePieceProcessor(model_file=str(directory / "tokenizer.model")).get_piece_size()
-    special = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<unk>"}
-    (directory / "special_tokens_map.json").write_text(json.dumps(special, indent=2) + "\n")
-    tokenizer_config = {
-        "tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False,
-        "legacy": False, "model_max_length": 2048, "padding_side": "right",
-        "clean_up_tokenization_spaces": False, **special,
-    }
-    (directory / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, indent=2) + "\n")
-    return vocab
+    write_vicuna_tokenizer(Path(directory))
+    return spm.SentencePieceProcessor(model_file=str(Path(directory) / "tokenizer.model")).get_piece_size()
 
 
 def write_tiny_checkpoint(directory: Path, preset_name: str = "eagle-tiny", seed: int = TINY_SEED) -> Path:
