@@ -19,12 +19,7 @@ from eagle_eval.model_adapters.eagle import knockout
 from eagle_eval.model_adapters.eagle.checkpoint import LoadedEagle
 from eagle_eval.model_adapters.eagle.generation import RowSpec
 from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork, default_vision_batch_size
-from eagle_eval.model_adapters.eagle.templates import (
-    IMAGE_TOKEN_INDEX,
-    get_template,
-    place_images,
-    tokenize_with_images,
-)
+from eagle_eval.model_adapters.eagle.templates import get_template, prompt_ids
 from eagle_eval.records import ModelInfo, Request
 
 
@@ -35,6 +30,7 @@ class EagleAdapter:
         self.loaded = loaded
         self.model = loaded.model
         self.tokenizer = loaded.tokenizer
+        self.text_tokenizer = loaded.text_tokenizer
         self.config = loaded.config
         self.template = get_template(loaded.config.template)
         self.hub_id = hub_id
@@ -84,7 +80,7 @@ class EagleAdapter:
         answers: list[str] = [""] * len(requests)
         first_token_s: float | None = None
         prefill_s = decode_s = 0.0
-        results = self._pipeline.run(work, self.tokenizer, self.loaded.eos_token_ids)
+        results = self._pipeline.run(work, self.text_tokenizer, self.loaded.eos_token_ids)
         for batch, result in zip(batches, results, strict=True):
             if first_token_s is None:
                 first_token_s = time.perf_counter() - start - result.decode_s
@@ -116,9 +112,7 @@ class EagleAdapter:
     # --- pieces ---------------------------------------------------------------------------------------
 
     def prompt_ids(self, request: Request) -> list[int]:
-        text = place_images(request.text, len(request.images))
-        ids = tokenize_with_images(self.template.prompt(text), self.tokenizer)
-        if sum(1 for t in ids if t == IMAGE_TOKEN_INDEX) != len(request.images):
-            raise ValueError(f"request {request.key}: the tokenized prompt lost an image slot; the template "
-                             f"{self.template.name} must not contain '<image>' itself")
-        return ids
+        try:
+            return prompt_ids(self.template, self.text_tokenizer, request.text, len(request.images))
+        except ValueError as error:
+            raise ValueError(f"request {request.key}: {error}") from error

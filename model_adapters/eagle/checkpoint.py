@@ -29,6 +29,7 @@ from torch import nn
 from eagle_eval.model_adapters.eagle import vision_tower
 from eagle_eval.model_adapters.eagle.config import EagleConfig
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
+from eagle_eval.model_adapters.eagle.tokenization import TextTokenizer, load_text_tokenizer
 
 _TOWER_PREFIX = "model.vision_tower."
 _WEIGHT_PATTERNS = ["*.json", "*.model", "*.safetensors", "tokenizer*", "*.tiktoken", "*.txt"]
@@ -41,12 +42,18 @@ class CheckpointError(RuntimeError):
 @dataclass
 class LoadedEagle:
     model: EagleForCausalLM
-    tokenizer: Any
+    tokenizer: Any  # the transformers tokenizer: vocabulary size, special ids
     config: EagleConfig
     eos_token_ids: list[int]
     checkpoint_dir: Path
     dtype: torch.dtype
     device: torch.device
+    # Encodes prompts and decodes answers as the authors' transformers 4.44 path did (tokenization.py).
+    text_tokenizer: TextTokenizer | None = None
+
+    def __post_init__(self) -> None:
+        if self.text_tokenizer is None:
+            self.text_tokenizer = load_text_tokenizer(self.checkpoint_dir, self.tokenizer)
 
 
 def default_dtype(device: torch.device) -> torch.dtype:

@@ -79,12 +79,14 @@ def place_images(text: str, num_images: int) -> str:
 def tokenize_with_images(prompt: str, tokenizer: Any) -> list[int]:
     """Token ids of `prompt`, with IMAGE_TOKEN_INDEX where each `<image>` stood.
 
-    Each text piece between placeholders is tokenized on its own, as the training code did, so a piece
-    starts with the tokenizer's prefix space: with the Vicuna (sentencepiece) tokenizer, "\\n…" after an
-    image becomes "▁" (29871) then "<0x0A>" (13). When the tokenizer adds BOS, only the first piece keeps
-    it; for Llama-3 that is the tokenizer's BOS followed by the template's own, again as in training.
+    Each text piece between placeholders is tokenized on its own (`tokenizer.encode`), as the training
+    code did, so a piece starts with the tokenizer's prefix space: with the Vicuna (sentencepiece)
+    tokenizer, "\\n…" after an image becomes "▁" (29871) then "<0x0A>" (13), and " and" becomes "▁" "▁and"
+    (tokenization.SlowLlamaTokenizer keeps that under every transformers release). When the tokenizer
+    adds BOS, only the first piece keeps it; for Llama-3 that is the tokenizer's BOS followed by the
+    template's own, again as in training.
     """
-    pieces = [tokenizer(piece).input_ids for piece in prompt.split(IMAGE_PLACEHOLDER)]
+    pieces = [list(tokenizer.encode(piece)) for piece in prompt.split(IMAGE_PLACEHOLDER)]
     bos = tokenizer.bos_token_id
     adds_bos = bos is not None and len(pieces[0]) > 0 and pieces[0][0] == bos
     ids: list[int] = [bos] if adds_bos else []
@@ -93,4 +95,13 @@ def tokenize_with_images(prompt: str, tokenizer: Any) -> list[int]:
             ids.append(IMAGE_TOKEN_INDEX)
         # Every piece went through the tokenizer separately, so each carries the BOS it adds; drop it.
         ids.extend(piece[1:] if adds_bos else piece)
+    return ids
+
+
+def prompt_ids(template: Template, tokenizer: Any, text: str, num_images: int) -> list[int]:
+    """The whole prompt of one request (its text and number of images) as the model receives it."""
+    ids = tokenize_with_images(template.prompt(place_images(text, num_images)), tokenizer)
+    if sum(1 for t in ids if t == IMAGE_TOKEN_INDEX) != num_images:
+        raise ValueError(f"the tokenized prompt lost an image slot; the template {template.name} "
+                         "must not contain '<image>' itself")
     return ids

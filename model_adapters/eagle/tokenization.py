@@ -39,17 +39,24 @@ class TextTokenizer(Protocol):
 
 
 class TransformersTokenizer:
-    """A loaded transformers tokenizer behind the `TextTokenizer` surface (for fast-only tokenizers)."""
+    """A loaded transformers tokenizer behind the `TextTokenizer` surface (for fast-only tokenizers).
 
-    def __init__(self, tokenizer: Any) -> None:
+    `clean_up_spaces` is the config's `clean_up_tokenization_spaces` (4.44's default when absent: on):
+    4.44 then removed the space before punctuation in every decoded text; transformers 5 ignores the key
+    for BPE tokenizers, so it is applied here.
+    """
+
+    def __init__(self, tokenizer: Any, clean_up_spaces: bool = False) -> None:
         self.tokenizer = tokenizer
         self.bos_token_id = tokenizer.bos_token_id
+        self.clean_up_spaces = clean_up_spaces
 
     def encode(self, text: str) -> list[int]:
         return list(self.tokenizer(text).input_ids)
 
     def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
-        return self.tokenizer.decode(ids, skip_special_tokens=skip_special_tokens)
+        text = self.tokenizer.decode(ids, skip_special_tokens=skip_special_tokens, clean_up_tokenization_spaces=False)
+        return _clean_up_spaces(text) if self.clean_up_spaces else text
 
 
 def _token_content(value: Any) -> str | None:
@@ -228,4 +235,5 @@ def load_text_tokenizer(directory: str | Path, loaded: Any) -> TextTokenizer:
     else the transformers tokenizer `loaded` from the same directory."""
     if uses_slow_llama_tokenizer(directory):
         return SlowLlamaTokenizer(directory)
-    return TransformersTokenizer(loaded)
+    config = _read_json(Path(directory) / "tokenizer_config.json")
+    return TransformersTokenizer(loaded, clean_up_spaces=bool(config.get("clean_up_tokenization_spaces", True)))
