@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
 
 from eagle_eval.records import IMAGE_PLACEHOLDER, Request
+from eagle_eval.results import VariantRecord
 
 REPLACEMENTS: tuple[str, ...] = ("mean", "zeros")
 DEFAULT_REPLACEMENT = "mean"
@@ -41,6 +42,7 @@ class VisionExpert:
 
     name: str
     label: str
+    index: int = 0  # its place in the tower (the channel order), which orders table columns
 
 
 @dataclass(frozen=True)
@@ -152,48 +154,17 @@ def variant_label(knocked_out: Sequence[VisionExpert], replacement: str, blind: 
     return label if replacement == DEFAULT_REPLACEMENT else f"{label} ({replacement})"
 
 
-def variant_display_name(model: str, label: str) -> str:
-    """`eagle-x5-7b −SAM`, `eagle-x5-7b blind`; the model's own name when nothing is ablated."""
-    return f"{model} {label}" if label else model
-
-
-@dataclass
-class VariantRecord:
-    """results.json's `variant`: which ablation produced the predictions (absent for the full model)."""
-
-    label: str
-    blind: bool = False
-    knocked_out: list[dict[str, str]] = field(default_factory=list)  # [{"expert": "sam-1024", "label": "SAM"}]
-    replacement: str | None = None
-    calibration: str | None = None  # the rule the calibration images were chosen by
-
-    @classmethod
-    def from_ablation(cls, ablation: Ablation, experts: Sequence[VisionExpert]) -> VariantRecord | None:
-        if ablation.is_full:
-            return None
-        if ablation.blind:
-            return cls(label=BLIND_LABEL, blind=True)
-        calibration = (f"the first {ablation.calibration_images} images of each task, in dataset order"
-                       if ablation.uses_calibration else None)
-        return cls(label=variant_label(experts, ablation.replacement, False),
-                   knocked_out=[{"expert": e.name, "label": e.label} for e in experts],
-                   replacement=ablation.replacement, calibration=calibration)
-
-    @classmethod
-    def from_json(cls, data: Any, where: str) -> VariantRecord | None:
-        from eagle_eval.results import ResultsError
-
-        if data is None:
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("label"), str):
-            raise ResultsError(f"{where}: 'variant' must be an object with a string 'label'")
-        knocked = data.get("knocked_out") or []
-        if not isinstance(knocked, list) or not all(isinstance(k, dict) and "expert" in k for k in knocked):
-            raise ResultsError(f"{where}: variant.knocked_out must be a list of {{expert, label}} objects")
-        return cls(label=data["label"], blind=bool(data.get("blind", False)),
-                   knocked_out=[{"expert": str(k["expert"]), "label": str(k.get("label", k["expert"]))}
-                                for k in knocked],
-                   replacement=data.get("replacement"), calibration=data.get("calibration"))
+def variant_record(ablation: Ablation, experts: Sequence[VisionExpert]) -> VariantRecord | None:
+    """results.json's `variant` for a run: None for the full model."""
+    if ablation.is_full:
+        return None
+    if ablation.blind:
+        return VariantRecord(label=BLIND_LABEL, blind=True)
+    calibration = (f"the first {ablation.calibration_images} images of each task, in dataset order"
+                   if ablation.uses_calibration else None)
+    return VariantRecord(label=variant_label(experts, ablation.replacement, False),
+                         knocked_out=[{"expert": e.name, "label": e.label, "index": e.index} for e in experts],
+                         replacement=ablation.replacement, calibration=calibration)
 
 
 # --- blind requests ----------------------------------------------------------------------------

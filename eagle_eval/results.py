@@ -57,6 +57,21 @@ class TaskResult:
     # Standard errors and intervals of the headline and mean metrics (docs/results-schema.md);
     # None in files written before they existed and for server-scored splits.
     uncertainty: dict[str, Any] | None = None
+    # Knock-out runs with the mean replacement: per expert, the images its mean was taken over
+    # ({"sam-1024": {"images": 64, "digest": "…"}}); None otherwise.
+    calibration: dict[str, Any] | None = None
+
+
+@dataclass
+class VariantRecord:
+    """Which ablation of the model produced the predictions (docs/ablations.md); None for the full model."""
+
+    label: str  # "−SAM", "−CLIP −SAM (zeros)", "blind"
+    blind: bool = False
+    # [{"expert": "sam-1024", "label": "SAM", "index": 2}]: index = the expert's place in the tower
+    knocked_out: list[dict[str, Any]] = field(default_factory=list)
+    replacement: str | None = None  # "mean" or "zeros" for knock-outs
+    calibration: str | None = None  # how the mean replacement's images were chosen
 
 
 @dataclass
@@ -87,6 +102,12 @@ class RunResults:
     software: dict[str, Any]
     hardware: dict[str, Any]
     schema_version: int = SCHEMA_VERSION
+    variant: VariantRecord | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The model with its variant, as tables and compare print it: `eagle-x5-7b −SAM`, `eagle-x5-7b blind`."""
+        return f"{self.model.name} {self.variant.label}" if self.variant is not None else self.model.name
 
     @property
     def n_errors(self) -> int:
@@ -105,6 +126,7 @@ class RunResults:
             "software": self.software,
             "hardware": self.hardware,
             "n_errors": self.n_errors,
+            "variant": asdict(self.variant) if self.variant is not None else None,
         }
 
     @classmethod
@@ -208,6 +230,25 @@ def _parse_run(data: Any, source: str) -> RunResults:
         software=_require(data, "software", dict, source),
         hardware=_require(data, "hardware", dict, source),
         schema_version=version,
+        variant=_parse_variant(data.get("variant"), source),
+    )
+
+
+def _parse_variant(data: Any, where: str) -> VariantRecord | None:
+    if data is None:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("label"), str):
+        raise ResultsError(f"{where}: 'variant' must be null or an object with a string 'label'")
+    knocked = data.get("knocked_out") or []
+    if not isinstance(knocked, list) or not all(isinstance(k, dict) and isinstance(k.get("expert"), str) for k in knocked):
+        raise ResultsError(f"{where}: variant.knocked_out must be a list of {{expert, label}} objects")
+    return VariantRecord(
+        label=data["label"],
+        blind=bool(data.get("blind", False)),
+        knocked_out=[{"expert": k["expert"], "label": str(k.get("label", k["expert"])),
+                      **({"index": k["index"]} if isinstance(k.get("index"), int) else {})} for k in knocked],
+        replacement=data.get("replacement"),
+        calibration=data.get("calibration"),
     )
 
 
@@ -242,4 +283,5 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         uncertainty=_require(entry, "uncertainty", dict, where, nullable=True)
         if "uncertainty" in entry
         else None,
+        calibration=_require(entry, "calibration", dict, where, nullable=True) if "calibration" in entry else None,
     )

@@ -125,8 +125,9 @@ def _matching_reference(row: TableRow, references: Sequence[TableRow]) -> TableR
 
 
 def _run_labels(runs: Sequence[RunResults]) -> list[str]:
-    names = [run.model.name for run in runs]
-    return [f"{run.model.name} ({run.run_id})" if names.count(run.model.name) > 1 else run.model.name for run in runs]
+    """The model and its variant (`eagle-x5-7b −SAM`); the run id is added only where labels repeat."""
+    names = [run.display_name for run in runs]
+    return [f"{name} ({run.run_id})" if names.count(name) > 1 else name for name, run in zip(names, runs, strict=True)]
 
 
 # --- rendering ----------------------------------------------------------------------------------

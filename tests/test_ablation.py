@@ -17,8 +17,9 @@ from eagle_eval.ablation import (
 )
 from eagle_eval.records import GenerationSettings, Request
 
-X5 = [VisionExpert("clip-448", "CLIP"), VisionExpert("convnext-1024", "ConvNeXt"), VisionExpert("sam-1024", "SAM"),
-      VisionExpert("det-1024", "EVA-02"), VisionExpert("pix2struct-1024", "Pix2Struct")]
+X5 = [VisionExpert(name, label, index) for index, (name, label) in enumerate(
+    [("clip-448", "CLIP"), ("convnext-1024", "ConvNeXt"), ("sam-1024", "SAM"), ("det-1024", "EVA-02"),
+     ("pix2struct-1024", "Pix2Struct")])]
 
 
 @pytest.mark.parametrize(("text", "stripped"), [

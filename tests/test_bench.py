@@ -40,3 +40,20 @@ def test_bench_reports_both_paths_ratio_profile_and_agreement(capsys: pytest.Cap
     tiny = count_sample_flops(get_preset("eagle-tiny").eagle_config(), 1 + PROMPT_TEXT_TOKENS[0] + PROMPT_TEXT_TOKENS[1] + 64, 3)
     assert figures["tflop_per_sample"] == pytest.approx(tiny.total / 1e12, rel=0.05)
     assert set(figures["profile_ms_per_sample"]) >= {"LLM prefill", "LLM decode", "vision: sam-1024"}
+
+
+def test_bench_prints_the_time_saved_per_knocked_out_expert(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    figures_path = tmp_path / "bench.json"
+    argv = ["bench", "--preset", "eagle-tiny", "--device", "cpu", "--samples", "2", "--hf-samples", "1",
+            "--batch-sizes", "2", "--new-tokens", "2", "--ablation", "--json", str(figures_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"time saved per knocked-out expert at batch 2 \(full model [\d.]+ ms/sample", out)
+    for label, name in (("CLIP", "clip-448"), ("ConvNeXt", "convnext-1024"), ("SAM", "sam-1024"),
+                        ("EVA-02", "det-1024"), ("Pix2Struct", "pix2struct-1024")):
+        assert re.search(rf"−{label} +\({name} *\) +[\d.]+ ms/sample, saved +-?[\d.]+ ms", out), label
+    ablation = json.loads(figures_path.read_text())["ablation"]
+    assert set(ablation["experts"]) == {"clip-448", "convnext-1024", "sam-1024", "det-1024", "pix2struct-1024"}
+    for expert in ablation["experts"].values():
+        assert expert["saved_ms_per_sample"] == pytest.approx(ablation["full_ms_per_sample"] - expert["ms_per_sample"])
+        assert 0 < expert["flop_share"] < 1

@@ -71,11 +71,13 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
     data = json.loads((run_dir / "results.json").read_text())
     assert list(data) == [
         "schema_version", "run_id", "created_at", "command", "seed", "model", "settings", "results",
-        "software", "hardware", "n_errors",
+        "software", "hardware", "n_errors", "variant",
     ]
+    assert data["variant"] is None  # the full model
     assert list(data["results"]["toyqa"]) == [
         "task", "paper_column", "headline", "metrics", "n_samples", "n_errors", "subset", "extraction", "judge",
         "timings", "server_scored", "submission_file", "paper_protocol", "sources", "uncertainty",
+        "calibration",
     ]
     assert list(data["results"]["toyqa"]["timings"]) == ["samples_per_second", "time_to_first_token_s", "wall_seconds"]
     assert {"python", "eagle_eval", "torch", "transformers", "datasets", "pandas", "numpy", "platform"} <= set(data["software"])

@@ -22,7 +22,7 @@ from eagle_eval.model_adapters.eagle.vision_tower import EagleVisionTower
 
 
 def tower_experts(tower: EagleVisionTower) -> list[VisionExpert]:
-    return [VisionExpert(name, EXPERT_LABELS[name]) for name in tower.config.experts]
+    return [VisionExpert(name, EXPERT_LABELS[name], index) for index, name in enumerate(tower.config.experts)]
 
 
 @torch.no_grad()
