@@ -1,9 +1,11 @@
-"""Published numbers: the tables of the NVlabs/EAGLE README, shipped as package data.
+"""Published numbers, shipped as package data (copies under results/reference/).
 
-The CSV (eagle_eval/reference/eagle_readme_tables.csv, the same file as
-results/reference/eagle_readme_tables.csv) holds one row per model as printed, in paper units:
-percent with one decimal, MME perception points, OCRBench out of 1000. Some names appear in
-several rows (one per LLM); such rows are labelled `name (llm)`.
+Two CSVs with the same columns, one row per model as printed, in paper units (percent with one
+decimal, MME perception points, OCRBench out of 1000), each row naming its source:
+- eagle_readme_tables.csv: the tables of the NVlabs/EAGLE README (`table` = the README's table);
+- comparison_models.csv: the comparison models' own published numbers (LLaVA-1.5, LLaVA-NeXT),
+  for the models that have an `hf` preset (`table` empty: not printed in the README).
+Some names appear in several rows (one per LLM); such rows are labelled `name (llm)`.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ PAPER_COLUMNS: tuple[str, ...] = (
     "POPE",
 )
 REFERENCE_CSV = "eagle_readme_tables.csv"
+REFERENCE_CSVS: tuple[str, ...] = (REFERENCE_CSV, "comparison_models.csv")
 
 
 @dataclass(frozen=True)
 class ReferenceRow:
-    table: int
+    table: int | None  # the NVlabs/EAGLE README table that prints the row; None for other sources
     model: str
     llm: str
     data: str
@@ -45,13 +48,12 @@ class ReferenceRow:
     label: str = ""
 
 
-def reference_csv_text() -> str:
-    return (files("eagle_eval") / "reference" / REFERENCE_CSV).read_text(encoding="utf-8")
+def reference_csv_text(name: str = REFERENCE_CSV) -> str:
+    return (files("eagle_eval") / "reference" / name).read_text(encoding="utf-8")
 
 
 def load_reference_rows() -> list[ReferenceRow]:
-    reader = csv.DictReader(io.StringIO(reference_csv_text()))
-    raw = list(reader)
+    raw = [row for name in REFERENCE_CSVS for row in csv.DictReader(io.StringIO(reference_csv_text(name)))]
     counts: dict[str, int] = {}
     for row in raw:
         counts[row["model"].lower()] = counts.get(row["model"].lower(), 0) + 1
@@ -62,7 +64,7 @@ def load_reference_rows() -> list[ReferenceRow]:
         values = {column: float(row[column]) if row.get(column) else None for column in PAPER_COLUMNS}
         rows.append(
             ReferenceRow(
-                table=int(row["table"]),
+                table=int(row["table"]) if row["table"] else None,
                 model=model,
                 llm=row["llm"],
                 data=row["data"],

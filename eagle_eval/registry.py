@@ -51,6 +51,7 @@ class ModelEntry:
 _TASKS: dict[str, type[Task]] = {}
 _MODELS: dict[str, ModelEntry] = {}
 _ALIASES: dict[str, str] = {}
+_SCHEMES: dict[str, Callable[[str], ModelEntry]] = {}
 _loaded = False
 
 
@@ -65,6 +66,20 @@ def register_model(entry: ModelEntry) -> ModelEntry:
     for alias in entry.aliases:
         _ALIASES[alias] = entry.name
     return entry
+
+
+def register_model_scheme(prefix: str, make_entry: Callable[[str], ModelEntry]) -> None:
+    """Make `prefix:<target>` a model name: `make_entry(target)` builds its entry (`hf:<hub id or folder>`)."""
+    _SCHEMES[prefix] = make_entry
+
+
+def _scheme_of(name: str) -> tuple[str, str] | None:
+    prefix, colon, target = name.partition(":")
+    if not colon or prefix not in _SCHEMES:
+        return None
+    if not target.strip():
+        raise UnknownNameError(f"model '{name}' names no target; write {prefix}:<hub id or local folder>")
+    return prefix, target
 
 
 def _load_plugins() -> None:
@@ -110,15 +125,29 @@ def model_entries() -> list[ModelEntry]:
 
 def resolve_model_name(name: str) -> str:
     _load_plugins()
-    if name in _MODELS:
+    if name in _MODELS or _scheme_of(name):
         return name
     if name in _ALIASES:
         return _ALIASES[name]
     raise UnknownNameError(
         f"unknown model '{name}'.{_suggest(name, list(_MODELS) + list(_ALIASES))}"
-        " (list them with: eagle-eval models)"
+        f" (list them with: eagle-eval models{_scheme_hint()})"
     )
 
 
+def _scheme_hint() -> str:
+    return "; or " + ", ".join(f"{prefix}:<target>" for prefix in sorted(_SCHEMES)) if _SCHEMES else ""
+
+
 def get_model_entry(name: str) -> ModelEntry:
-    return _MODELS[resolve_model_name(name)]
+    resolved = resolve_model_name(name)
+    scheme = _scheme_of(resolved)
+    if scheme and resolved not in _MODELS:
+        return _SCHEMES[scheme[0]](scheme[1])
+    return _MODELS[resolved]
+
+
+def model_schemes() -> list[str]:
+    """The registered `prefix:` schemes (for listings and error hints)."""
+    _load_plugins()
+    return sorted(_SCHEMES)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import shlex
 import sys
 import time
@@ -151,7 +152,8 @@ def compute_run_id(config: RunConfig) -> str:
         "predictions": str(Path(config.predictions).resolve()) if config.predictions else None,
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
-    return f"{model}__{digest}"
+    # `hf:org/name` or `hf:/some/folder` must stay one directory name.
+    return f"{re.sub(r'[^A-Za-z0-9._+-]+', '_', model).strip('_')}__{digest}"
 
 
 def sample_fingerprint(model_fingerprint: str, prompt_fingerprint: str) -> str:

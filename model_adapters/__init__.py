@@ -5,6 +5,7 @@ import importlib
 BUILTIN_MODEL_MODULES = (
     "replay",
     "eagle.registration",
+    "hf.registration",
 )
 
 

@@ -22,8 +22,10 @@ def markdown_rows(text: str) -> list[list[str]]:
 
 
 def test_reference_csv_copies_are_identical():
+    for name in ("eagle_readme_tables.csv", "comparison_models.csv"):
+        packaged = (files("eagle_eval") / "reference" / name).read_bytes()
+        assert packaged == (REPO / "results" / "reference" / name).read_bytes(), name
     shipped = (files("eagle_eval") / "reference" / "eagle_readme_tables.csv").read_bytes()
-    assert shipped == (REPO / "results" / "reference" / "eagle_readme_tables.csv").read_bytes()
     shared = REPO.parent / "shared" / "reference" / "eagle_readme_tables.csv"
     if shared.exists():
         assert shipped == shared.read_bytes()
@@ -37,7 +39,7 @@ def test_reference_rows_and_names():
     assert "NVlabs/EAGLE README" in x5.source
     assert len(select_references("LLaVA-NeXT")) == 3  # one per LLM, labelled "LLaVA-NeXT (Llama3-8B)" ...
     assert [r.label for r in select_references("llava-next (yi-34b)")] == ["LLaVA-NeXT (Yi-34B)"]
-    assert len(select_references("all")) == len(load_reference_rows()) == 16
+    assert len(select_references("all")) == len(load_reference_rows()) == 16 + 5  # README rows + comparison models
     with pytest.raises(UnknownNameError, match="Did you mean Eagle-X5-7B"):
         select_references("Eagle-X5-7")
 

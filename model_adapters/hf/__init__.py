@@ -1,0 +1,1 @@
+"""Hugging Face transformers vision-language models: `--model hf:<hub id or folder>` and named presets."""

@@ -1,0 +1,127 @@
+"""Register `hf:<hub id or folder>` and the named presets with the model registry.
+
+Importing this module is cheap: torch and transformers load only when a factory builds a model.
+Adapter-specific settings arrive as `--model-arg KEY=VALUE` strings (in `ModelOptions.extra`); the
+keys this adapter knows are `HF_MODEL_ARGS`, and any other key is an error naming the valid ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eagle_eval.model_adapters.hf.presets import HF_PRESETS, HFPreset
+from eagle_eval.registry import ModelEntry, ModelOptions, register_model, register_model_scheme
+
+if TYPE_CHECKING:
+    from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter
+
+SCHEME = "hf"
+HF_MODEL_ARGS: dict[str, str] = {
+    "trust_remote_code": "true/false (default false): run Python code shipped with the checkpoint",
+    "attn_implementation": "eager, sdpa or flash_attention_2 (default: transformers' choice)",
+    "device_map": "e.g. auto: spread a large model over the visible GPUs (accelerate)",
+    "chat_template": "path of a Jinja chat template replacing the checkpoint's",
+    "system_prompt": "text of a system turn put before every request (default: none)",
+    "max_new_tokens": "a cap on every request's token budget, for smoke runs (off the paper's protocol; recorded)",
+}
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+class HFModelArgError(OSError):
+    """A bad --model-arg for the hf adapter (an OSError, so the command line prints one line, exit 2)."""
+
+
+def parse_model_args(extra: dict[str, Any]) -> dict[str, Any]:
+    """Checked settings from `--model-arg` strings; unknown keys and malformed values raise."""
+    unknown = sorted(set(extra) - set(HF_MODEL_ARGS))
+    if unknown:
+        valid = "; ".join(f"{key}: {what}" for key, what in HF_MODEL_ARGS.items())
+        raise HFModelArgError(f"unknown --model-arg {', '.join(unknown)} for the hf adapter; valid keys: {valid}")
+    settings = dict(extra)
+    if "trust_remote_code" in settings:
+        settings["trust_remote_code"] = _boolean("trust_remote_code", settings["trust_remote_code"])
+    if "max_new_tokens" in settings:
+        settings["max_new_tokens"] = _positive("max_new_tokens", settings["max_new_tokens"])
+    template = settings.get("chat_template")
+    if template is not None and not Path(str(template)).is_file():
+        raise HFModelArgError(f"--model-arg chat_template={template}: no such file; give the path of a .jinja template")
+    return settings
+
+
+def _positive(key: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise HFModelArgError(f"--model-arg {key}={value}: expected a positive integer")
+    return number
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise HFModelArgError(f"--model-arg {key}={value}: expected true or false")
+
+
+def build_adapter(name: str, source: str, options: ModelOptions, hub_id: str | None = None,
+                  revision: str | None = None) -> HFVisionLanguageAdapter:
+    """Load `options.model_path` (or `source`) and wrap it in an adapter."""
+    import torch
+
+    from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter
+    from eagle_eval.model_adapters.hf.loading import load_vlm
+
+    settings = parse_model_args(options.extra)
+    torch.manual_seed(options.seed)
+    trust = bool(settings.get("trust_remote_code", False))
+    loaded = load_vlm(options.model_path or source, revision=options.revision or revision, device=options.device,
+                      dtype=options.dtype, trust_remote_code=trust,
+                      attn_implementation=settings.get("attn_implementation"),
+                      device_map=settings.get("device_map"), chat_template=settings.get("chat_template"))
+    return HFVisionLanguageAdapter(name, loaded, hub_id=hub_id, batch_size=options.batch_size,
+                                   system_prompt=settings.get("system_prompt"), trust_remote_code=trust,
+                                   max_new_tokens_cap=settings.get("max_new_tokens"))
+
+
+def _is_hub_id(source: str) -> bool:
+    return not Path(source).expanduser().exists() and source.count("/") == 1
+
+
+def entry_for_source(source: str) -> ModelEntry:
+    """The entry of `hf:<source>`: a hub id (`org/name`) or a local checkpoint folder."""
+    name = f"{SCHEME}:{source}"
+    hub_id = source if _is_hub_id(source) else None
+
+    def factory(options: ModelOptions) -> HFVisionLanguageAdapter:
+        return build_adapter(name, source, options, hub_id=hub_id)
+
+    return ModelEntry(name=name, factory=factory, hub_id=hub_id,
+                      description=f"transformers image-text-to-text checkpoint {source}",
+                      details={"adapter": SCHEME, "model_args": sorted(HF_MODEL_ARGS)})
+
+
+def _preset_entry(preset: HFPreset) -> ModelEntry:
+    def factory(options: ModelOptions) -> HFVisionLanguageAdapter:
+        return build_adapter(preset.name, preset.hub_id, options, hub_id=preset.hub_id, revision=preset.revision)
+
+    description = preset.description + (f" [alias: {', '.join(preset.aliases)}]" if preset.aliases else "")
+    details = {"adapter": SCHEME, "preset": preset.name, "reference": preset.reference, "revision": preset.revision,
+               "model_args": sorted(HF_MODEL_ARGS)}
+    if preset.revision is None:
+        details["revision_note"] = "unpinned: the loaded hub commit is recorded; pass --revision to pin"
+    return ModelEntry(name=preset.name, factory=factory, description=description, hub_id=preset.hub_id,
+                      aliases=preset.aliases, details=details)
+
+
+def register_hf_models() -> None:
+    register_model_scheme(SCHEME, entry_for_source)
+    for preset in HF_PRESETS.values():
+        register_model(_preset_entry(preset))
+
+
+register_hf_models()
