@@ -139,12 +139,22 @@ def print_headlines(run: RunResults) -> None:
 
 
 def _report_errors(run: RunResults, where: str) -> int:
-    if run.n_errors:
+    unscored = sum(len(result.scoring_errors) for result in run.results.values())
+    unaggregated = [f"{result.task} ({result.aggregation_error})" for result in run.results.values() if result.aggregation_error]
+    if run.n_errors > unscored:
         err_console.print(
-            f"eagle-eval: {run.n_errors} sample(s) failed and scored as wrong; reasons in {where}", markup=False
+            f"eagle-eval: {run.n_errors - unscored} sample(s) failed and scored as wrong; reasons in {where}",
+            markup=False,
         )
-        return EXIT_SAMPLE_ERRORS
-    return EXIT_OK
+    if unscored:
+        err_console.print(
+            f"eagle-eval: {unscored} sample(s) could not be scored (bad ground-truth rows, or left out with "
+            "their image pair / circular group); reasons in results.json ('scoring_errors')",
+            markup=False,
+        )
+    if unaggregated:
+        err_console.print(f"eagle-eval: no metrics for {'; '.join(unaggregated)}", markup=False)
+    return EXIT_SAMPLE_ERRORS if run.n_errors or unaggregated else EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:

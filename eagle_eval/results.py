@@ -60,6 +60,13 @@ class TaskResult:
     # Knock-out runs with the mean replacement: per expert, the images its mean was taken over
     # ({"sam-1024": {"images": 64, "digest": "…"}}); None otherwise.
     calibration: dict[str, Any] | None = None
+    # Rows that could not be scored (a null or invalid ground truth), and the docs left out with them
+    # because their unit scores whole: {split, doc_id, error}. They count in n_errors.
+    scoring_errors: list[dict[str, Any]] = field(default_factory=list)
+    # Set when the aggregation itself failed: metrics are then empty and the headline null.
+    aggregation_error: str | None = None
+    # Why the run covers only some docs, in words ("--limit 3", "--allow-subset: ..."); None when whole.
+    subset_reason: str | None = None
 
 
 @dataclass
@@ -284,4 +291,7 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         if "uncertainty" in entry
         else None,
         calibration=_require(entry, "calibration", dict, where, nullable=True) if "calibration" in entry else None,
+        scoring_errors=list(entry.get("scoring_errors") or []),
+        aggregation_error=entry.get("aggregation_error"),
+        subset_reason=entry.get("subset_reason"),
     )

@@ -263,7 +263,8 @@ def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_p
     with status(f"loading {task.name} data", enabled=show_progress):
         docs = task.load_docs(data_root)
     if limit is not None and limit < len(docs):
-        return docs[:limit], True
+        chosen = task.limit_docs(docs, limit)  # whole MME pairs and MMBench circular groups
+        return chosen, len(chosen) < len(docs)
     return docs, False
 
 

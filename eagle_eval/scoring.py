@@ -1,5 +1,10 @@
 """Scoring predictions of one task: per-sample scores, aggregate metrics, the headline.
 
+A row whose ground truth cannot be scored (null, not a valid label, no category) is that sample's
+error: listed in `scoring_errors`, counted in `n_errors`, left out of the aggregate and the scores
+file (with the rest of its unit when the task scores units whole), and the run goes on. An
+aggregation that still fails leaves that task without metrics (`aggregation_error`), not the run.
+
 Shared by the runner (after generation) and by `eagle-eval score` (no model), so both give the
 same numbers for the same predictions. A sample whose generation failed is scored with the empty
 prediction "": it counts as wrong, the headline stays over the whole evaluated set (comparable with
@@ -83,19 +88,20 @@ def score_task(
     rows: list[dict[str, Any]] = []
     extraction: Counter[str] = Counter({path: 0 for path in EXTRACTION_PATHS})
     n_errors = 0
+    unscored: dict[tuple[str, int], str] = {}
     columns = task.statistic_columns()
     for doc in docs:
         outcome = outcomes[doc.key]
-        if outcome.error is not None or outcome.prediction is None:
+        if _failed_generation(outcome):
             n_errors += 1
         prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
         try:
             sample_score = task.score(doc, prediction, judge=judge)
-        except Exception as err:
-            raise RuntimeError(
-                f"task {task.name}: scoring {doc.split}/{doc.doc_id} raised {type(err).__name__}: {err}"
-            ) from err
-        extraction[sample_score.extraction] += 1
+        except Exception as err:  # a bad ground-truth row costs its own sample, never the run
+            unscored[doc.key] = f"scoring failed: {_describe(err)} ({task.name} {doc.split}/{doc.doc_id})"
+            if on_scored is not None:
+                on_scored()
+            continue
         scored.append(ScoredDoc(doc=doc, prediction=prediction, score=sample_score))
         rows.append(
             {
@@ -113,8 +119,16 @@ def score_task(
         )
         if on_scored is not None:
             on_scored()
-    metrics = task.aggregate(scored)
-    headline_value = task.to_paper_units(metrics)
+    scored = _leave_out_broken_units(task, docs, scored, unscored)
+    n_errors += sum(1 for doc in docs if doc.key in unscored and not _failed_generation(outcomes[doc.key]))
+    extraction.update(item.score.extraction for item in scored)
+    scored_rows = [row for row in rows if (row["split"], row["doc_id"]) not in unscored]
+    aggregation_error = None
+    try:
+        metrics = task.aggregate(scored)
+    except Exception as err:  # one row the checks above missed must not cost the other tasks
+        metrics, aggregation_error = {}, f"aggregation failed: {_describe(err)}"
+    headline_value = task.to_paper_units(metrics) if aggregation_error is None else None
     submission_file = None
     if task.server_scored:
         # The evaluation server holds the answers: no local headline until its score is recorded.
@@ -123,7 +137,8 @@ def score_task(
             written = task.write_submission(scored, submission_path)
             submission_file = str(written) if written is not None else None
     if scores_path is not None:
-        write_jsonl_atomic(scores_path, rows)
+        # Only scored rows: the statistics read every line's values. Unscored ones are in the results.
+        write_jsonl_atomic(scores_path, scored_rows)
     result = TaskResult(
         task=task.name,
         paper_column=task.paper_column,
@@ -139,9 +154,48 @@ def score_task(
         submission_file=submission_file,
         paper_protocol=task.paper_protocol,
         sources=[source.to_json() for source in task.sources],
-        uncertainty=None if task.server_scored else _uncertainty(task, rows, metrics),
+        uncertainty=None if task.server_scored or aggregation_error else _uncertainty(task, scored_rows, metrics),
+        scoring_errors=[
+            {"split": key[0], "doc_id": key[1], "error": reason} for key, reason in sorted(unscored.items())
+        ],
+        aggregation_error=aggregation_error,
     )
-    return ScoringResult(result=result, rows=rows)
+    return ScoringResult(result=result, rows=scored_rows)
+
+
+def _failed_generation(outcome: Outcome) -> bool:
+    return outcome.error is not None or outcome.prediction is None
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _leave_out_broken_units(
+    task: Task,
+    docs: Sequence[Doc],
+    scored: list[ScoredDoc],
+    unscored: dict[tuple[str, int], str],
+) -> list[ScoredDoc]:
+    """`scored` without the units (MME image pairs, MMBench circular groups) a failed row belongs to.
+
+    A task that scores units whole (`Task.scores_units_whole`) cannot score half a unit: the other
+    docs of such a unit are left out of the aggregate too, each recorded with the reason in `unscored`.
+    """
+    if not unscored or not task.scores_units_whole:
+        return scored
+    broken = {task.unit_of(doc) for doc in docs if doc.key in unscored} - {None}
+    kept = []
+    for item in scored:
+        unit = task.unit_of(item.doc)
+        if unit is None or unit not in broken:
+            kept.append(item)
+            continue
+        unscored[item.doc.key] = (
+            f"left out of the aggregate: its unit {unit} holds a row that could not be scored "
+            f"({task.name} {item.doc.split}/{item.doc.doc_id})"
+        )
+    return kept
 
 
 def _uncertainty(task: Task, rows: list[dict[str, Any]], metrics: dict[str, Any]) -> dict[str, Any] | None:

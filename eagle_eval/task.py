@@ -58,6 +58,10 @@ class Task:
     # The unit questions share, for standard errors: the row column naming it (an image id). None
     # when every question stands alone. docs/statistics.md gives each task's choice and why.
     cluster_key: ClassVar[str | None] = None
+    # True when the aggregate needs every doc of a unit (MME's two questions per image, MMBench's
+    # circular copies): `--limit` takes whole units, and a row that cannot be scored takes its unit
+    # out of the aggregate.
+    scores_units_whole: ClassVar[bool] = False
     # How the headline follows from per-sample scores; None means the mean of the per-sample value
     # named like the headline. `extra_statistics` adds error bars to other mean metrics.
     headline_statistic: ClassVar[Statistic | None] = None
@@ -101,6 +105,28 @@ class Task:
 
     def aggregate(self, scored: Sequence[ScoredDoc]) -> dict[str, Any]:
         raise NotImplementedError
+
+    def unit_of(self, doc: Doc) -> str | None:
+        """`cluster_of`, or None when the row does not name its unit (a null or missing id)."""
+        try:
+            if self.cluster_key is not None and doc.row[self.cluster_key] is None:
+                return None
+            return self.cluster_of(doc)
+        except Exception:
+            return None
+
+    def limit_docs(self, docs: Sequence[Doc], limit: int) -> list[Doc]:
+        """The first `limit` docs, plus the rest of every unit they touch when units score whole.
+
+        MME scores an image by its two questions and MMBench a question by all its circular copies,
+        so `--limit` never cuts a unit in half (which would change acc+ or circular accuracy).
+        """
+        head = list(docs[:limit])
+        if not self.scores_units_whole:
+            return head
+        units = {self.unit_of(doc) for doc in head} - {None}
+        chosen = {doc.key for doc in head}
+        return [doc for doc in docs if doc.key in chosen or self.unit_of(doc) in units]
 
     def cluster_of(self, doc: Doc) -> str:
         """The unit a doc belongs to: its `cluster_key` value, or the doc itself."""

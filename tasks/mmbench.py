@@ -99,6 +99,7 @@ class MMBench(Task):
     uses_judge = True
     # The circular copies of a question (index + k·1,000,000) share it: the base question is the unit.
     cluster_key = "index"
+    scores_units_whole = True  # a question counts only if every circular copy is right
     headline_statistic = AllRightPerUnit("correct")
     extra_statistics = (("row_accuracy", MeanOf("correct")),)
 

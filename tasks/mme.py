@@ -39,6 +39,7 @@ class MME(Task):
     required_columns = ("question_id", "image", "question", "answer", "category")
     # question_id names the image; its two questions (one yes, one no) form acc+.
     cluster_key = "question_id"
+    scores_units_whole = True  # acc+ needs both questions of an image
     headline_statistic = MMEScore(PERCEPTION_CATEGORIES, label="perception")
     extra_statistics = (("cognition", MMEScore(COGNITION_CATEGORIES, label="cognition")),)
 
@@ -51,6 +52,7 @@ class MME(Task):
         return [doc.row["image"].convert("RGB")]
 
     def score(self, doc: Doc, prediction: str, judge: Any = None) -> SampleScore:
+        _check_row(doc.row)
         verdict = parse_yes_no(prediction)
         correct = verdict == normalize_target(doc.row["answer"])
         extraction = "unresolved" if verdict == "other" else "rule"
@@ -73,3 +75,12 @@ class MME(Task):
         }
         metrics.update({f"category_{name}": value for name, value in per_category.items()})
         return metrics
+
+
+def _check_row(row: dict[str, Any]) -> None:
+    """The fields aggregation reads: a known category and the image id that pairs the questions."""
+    category = row.get("category")
+    if category not in PERCEPTION_CATEGORIES and category not in COGNITION_CATEGORIES:
+        raise ValueError(f"MME category {category!r} is not one of the 14 MME categories")
+    if row.get("question_id") in (None, ""):
+        raise ValueError("the row has no question_id (the image id that pairs its two questions)")

@@ -49,6 +49,9 @@ class POPE(Task):
 
     def score(self, doc: Doc, prediction: str, judge: Any = None) -> SampleScore:
         truth = ground_truth_yes_no(doc.row["answer"])
+        category = doc.row.get("category")
+        if not isinstance(category, str) or not category:
+            raise ValueError(f"ground-truth category {category!r} is not a POPE split name; check the dataset revision")
         answer = parse_exact_yes_no(prediction)
         return SampleScore(
             values={"accuracy": float(answer == truth)},

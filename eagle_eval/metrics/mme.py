@@ -54,7 +54,7 @@ def parse_yes_no(text: str) -> YesNo:
 
 
 def normalize_target(answer: str) -> Literal["yes", "no"]:
-    target = answer.lower().strip().replace(".", "")
+    target = answer.lower().strip().replace(".", "") if isinstance(answer, str) else None
     if target not in ("yes", "no"):
         raise ValueError(f"MME ground truth must be yes or no, got {answer!r}; the data is not lmms-lab/MME.")
     return target  # type: ignore[return-value]

@@ -27,7 +27,7 @@ def parse_exact_yes_no(text: str) -> YesNo | None:
 
 def ground_truth_yes_no(text: str) -> YesNo:
     """A ground-truth label, which must be yes or no; anything else is a data error."""
-    label = parse_exact_yes_no(text)
+    label = parse_exact_yes_no(text) if isinstance(text, str) else None
     if label is None:
         raise ValueError(f"ground-truth answer {text!r} is not 'yes' or 'no'; check the dataset revision")
     return label
