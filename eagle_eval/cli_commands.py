@@ -71,9 +71,10 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     show.add_argument("--new-tokens", type=int, default=16, help="generated tokens (default 16)")
     show.set_defaults(handler=cmd_models_show)
 
-    table = command("table", "The paper's table from results files, with published rows and deltas.")
+    table = command("table", "One ranked table (leaderboard) from results files of any models, with published rows and deltas.")
     table.add_argument("paths", nargs="+", type=Path, help="results.json files or folders searched recursively")
-    table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html"])
+    table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html", "json"],
+                       help="json: the leaderboard with ranks, scores, the ranking rule and each published row's source")
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
     table.set_defaults(handler=cmd_table)
 
@@ -365,11 +366,12 @@ def _show_flops(entry, text_tokens: int, new_tokens: int) -> int:
 def cmd_table(args: argparse.Namespace) -> int:
     from eagle_eval.reference import select_references
     from eagle_eval.results import find_results_files
-    from eagle_eval.tables import build_table, render_table
+    from eagle_eval.tables import build_leaderboard, render_table
 
     references = select_references(args.reference) if args.reference else []
     runs = [load_results(path) for path in find_results_files(args.paths)]
-    sys.stdout.write(render_table(build_table(runs, references), args.format))
+    rows, ranking = build_leaderboard(runs, references)
+    sys.stdout.write(render_table(rows, args.format, ranking))
     return EXIT_OK
 
 

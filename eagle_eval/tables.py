@@ -6,15 +6,17 @@ a column, the paper-protocol one wins and a variant (validation split, no-OCR pr
 when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
 `‡` a variant standing in for the paper's protocol.
 
-Several runs make a leaderboard, best first: runs are ranked by the mean over the columns every
-run has a value for, each column put on a 0-100 scale by its units (eagle_eval/units.py: MME out of
-2000, OCRBench out of 1000). Ties keep the input order.
+Runs of several models and published rows make one leaderboard, best first, by the rule of
+eagle_eval/ranking.py (the mean over the columns every row has, each on a 0-100 scale); each run is
+followed by its delta row when published rows are shown. `json` gives the same table with ranks,
+scores, the rule, and each published row's source.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,12 +24,14 @@ from typing import Literal
 
 from tabulate import tabulate
 
+from eagle_eval.ranking import Ranking, rank_rows
 from eagle_eval.reference import PAPER_COLUMNS, ReferenceRow
 from eagle_eval.results import RunResults, TaskResult
 from eagle_eval.units import unit_of_column
 
-Format = Literal["markdown", "latex", "csv", "html"]
-FORMATS: tuple[str, ...] = ("markdown", "latex", "csv", "html")
+Format = Literal["markdown", "latex", "csv", "html", "json"]
+FORMATS: tuple[str, ...] = ("markdown", "latex", "csv", "html", "json")
+LEADERBOARD_SCHEMA = "eagle-eval.leaderboard/1"
 SUBSET_MARK = "*"
 SERVER_MARK = "†"
 VARIANT_MARK = "‡"
@@ -45,6 +49,9 @@ class TableRow:
     marks: dict[str, str] = field(default_factory=dict)
     kind: Literal["run", "reference", "delta"] = "run"
     model: str = ""
+    rank: int | None = None
+    score: float | None = None
+    source: str = ""  # a published row's source; a run's results file
 
 
 def run_row(run: RunResults, label: str) -> TableRow:
@@ -62,7 +69,7 @@ def run_row(run: RunResults, label: str) -> TableRow:
         )
         if mark:
             marks[column] = mark
-    return TableRow(label=label, values=values, marks=marks, kind="run", model=run.model.name)
+    return TableRow(label=label, values=values, marks=marks, kind="run", model=run.model.name, source=run.run_id)
 
 
 def _column_source(run: RunResults, column: str) -> TaskResult | None:
@@ -80,7 +87,8 @@ def _column_source(run: RunResults, column: str) -> TaskResult | None:
 
 
 def reference_row(reference: ReferenceRow) -> TableRow:
-    return TableRow(label=reference.label, values=dict(reference.values), kind="reference", model=reference.model)
+    return TableRow(label=reference.label, values=dict(reference.values), kind="reference", model=reference.model,
+                    source=reference.source)
 
 
 def delta_row(run: TableRow, reference: TableRow) -> TableRow:
@@ -91,29 +99,36 @@ def delta_row(run: TableRow, reference: TableRow) -> TableRow:
     return TableRow(label=f"Δ {run.label} vs {reference.label}", values=values, kind="delta")
 
 
+def rank_table_rows(rows: Sequence[TableRow]) -> tuple[list[TableRow], Ranking]:
+    """Rows best first by the leaderboard rule, each given its rank and score."""
+    ranking = rank_rows([row.values for row in rows], PAPER_COLUMNS)
+    for row, rank, score in zip(rows, ranking.ranks, ranking.scores, strict=True):
+        row.rank, row.score = rank, score
+    return [rows[i] for i in ranking.order], ranking
+
+
 def rank_runs(rows: Sequence[TableRow]) -> list[TableRow]:
-    """Best first by the mean (on a 0-100 scale) over the columns all runs share."""
-    shared = [c for c in PAPER_COLUMNS if all(row.values.get(c) is not None for row in rows)]
-    if not shared or len(rows) < 2:
-        return list(rows)
-
-    def score(row: TableRow) -> float:
-        return sum(unit_of_column(c).rank_score(row.values[c]) for c in shared) / len(shared)  # type: ignore[arg-type]
-
-    return sorted(rows, key=score, reverse=True)  # sorted is stable: ties keep input order
+    """Runs alone, best first (see rank_table_rows)."""
+    return rank_table_rows(rows)[0]
 
 
 def build_table(runs: Sequence[RunResults], references: Sequence[ReferenceRow] = ()) -> list[TableRow]:
-    """Reference rows first, then runs best first, each followed by its delta row when references exist."""
+    """Published rows and runs ranked together, each run followed by its delta row when references exist."""
+    return build_leaderboard(runs, references)[0]
+
+
+def build_leaderboard(runs: Sequence[RunResults],
+                      references: Sequence[ReferenceRow] = ()) -> tuple[list[TableRow], Ranking]:
     labels = _run_labels(runs)
-    run_rows = rank_runs([run_row(run, label) for run, label in zip(runs, labels, strict=True)])
+    run_rows = [run_row(run, label) for run, label in zip(runs, labels, strict=True)]
     ref_rows = [reference_row(ref) for ref in references]
-    rows: list[TableRow] = list(ref_rows)
-    for row in run_rows:
+    ranked, ranking = rank_table_rows([*ref_rows, *run_rows])
+    rows: list[TableRow] = []
+    for row in ranked:
         rows.append(row)
-        if ref_rows:
+        if row.kind == "run" and ref_rows:
             rows.append(delta_row(row, _matching_reference(row, ref_rows)))
-    return rows
+    return rows, ranking
 
 
 def _matching_reference(row: TableRow, references: Sequence[TableRow]) -> TableRow:
@@ -156,22 +171,30 @@ def _used_marks(rows: Sequence[TableRow]) -> list[str]:
     return [mark for mark in NOTES if mark in used]
 
 
-def render_table(rows: Sequence[TableRow], fmt: str = "markdown") -> str:
+def render_table(rows: Sequence[TableRow], fmt: str = "markdown", ranking: Ranking | None = None) -> str:
+    """The table in `fmt`; with `ranking`, the notes (and json) state the rule and its columns."""
+    rule = [ranking.describe()] if ranking is not None and _model_rows(rows) > 1 else []
     if fmt == "markdown":
-        return _render_markdown(rows)
+        return _render_markdown(rows, rule)
     if fmt == "latex":
-        return _render_latex(rows)
+        return _render_latex(rows, rule)
     if fmt == "html":
-        return _render_html(rows)
+        return _render_html(rows, rule)
     if fmt == "csv":
         return _render_csv(rows)
+    if fmt == "json":
+        return _render_json(rows, ranking)
     raise ValueError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def _render_markdown(rows: Sequence[TableRow]) -> str:
+def _model_rows(rows: Sequence[TableRow]) -> int:
+    return sum(1 for row in rows if row.kind != "delta")
+
+
+def _render_markdown(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
     body = [[row.label, *_cells(row)] for row in rows]
     text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="github", disable_numparse=True)
-    notes = [f"{mark} {NOTES[mark]}" for mark in _used_marks(rows)]
+    notes = [*(f"Rows {line}." for line in rule), *(f"{mark} {NOTES[mark]}" for mark in _used_marks(rows))]
     return text + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
 
 
@@ -184,17 +207,18 @@ def _latex_escape(text: str) -> str:
     return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$")
 
 
-def _render_latex(rows: Sequence[TableRow]) -> str:
+def _render_latex(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
     body = [[_latex_escape(row.label), *(_latex_escape(c) for c in _cells(row))] for row in rows]
     text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="latex_raw", disable_numparse=True)
-    notes = [f"% {mark} {NOTES[mark]}" for mark in _used_marks(rows)]
+    notes = [*(f"% rows {line}" for line in rule), *(f"% {mark} {NOTES[mark]}" for mark in _used_marks(rows))]
     return text + ("\n" + "\n".join(notes) if notes else "") + "\n"
 
 
-def _render_html(rows: Sequence[TableRow]) -> str:
+def _render_html(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
     body = [[html.escape(row.label), *(html.escape(c) for c in _cells(row))] for row in rows]
     text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="unsafehtml", disable_numparse=True)
-    notes = "".join(f"<p>{html.escape(mark)} {html.escape(NOTES[mark])}</p>\n" for mark in _used_marks(rows))
+    notes = "".join(f"<p>Rows {html.escape(line)}.</p>\n" for line in rule)
+    notes += "".join(f"<p>{html.escape(mark)} {html.escape(NOTES[mark])}</p>\n" for mark in _used_marks(rows))
     return text + "\n" + notes
 
 
@@ -219,3 +243,26 @@ def _render_csv(rows: Sequence[TableRow]) -> str:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, lineterminator="\n")
     return buffer.getvalue()
+
+
+def _render_json(rows: Sequence[TableRow], ranking: Ranking | None) -> str:
+    """The leaderboard for programs: every row with its kind, rank, score, values (full precision),
+    the cells as printed, marks and source; the rule, the ranking columns and the marks' meanings."""
+    document = {
+        "schema": LEADERBOARD_SCHEMA,
+        "columns": list(PAPER_COLUMNS),
+        "rule": ranking.describe() if ranking is not None else None,
+        "ranking_columns": list(ranking.columns) if ranking is not None else [],
+        "rows": [
+            {
+                "rank": row.rank, "score": None if row.score is None else round(row.score, 4),
+                "label": row.label, "kind": row.kind, "model": row.model,
+                "values": {c: row.values.get(c) for c in PAPER_COLUMNS},
+                "printed": dict(zip(PAPER_COLUMNS, _cells(row), strict=True)),
+                "marks": dict(row.marks), "source": row.source,
+            }
+            for row in rows
+        ],
+        "notes": {mark: NOTES[mark] for mark in _used_marks(rows)},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
