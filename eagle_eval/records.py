@@ -72,12 +72,18 @@ class ModelInfo:
     dtype: str | None = None
     device: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Choices besides the dtype that change the predictions (e.g. Eagle's input truncation); they enter
+    # the fingerprint when present, so a resumed run never mixes predictions made under different ones.
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     def fingerprint(self) -> str:
-        payload = json.dumps([self.name, self.hub_id, self.revision, self.dtype], sort_keys=True)
+        fields: list[Any] = [self.name, self.hub_id, self.revision, self.dtype]
+        if self.settings:
+            fields.append(self.settings)
+        payload = json.dumps(fields, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

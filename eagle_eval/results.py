@@ -67,6 +67,8 @@ class TaskResult:
     aggregation_error: str | None = None
     # Why the run covers only some docs, in words ("--limit 3", "--allow-subset: ..."); None when whole.
     subset_reason: str | None = None
+    # Samples whose input the model cut to the checkpoint's tokenizer_model_max_length (Eagle).
+    n_input_truncated: int = 0
 
 
 @dataclass
@@ -88,6 +90,8 @@ class ModelRecord:
     revision: str | None = None
     dtype: str | None = None
     device: str | None = None
+    # ModelInfo.settings: choices besides the dtype that change predictions (Eagle's input truncation).
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -227,6 +231,7 @@ def _parse_run(data: Any, source: str) -> RunResults:
             revision=model.get("revision"),
             dtype=model.get("dtype"),
             device=model.get("device"),
+            settings=dict(model.get("settings") or {}),
         ),
         settings=RunSettings(
             batch_size=settings.get("batch_size"),
@@ -287,6 +292,7 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         submission_file=entry.get("submission_file"),
         paper_protocol=bool(entry.get("paper_protocol", True)),
         sources=list(entry.get("sources") or []),
+        n_input_truncated=int(entry.get("n_input_truncated", 0)),
         uncertainty=_require(entry, "uncertainty", dict, where, nullable=True)
         if "uncertainty" in entry
         else None,

@@ -212,7 +212,7 @@ class BatchGenerator:
                     continue  # the same requests again, in smaller batches
                 outcomes.extend(self._one_by_one(chunk, err))
             else:
-                outcomes.extend(Outcome(prediction=p) for p in predictions)
+                outcomes.extend(predictions)
             start += len(chunk)
         return outcomes
 
@@ -222,14 +222,14 @@ class BatchGenerator:
         outcomes = []
         for request in chunk:
             try:
-                outcomes.append(Outcome(prediction=self._call([request])[0]))
+                outcomes.append(self._call([request])[0])
             except Exception as err:
                 if is_out_of_memory(err):
                     _free_accelerator_memory()
                 outcomes.append(Outcome(prediction=None, error=_describe(err)))
         return outcomes
 
-    def _call(self, chunk: Sequence[Request]) -> list[str]:
+    def _call(self, chunk: Sequence[Request]) -> list[Outcome]:
         started = time.perf_counter()
         predictions = self.adapter.generate(list(chunk))
         self.stats.seconds += time.perf_counter() - started
@@ -242,7 +242,11 @@ class BatchGenerator:
         ttft = (getattr(self.adapter, "last_stats", None) or {}).get("time_to_first_token_s")
         if ttft is not None:
             self.stats.ttft.append(float(ttft))
-        return predictions
+        # An adapter may say something about each request's input (`last_notes`, one dict per request).
+        notes = getattr(self.adapter, "last_notes", None)
+        if not isinstance(notes, list) or len(notes) != len(chunk):
+            notes = [None] * len(chunk)
+        return [Outcome(prediction=p, notes=n) for p, n in zip(predictions, notes, strict=True)]
 
 
 def _describe(error: BaseException) -> str:
@@ -298,7 +302,8 @@ def generate_task(
         def record(doc: Doc, fingerprint: str, outcome: Outcome) -> None:
             outcomes[doc.key] = outcome
             writer.write(
-                SampleRecord(task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error)
+                SampleRecord(task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error,
+                             notes=outcome.notes)
             )
 
         for doc in docs:
@@ -335,7 +340,7 @@ def generate_task(
                     continue
                 previous = stored.get(doc.key)
                 if previous is not None and previous.fingerprint == fingerprint and previous.error is None:
-                    outcomes[doc.key] = Outcome(prediction=previous.prediction)
+                    outcomes[doc.key] = Outcome(prediction=previous.prediction, notes=previous.notes)
                     progress.advance(bar)
                     continue
                 pending.append((request, fingerprint))
@@ -416,7 +421,8 @@ def run_evaluation(
             command=config.command,
             seed=config.seed,
             model=ModelRecord(
-                name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device
+                name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device,
+                settings=dict(info.settings),
             ),
             settings=RunSettings(
                 batch_size=config.batch_size,
@@ -503,7 +509,7 @@ def merged_outcomes(samples_path: Path, docs: Sequence[Doc]) -> dict[tuple[str, 
     missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in stored]
     if missing:
         raise RuntimeError(f"{samples_path} has no line for {len(missing)} doc(s) after merging: {missing[:5]}")
-    return {doc.key: Outcome(stored[doc.key].prediction, stored[doc.key].error) for doc in docs}
+    return {doc.key: Outcome(stored[doc.key].prediction, stored[doc.key].error, stored[doc.key].notes) for doc in docs}
 
 
 def _cuda_available() -> bool:

@@ -42,13 +42,19 @@ class SampleRecord:
     prediction: str | None
     error: str | None = None
     seconds: float | None = None
+    # The adapter's notes on this sample's input (Eagle: input_positions, input_truncated); written only
+    # when there are some.
+    notes: dict[str, Any] | None = None
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.split, self.doc_id)
 
     def to_line(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=False) + "\n"
+        record = asdict(self)
+        if record["notes"] is None:
+            del record["notes"]
+        return json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 @dataclass
@@ -110,6 +116,7 @@ def read_samples(path: Path) -> list[SampleRecord]:
                         prediction=obj.get("prediction"),
                         error=obj.get("error"),
                         seconds=obj.get("seconds"),
+                        notes=obj.get("notes"),
                     )
                 )
             except (KeyError, TypeError, ValueError) as err:

@@ -34,6 +34,8 @@ class Outcome:
 
     prediction: str | None
     error: str | None = None
+    # What the adapter reported about this sample's input (Eagle: input_positions, input_truncated).
+    notes: dict[str, Any] | None = None
 
 
 @dataclass
@@ -89,11 +91,14 @@ def score_task(
     extraction: Counter[str] = Counter({path: 0 for path in EXTRACTION_PATHS})
     n_errors = 0
     unscored: dict[tuple[str, int], str] = {}
+    n_input_truncated = 0
     columns = task.statistic_columns()
     for doc in docs:
         outcome = outcomes[doc.key]
         if _failed_generation(outcome):
             n_errors += 1
+        if (outcome.notes or {}).get("input_truncated"):
+            n_input_truncated += 1
         prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
         try:
             sample_score = task.score(doc, prediction, judge=judge)
@@ -146,6 +151,7 @@ def score_task(
         metrics=metrics,
         n_samples=len(docs),
         n_errors=n_errors,
+        n_input_truncated=n_input_truncated,
         subset=subset,
         extraction=dict(extraction),
         judge=judge_record(judge),

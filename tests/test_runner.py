@@ -45,7 +45,8 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     assert results["run_id"] == run_dir.name
     assert results["command"].startswith("eagle-eval run --model toy-model --tasks toyqa,toypope")
     assert results["model"] == {
-        "name": "toy-model", "hub_id": "test/toy-model", "revision": "r1", "dtype": "float32", "device": "cpu"
+        "name": "toy-model", "hub_id": "test/toy-model", "revision": "r1", "dtype": "float32", "device": "cpu",
+        "settings": {},
     }
     assert results["settings"] == {"batch_size": "auto", "limit": None, "data_root": None}  # the default
     qa = results["results"]["toyqa"]

@@ -4,6 +4,11 @@ Per call: build each prompt (template + image placeholders) and tokenize it; sor
 cut into batches (similar lengths waste less padding; answers do not depend on the grouping); hand the
 batches to `BatchedPipeline` (pipeline.py), which runs the experts on each batch's images at once,
 splices, and decodes greedily, with the next batch's image preprocessing overlapped.
+
+Input length: where the checkpoint's config.json declares `tokenizer_model_max_length`, every row is cut
+to that many positions after splicing, as the authors' inference code did; `truncate_inputs=False` (the
+model option `truncate_inputs`) turns that off, and `info()` records which. After each `generate`,
+`last_notes` holds one dict per request: `input_positions` (before any cut) and `input_truncated`.
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from eagle_eval.records import ModelInfo, Request
 
 class EagleAdapter:
     def __init__(self, name: str, loaded: LoadedEagle, hub_id: str | None = None, revision: str | None = None,
-                 batch_size: int | None = None, vision_batch_size: int | None = None) -> None:
+                 batch_size: int | None = None, vision_batch_size: int | None = None,
+                 truncate_inputs: bool = True) -> None:
         self.name = name
         self.loaded = loaded
         self.model = loaded.model
@@ -39,6 +45,9 @@ class EagleAdapter:
         self._batch_size = batch_size
         self.vision_batch_size = vision_batch_size or default_vision_batch_size(self.device)
         self.last_stats: dict[str, float] = {}
+        self.last_notes: list[dict[str, object]] = []
+        self.truncate_inputs = truncate_inputs
+        self.input_limit = loaded.config.tokenizer_model_max_length if truncate_inputs else None
         self._pipeline = BatchedPipeline(self.model, self.vision_batch_size)
 
     # --- the ModelAdapter contract ----------------------------------------------------------------------
@@ -51,8 +60,20 @@ class EagleAdapter:
             dtype=str(self.loaded.dtype).removeprefix("torch."),
             device=str(self.device),
             extra={"template": self.config.template, "experts": self.config.vision.mm_vision_tower,
-                   "checkpoint_dir": str(self.loaded.checkpoint_dir)},
+                   "checkpoint_dir": str(self.loaded.checkpoint_dir), "input_truncation": self.input_truncation()},
+            # Only a checkpoint that declares a limit has a choice to record (and to fingerprint).
+            settings=({"input_max_length": self.input_limit if self.input_limit is not None else "off"}
+                      if self.config.tokenizer_model_max_length is not None else {}),
         )
+
+    def input_truncation(self) -> dict[str, object]:
+        """What happens to inputs longer than the checkpoint's `tokenizer_model_max_length`."""
+        declared = self.config.tokenizer_model_max_length
+        if declared is None:
+            return {"max_length": None, "rule": "none declared by the checkpoint"}
+        if not self.truncate_inputs:
+            return {"max_length": None, "declared": declared, "rule": "off (truncate_inputs=false)"}
+        return {"max_length": declared, "declared": declared, "rule": "keep the first positions after splicing"}
 
     def suggested_batch_size(self) -> int:
         if self._batch_size:
@@ -75,8 +96,11 @@ class EagleAdapter:
         work = [BatchWork(prompts=[prompts[i] for i in batch],
                           images=[image for i in batch for image in requests[i].images],
                           specs=[RowSpec(requests[i].generation.max_new_tokens, tuple(requests[i].generation.until))
-                                 for i in batch])
+                                 for i in batch],
+                          max_length=self.input_limit)
                 for batch in batches]
+        limit = self.input_limit
+        self.last_notes = [{"input_positions": n, "input_truncated": limit is not None and n > limit} for n in lengths]
         answers: list[str] = [""] * len(requests)
         first_token_s: float | None = None
         prefill_s = decode_s = 0.0

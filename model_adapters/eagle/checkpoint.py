@@ -56,14 +56,18 @@ class LoadedEagle:
             self.text_tokenizer = load_text_tokenizer(self.checkpoint_dir, self.tokenizer)
 
 
-def default_dtype(device: torch.device) -> torch.dtype:
-    """bf16 on GPU (fp16 on request), fp32 on CPU where half-precision matmuls are slow and inexact."""
-    return torch.bfloat16 if device.type == "cuda" else torch.float32
+def default_dtype(device: torch.device, released: bool = False) -> torch.dtype:
+    """On GPU: fp16 for a released checkpoint, the dtype its paper numbers were produced in (the authors'
+    builder loads the LLM in fp16 and their harness casts images to fp16), bf16 otherwise (random test
+    and benchmark models); fp32 on CPU, where half-precision matmuls are slow and inexact."""
+    if device.type != "cuda":
+        return torch.float32
+    return torch.float16 if released else torch.bfloat16
 
 
-def parse_dtype(name: str | None, device: torch.device) -> torch.dtype:
+def parse_dtype(name: str | None, device: torch.device, released: bool = False) -> torch.dtype:
     if name in (None, "", "auto"):
-        return default_dtype(device)
+        return default_dtype(device, released)
     table = {"bf16": torch.bfloat16, "bfloat16": torch.bfloat16, "fp16": torch.float16,
              "float16": torch.float16, "fp32": torch.float32, "float32": torch.float32}
     if name not in table:
@@ -338,10 +342,13 @@ def _device_lookup(device_map: dict[str, Any]):
 
 
 def load_eagle(source: str | Path, revision: str | None = None, device: str | None = None,
-               dtype: str | torch.dtype | None = None, device_map: dict[str, Any] | None = None) -> LoadedEagle:
+               dtype: str | torch.dtype | None = None, device_map: dict[str, Any] | None = None,
+               released_preset: bool = True) -> LoadedEagle:
     """Load a checkpoint onto `device` ("cuda", "cuda:1", "cpu", or "auto" = all GPUs via accelerate).
 
     `device_map` (module name -> device, e.g. from `plan_device_map` with a memory cap) overrides `device`.
+    Without a `dtype`, a released checkpoint (`released_preset`) runs in fp16 on GPU, as the paper's
+    numbers were produced; the tiny test checkpoints in bf16 (`default_dtype`).
     """
     directory = resolve_checkpoint_dir(source, revision)
     config_path = directory / "config.json"
@@ -352,7 +359,7 @@ def load_eagle(source: str | Path, revision: str | None = None, device: str | No
     if device in (None, "", "auto"):
         device = "cuda" if torch.cuda.is_available() else "cpu"
     target = torch.device(device)
-    run_dtype = dtype if isinstance(dtype, torch.dtype) else parse_dtype(dtype, target)
+    run_dtype = dtype if isinstance(dtype, torch.dtype) else parse_dtype(dtype, target, released_preset)
     model = build_empty_model(config)
     if device_map is None and spread and torch.cuda.device_count() > 1:
         device_map = plan_device_map(model, run_dtype)

@@ -37,6 +37,7 @@ _MM_KEYS = (
     "mm_vision_select_feature",
     "eagle_eval_tiny_vision",
     "eagle_eval_template",
+    "tokenizer_model_max_length",
 )
 # Values this implementation supports; anything else is an error, not a silent approximation.
 _SUPPORTED = {
@@ -73,6 +74,9 @@ class EagleConfig:
     mm_patch_merge_type: str = "flat"
     template: str = "vicuna_v1"
     tiny_vision: bool = False
+    # The authors' training script stores the tokenizer's model_max_length here, and their inference
+    # code cuts every input row to it after the image embeddings are spliced in (2048 in their scripts).
+    tokenizer_model_max_length: int | None = None
 
     def __post_init__(self) -> None:
         if self.mm_hidden_size != self.vision.hidden_size:
@@ -109,6 +113,8 @@ class EagleConfig:
         )
         if self.tiny_vision:
             data["eagle_eval_tiny_vision"] = True
+        if self.tokenizer_model_max_length is not None:
+            data["tokenizer_model_max_length"] = self.tokenizer_model_max_length
         if self.template != infer_template(self.llm):
             data["eagle_eval_template"] = self.template
         return data
@@ -132,6 +138,9 @@ class EagleConfig:
         llm_keys = {k: v for k, v in data.items() if k not in _MM_KEYS and k not in ("model_type", "architectures")}
         llm = LlamaConfig(**llm_keys)
         tiny = bool(data.get("eagle_eval_tiny_vision", False))
+        max_length = data.get("tokenizer_model_max_length")
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1):
+            raise EagleConfigError(f"{source}: tokenizer_model_max_length={max_length!r} must be a positive integer")
         vision = VisionTowerConfig.parse(data["mm_vision_tower"], tiny=tiny)
         return cls(
             llm=llm,
@@ -142,6 +151,7 @@ class EagleConfig:
             mm_patch_merge_type=data.get("mm_patch_merge_type", "flat"),
             template=data.get("eagle_eval_template") or infer_template(llm),
             tiny_vision=tiny,
+            tokenizer_model_max_length=max_length,
         )
 
     @classmethod

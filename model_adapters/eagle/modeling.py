@@ -83,11 +83,13 @@ class EagleForCausalLM(nn.Module):
         return self.mm_projector(features.to(projector_weight.device, projector_weight.dtype))
 
     @torch.no_grad()
-    def build_inputs(self, rows: Sequence[Sequence[int]], image_embeds: torch.Tensor | None) -> MultimodalInputs:
+    def build_inputs(self, rows: Sequence[Sequence[int]], image_embeds: torch.Tensor | None,
+                     max_length: int | None = None) -> MultimodalInputs:
         """Splice image embeddings into each row at its IMAGE_TOKEN_INDEX slots, then left-pad the batch.
 
         `image_embeds` holds every image of the batch in row order ([N, tokens, hidden]); each slot takes
-        the next one. Every row's text is embedded in one call.
+        the next one. Every row's text is embedded in one call. `max_length` keeps only each row's first
+        positions after splicing, the authors' rule for `tokenizer_model_max_length`.
         """
         slots = sum(sum(1 for t in row if t == IMAGE_TOKEN_INDEX) for row in rows)
         available = 0 if image_embeds is None else image_embeds.shape[0]
@@ -118,7 +120,7 @@ class EagleForCausalLM(nn.Module):
                 pieces.append(text_embeds[text_at:text_at + run])
                 text_at += run
             pieces_per_row.append(pieces)
-        row_embeds = [torch.cat(pieces) for pieces in pieces_per_row]
+        row_embeds = [torch.cat(pieces)[:max_length] for pieces in pieces_per_row]
         longest = max(e.shape[0] for e in row_embeds)
         batch, hidden = len(row_embeds), text_embeds.shape[-1]
         inputs_embeds = text_embeds.new_zeros(batch, longest, hidden)

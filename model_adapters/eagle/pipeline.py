@@ -24,11 +24,13 @@ from eagle_eval.model_adapters.eagle.preprocessing import images_to_uint8, norma
 
 @dataclass
 class BatchWork:
-    """One batch: token ids per row (IMAGE_TOKEN_INDEX at image slots), the images in slot order, specs."""
+    """One batch: token ids per row (IMAGE_TOKEN_INDEX at image slots), the images in slot order, specs,
+    and the length each row is cut to after splicing (None: no cut)."""
 
     prompts: list[list[int]]
     images: list[Image.Image]
     specs: list[RowSpec]
+    max_length: int | None = None
 
 
 def default_vision_batch_size(device: torch.device) -> int:
@@ -62,7 +64,7 @@ class BatchedPipeline:
             waited = time.perf_counter() - start
             pending = self._submit(work[number + 1]) if number + 1 < len(work) else None
             image_embeds = self.encode(prepared[0]) if prepared is not None else None
-            inputs = self.model.build_inputs(batch.prompts, image_embeds)
+            inputs = self.model.build_inputs(batch.prompts, image_embeds, batch.max_length)
             result = greedy_generate(self.model, tokenizer, inputs, batch.specs, eos_token_ids)
             result.extra.update(first_token_s=time.perf_counter() - start - result.decode_s,
                                 preprocess_s=prepared[1] if prepared is not None else 0.0, wait_s=waited)

@@ -31,9 +31,23 @@ def build_adapter(preset: Preset, options: ModelOptions) -> EagleAdapter:
         source, revision = str(ensure_tiny_checkpoint(preset.name)), None
     else:
         source = preset.hub_id
-    loaded = load_eagle(source, revision=revision, device=options.device, dtype=options.dtype)
+    loaded = load_eagle(source, revision=revision, device=options.device, dtype=options.dtype,
+                        released_preset=not preset.tiny)
     return EagleAdapter(preset.name, loaded, hub_id=preset.hub_id, revision=revision,
-                        batch_size=options.batch_size)
+                        batch_size=options.batch_size,
+                        truncate_inputs=parse_switch(options.extra.get("truncate_inputs", True), "truncate_inputs"))
+
+
+def parse_switch(value: object, name: str) -> bool:
+    """A model option given as a bool or as text (true/false, yes/no, on/off, 1/0)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(f"model option {name}={value!r} is not a switch; use true or false")
 
 
 def _factory(preset: Preset):
