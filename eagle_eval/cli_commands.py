@@ -13,7 +13,6 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
-from tabulate import tabulate
 
 from eagle_eval.results import ModelRecord, RunResults, RunSettings, load_results, write_results
 from eagle_eval.units import unit_of
@@ -78,17 +77,14 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
     table.set_defaults(handler=cmd_table)
 
-    compare = command("compare", "Fail (exit 1) when a task's headline dropped more than the tolerance.")
-    compare.add_argument("new", type=Path, help="results.json (or run folder) to check")
-    compare.add_argument("--baseline", required=True, type=Path, help="results.json (or run folder) to compare with")
-    compare.add_argument("--max-drop", help="tolerance in paper units: 0.5 (default), textvqa=1.0, or both")
-    compare.add_argument("--tasks", help="only these comma-separated tasks")
-    compare.set_defaults(handler=cmd_compare)
+    from eagle_eval.compare_cli import add_compare_commands
+
+    compared = add_compare_commands(command)
 
     from eagle_eval.cli_more import add_more_commands
 
     more = add_more_commands(command)
-    return {"run": run, "score": score, "tasks": tasks, "models": models, "table": table, "compare": compare, **more}
+    return {"run": run, "score": score, "tasks": tasks, "models": models, "table": table, **compared, **more}
 
 
 def _positive_int(text: str) -> int:
@@ -219,6 +215,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             subset=len(in_scope) < len(docs),
             judge=judge_for_task(task),
             submission_path=submission,
+            # Beside the results file, as in a run folder, so `compare` can pair its samples.
+            scores_path=args.output.parent / "scores" / f"{task.name}.jsonl" if args.output is not None else None,
             on_scored=lambda: progress.advance(bar),
         )
     digest = hashlib.sha256(args.predictions.read_bytes()).hexdigest()[:8]
@@ -372,28 +370,6 @@ def cmd_table(args: argparse.Namespace) -> int:
     runs = [load_results(path) for path in find_results_files(args.paths)]
     rows, ranking = build_leaderboard(runs, references)
     sys.stdout.write(render_table(rows, args.format, ranking))
-    return EXIT_OK
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    from eagle_eval.compare import (
-        COMPARISON_HEADERS,
-        compare_runs,
-        comparison_rows,
-        has_regression,
-        parse_max_drop,
-    )
-
-    tolerance = parse_max_drop(args.max_drop)
-    new, baseline = load_results(args.new), load_results(args.baseline)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else None
-    comparisons = compare_runs(new, baseline, tolerance, tasks)
-    print(tabulate(comparison_rows(comparisons), headers=COMPARISON_HEADERS, tablefmt="github", disable_numparse=True))
-    if has_regression(comparisons):
-        failed = ", ".join(c.task for c in comparisons if c.status == "regression")
-        print(f"REGRESSION: {failed}")
-        return EXIT_REGRESSION
-    print("no regression")
     return EXIT_OK
 
 

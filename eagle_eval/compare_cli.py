@@ -1,0 +1,116 @@
+"""`compare` and `power`: their flags and what each does (exit codes in the CLI's docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from tabulate import tabulate
+
+from eagle_eval.compare import DEFAULT_ALPHA, GATES
+
+EXIT_OK, EXIT_REGRESSION = 0, 1
+
+
+def add_compare_commands(command: Any) -> dict[str, argparse.ArgumentParser]:
+    compare = command(
+        "compare",
+        "Compare two runs sample by sample; fail (exit 1) only on a significant drop beyond the tolerance.",
+    )
+    compare.add_argument("new", type=Path, help="run folder (or its results.json) to check")
+    compare.add_argument(
+        "--baseline", required=True, type=Path, help="run folder (or results.json) to compare with"
+    )
+    compare.add_argument("--max-drop", help="tolerance in paper units: 0.5 (default), textvqa=1.0, or both")
+    compare.add_argument("--tasks", help="only these comma-separated tasks")
+    compare.add_argument(
+        "--alpha",
+        type=float,
+        default=DEFAULT_ALPHA,
+        help="significance level, Holm-corrected across tasks (default 0.05)",
+    )
+    compare.add_argument(
+        "--gate",
+        choices=GATES,
+        default="significance",
+        help="significance: fail when the drop exceeds the tolerance and is significant (default); "
+        "lower-bound: fail when the whole (1 - alpha) interval of the drop exceeds the tolerance",
+    )
+    compare.add_argument(
+        "--json", type=Path, dest="json_path", metavar="FILE", help="write every figure per task to FILE"
+    )
+    compare.set_defaults(handler=cmd_compare)
+
+    power = command(
+        "power", "What a comparison can detect: the 80%-power difference, and samples a drop needs."
+    )
+    power.add_argument("run", type=Path, help="run folder (or results.json)")
+    power.add_argument(
+        "--baseline", type=Path, help="a second run: use the paired error measured between the two"
+    )
+    power.add_argument("--tasks", help="only these comma-separated tasks")
+    power.add_argument(
+        "--drop", type=float, default=1.0, help="the drop to detect, in paper units (default 1.0)"
+    )
+    power.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="significance level (default 0.05)")
+    power.add_argument("--power", type=float, default=0.8, help="probability of detecting it (default 0.8)")
+    power.set_defaults(handler=cmd_power)
+    return {"compare": compare, "power": power}
+
+
+def _task_list(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from eagle_eval.compare import compare_runs, comparison_json, has_regression, parse_max_drop
+    from eagle_eval.compare_output import comparison_headers, comparison_rows, verdict_lines
+    from eagle_eval.samples_io import write_text_atomic
+
+    tolerance = parse_max_drop(args.max_drop)
+    comparisons = compare_runs(
+        args.new, args.baseline, tolerance, _task_list(args.tasks), alpha=args.alpha, gate=args.gate
+    )
+    headers = comparison_headers(comparisons)
+    print(tabulate(comparison_rows(comparisons), headers=headers, tablefmt="github", disable_numparse=True))
+    for line in verdict_lines(comparisons, args.alpha, args.gate):
+        print(line)
+    if args.json_path is not None:
+        document = comparison_json(comparisons, args.alpha, args.gate)
+        write_text_atomic(args.json_path, json.dumps(document, indent=2) + "\n")
+    return EXIT_REGRESSION if has_regression(comparisons) else EXIT_OK
+
+
+def cmd_power(args: argparse.Namespace) -> int:
+    from eagle_eval.power_report import power_rows
+    from eagle_eval.units import unit_of
+
+    rows = power_rows(args.run, args.baseline, _task_list(args.tasks), args.drop, args.alpha, args.power)
+    table = [
+        [
+            r.task,
+            str(r.n_samples),
+            unit_of(r.units).format_precise(r.se_difference),
+            unit_of(r.units).format_precise(r.mde),
+            f"{r.drop:g}",
+            f"{r.samples_for_drop:,}",
+            r.basis,
+        ]
+        for r in rows
+    ]
+    headers = [
+        "task",
+        "samples",
+        "SE of difference",
+        f"MDE ({args.power:.0%} power)",
+        "drop",
+        "samples for drop",
+        "basis",
+    ]
+    print(tabulate(table, headers=headers, tablefmt="github", disable_numparse=True))
+    print(
+        f"alpha {args.alpha:g}, two-sided; MDE = smallest true difference detected with {args.power:.0%} power"
+    )
+    return EXIT_OK
