@@ -34,6 +34,8 @@ from eagle_eval.units import unit_of
 DEFAULT_MAX_DROP = 0.5
 DEFAULT_ALPHA = 0.05
 GATES = ("significance", "lower-bound")
+# Below this many shared units a normal interval is unreliable; the permutation test stays exact.
+FEW_UNITS = 30
 
 
 class CompareInputError(ValueError):
@@ -212,6 +214,10 @@ def compare_runs(
             else:
                 item.paired = paired
                 item.mde = minimum_detectable_difference(paired.se, paired.n_samples, alpha)
+                if paired.n_units < FEW_UNITS:
+                    item.notes.append(
+                        f"only {paired.n_units} units: the interval is a rough normal approximation"
+                    )
         comparisons.append(item)
     if all(c.status == "skipped" for c in comparisons):
         raise CompareInputError("no common task has a headline value in both runs")

@@ -1,7 +1,7 @@
 """One run's uncertainty: standard error and interval of a headline or metric from its samples.
 
 Means get the clustered standard error (exact for a mean, eagle_eval.stats.clustered) and a normal
-interval; other statistics get a seeded cluster bootstrap (standard deviation of the resampled
+interval, cut to the scores' range (an accuracy's interval ends at 0 and 100%); other statistics get a seeded cluster bootstrap (standard deviation of the resampled
 values, percentile interval), whose resamples and seed are recorded.
 """
 
@@ -57,6 +57,10 @@ def estimate(
         n_units = int(np.unique(units).size)
         se = clustered_standard_error(scores, units)
         low, high = normal_interval(value, se, level)
+        # Scores bounded by [0, top] (accuracies) bound their mean too: no interval past 100%.
+        top = statistic.multiplier * scale
+        if scores.size and scores.min() >= 0 and scores.max() <= top:
+            low, high = max(low, 0.0), min(high, top)
         method = "iid" if n_units == scores.size else "clustered"
         return Estimate(value, se, low, high, level, method, int(scores.size), n_units)
     rows = statistic.unit_rows(table)
