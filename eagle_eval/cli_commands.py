@@ -75,6 +75,8 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html", "json"],
                        help="json: the leaderboard with ranks, scores, the ranking rule and each published row's source")
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
+    table.add_argument("--uncertainty", choices=["none", "se", "ci"], default="none",
+                       help="after each run's value: se = its standard error (71.2 ± 0.6), ci = its 95%% interval")
     table.set_defaults(handler=cmd_table)
 
     from eagle_eval.compare_cli import add_compare_commands
@@ -110,14 +112,18 @@ def _progress_enabled(args: argparse.Namespace) -> bool:
 
 def print_headlines(run: RunResults) -> None:
     table = Table(title=f"{run.model.name} — {run.run_id}")
-    for header in ("task", "column", "headline", "value", "samples", "errors", "extraction"):
-        table.add_column(header, justify="right" if header in ("value", "samples", "errors") else "left")
+    from eagle_eval.stats.summary import headline_error_text
+
+    for header in ("task", "column", "headline", "value ± SE", "95% CI", "samples", "errors", "extraction"):
+        table.add_column(header, justify="right" if header in ("value ± SE", "samples", "errors") else "left")
     for result in run.results.values():
         value = result.headline.value
         if value is None:
             shown = "pending (server-scored)" if result.server_scored else "-"
         else:
             shown = unit_of(result.headline.units).format(value)
+        error, interval = headline_error_text(result.uncertainty, result.headline.units)
+        shown += f" {error}" if error else ""
         if result.subset:
             shown += " *"
         paths = ", ".join(f"{k} {v}" for k, v in result.extraction.items() if v)
@@ -126,6 +132,7 @@ def print_headlines(run: RunResults) -> None:
             result.paper_column or "",
             f"{result.headline.metric} ({result.headline.units})",
             shown,
+            interval,
             str(result.n_samples),
             str(result.n_errors),
             paths,
@@ -133,6 +140,8 @@ def print_headlines(run: RunResults) -> None:
     out_console.print(table)
     if any(r.subset for r in run.results.values()):
         out_console.print("* subset of the data (--limit): not comparable with full-set numbers")
+    if any(r.uncertainty for r in run.results.values()):
+        out_console.print("± one standard error; both it and the 95% CI are clustered where questions share an image")
 
 
 def _report_errors(run: RunResults, where: str) -> int:
@@ -369,7 +378,7 @@ def cmd_table(args: argparse.Namespace) -> int:
     references = select_references(args.reference) if args.reference else []
     runs = [load_results(path) for path in find_results_files(args.paths)]
     rows, ranking = build_leaderboard(runs, references)
-    sys.stdout.write(render_table(rows, args.format, ranking))
+    sys.stdout.write(render_table(rows, args.format, ranking, uncertainty=args.uncertainty))
     return EXIT_OK
 
 

@@ -6,6 +6,9 @@ a column, the paper-protocol one wins and a variant (validation split, no-OCR pr
 when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
 `‡` a variant standing in for the paper's protocol.
 
+With `uncertainty="se"` each run's value is followed by its standard error (`71.2 ± 0.6`), with
+`"ci"` by its 95% interval (`71.2 [70.0, 72.4]`), as results.json records them (docs/statistics.md).
+
 Runs of several models and published rows make one leaderboard, best first, by the rule of
 eagle_eval/ranking.py (the mean over the columns every row has, each on a 0-100 scale); each run is
 followed by its delta row when published rows are shown. `json` gives the same table with ranks,
@@ -19,7 +22,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tabulate import tabulate
@@ -32,6 +35,12 @@ from eagle_eval.units import unit_of_column
 Format = Literal["markdown", "latex", "csv", "html", "json"]
 FORMATS: tuple[str, ...] = ("markdown", "latex", "csv", "html", "json")
 LEADERBOARD_SCHEMA = "eagle-eval.leaderboard/1"
+Uncertainty = Literal["none", "se", "ci"]
+UNCERTAINTY_STYLES: tuple[str, ...] = ("none", "se", "ci")
+UNCERTAINTY_NOTES = {
+    "se": "± one standard error, clustered where questions share an image (docs/statistics.md)",
+    "ci": "[95% interval], clustered where questions share an image (docs/statistics.md)",
+}
 SUBSET_MARK = "*"
 SERVER_MARK = "†"
 VARIANT_MARK = "‡"
@@ -52,16 +61,23 @@ class TableRow:
     rank: int | None = None
     score: float | None = None
     source: str = ""  # a published row's source; a run's results file
+    # Per column (standard error, interval low, interval high) in paper units, where results have them.
+    errors: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    error_style: Uncertainty = "none"
 
 
 def run_row(run: RunResults, label: str) -> TableRow:
     values: dict[str, float | None] = {column: None for column in PAPER_COLUMNS}
     marks: dict[str, str] = {}
+    errors: dict[str, tuple[float, float, float]] = {}
     for column in PAPER_COLUMNS:
         result = _column_source(run, column)
         if result is None:
             continue
         values[column] = result.headline.value
+        estimate = (result.uncertainty or {}).get("headline") or {}
+        if result.headline.value is not None and None not in (estimate.get(k) for k in ("se", "ci_low", "ci_high")):
+            errors[column] = (float(estimate["se"]), float(estimate["ci_low"]), float(estimate["ci_high"]))
         mark = (
             (SUBSET_MARK if result.subset else "")
             + (SERVER_MARK if result.server_scored else "")
@@ -69,7 +85,9 @@ def run_row(run: RunResults, label: str) -> TableRow:
         )
         if mark:
             marks[column] = mark
-    return TableRow(label=label, values=values, marks=marks, kind="run", model=run.model.name, source=run.run_id)
+    return TableRow(
+        label=label, values=values, marks=marks, kind="run", model=run.model.name, source=run.run_id, errors=errors
+    )
 
 
 def _column_source(run: RunResults, column: str) -> TaskResult | None:
@@ -156,10 +174,20 @@ def format_value(column: str, value: float | None, signed: bool = False) -> str:
     return unit_of_column(column).format(value, signed=signed)
 
 
+def _error_text(column: str, error: tuple[float, float, float] | None, style: Uncertainty) -> str:
+    if error is None or style == "none":
+        return ""
+    se, low, high = error
+    if style == "se":
+        return f" ± {format_value(column, se)}"
+    return f" [{format_value(column, low)}, {format_value(column, high)}]"
+
+
 def _cells(row: TableRow, mark_style: Literal["text", "none"] = "text") -> list[str]:
     cells = []
     for column in PAPER_COLUMNS:
         text = format_value(column, row.values.get(column), signed=row.kind == "delta")
+        text += _error_text(column, row.errors.get(column), row.error_style)
         if mark_style == "text":
             text += row.marks.get(column, "")
         cells.append(text)
@@ -171,8 +199,22 @@ def _used_marks(rows: Sequence[TableRow]) -> list[str]:
     return [mark for mark in NOTES if mark in used]
 
 
-def render_table(rows: Sequence[TableRow], fmt: str = "markdown", ranking: Ranking | None = None) -> str:
-    """The table in `fmt`; with `ranking`, the notes (and json) state the rule and its columns."""
+def render_table(
+    rows: Sequence[TableRow], fmt: str = "markdown", ranking: Ranking | None = None, uncertainty: Uncertainty = "none"
+) -> str:
+    """The table in `fmt`; with `ranking`, the notes (and json) state the rule and its columns; with
+    `uncertainty` ("se" or "ci"), each run's values carry their error bars and a note says which."""
+    if uncertainty not in UNCERTAINTY_STYLES:
+        raise ValueError(f"unknown uncertainty style {uncertainty!r}; choose one of {', '.join(UNCERTAINTY_STYLES)}")
+    rows = [replace(row, error_style=uncertainty) for row in rows]
+    text = _render(rows, fmt, ranking)
+    if uncertainty == "none" or not any(row.errors for row in rows) or fmt in ("csv", "json"):
+        return text
+    note = UNCERTAINTY_NOTES[uncertainty]
+    return text + {"markdown": f"{note}\n", "latex": f"% {note}\n", "html": f"<p>{html.escape(note)}</p>\n"}[fmt]
+
+
+def _render(rows: Sequence[TableRow], fmt: str, ranking: Ranking | None) -> str:
     rule = [ranking.describe()] if ranking is not None and _model_rows(rows) > 1 else []
     if fmt == "markdown":
         return _render_markdown(rows, rule)
@@ -204,6 +246,7 @@ LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#",
 
 def _latex_escape(text: str) -> str:
     text = re.sub(r"[\\&%#_${}]", lambda m: LATEX_SPECIALS[m.group()], text)
+    text = text.replace("±", r"$\pm$")
     return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$")
 
 
@@ -235,8 +278,16 @@ def _render_csv(rows: Sequence[TableRow]) -> str:
         if tags:
             label += f" [{', '.join(tags)}]"
         values = {c: (None if row.values.get(c) is None else _rounded(c, row.values[c])) for c in PAPER_COLUMNS}  # type: ignore[arg-type]
-        records.append({"Model": label, **values})
-    frame = pandas.DataFrame.from_records(records, columns=["Model", *PAPER_COLUMNS])
+        record = {"Model": label, **values}
+        if row.error_style != "none":
+            # Spreadsheets get the error bars as columns of their own, unrounded.
+            for column in PAPER_COLUMNS:
+                se, low, high = row.errors.get(column, (None, None, None))
+                record |= {f"{column} se": se, f"{column} ci_low": low, f"{column} ci_high": high}
+        records.append(record)
+    with_errors = any(row.error_style != "none" for row in rows)
+    extra = [f"{c} {k}" for c in PAPER_COLUMNS for k in ("se", "ci_low", "ci_high")] if with_errors else []
+    frame = pandas.DataFrame.from_records(records, columns=["Model", *PAPER_COLUMNS, *extra])
     for column in PAPER_COLUMNS:
         if unit_of_column(column).decimals == 0:
             frame[column] = frame[column].astype("Int64")

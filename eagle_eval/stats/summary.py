@@ -68,3 +68,15 @@ def task_uncertainty(
                 statistic, table, scale=headline_scale, level=level, resamples=resamples, seed=seed
             ).to_json()
     return block
+
+
+def headline_error_text(block: Mapping[str, Any] | None, units: str) -> tuple[str, str]:
+    """("± se", "[low, high]") of a results.json `uncertainty` block at the paper's precision; "" when absent."""
+    from eagle_eval.units import unit_of
+
+    headline = (block or {}).get("headline") or {}
+    if headline.get("se") is None or headline.get("ci_low") is None or headline.get("ci_high") is None:
+        return "", ""
+    unit = unit_of(units)
+    interval = f"[{unit.format(headline['ci_low'])}, {unit.format(headline['ci_high'])}]"
+    return f"± {unit.format(headline['se'])}", interval
