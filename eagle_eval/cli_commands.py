@@ -42,6 +42,8 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     run.add_argument("--predictions", type=Path, help="predictions for --model replay (JSONL, samples/ or run folder)")
     run.add_argument("--model-path", help="local checkpoint folder instead of the hub id")
     run.add_argument("--revision", help="hub revision (commit) of the checkpoint")
+    run.add_argument("--model-arg", action="append", default=[], type=_key_value, metavar="KEY=VALUE",
+                     help="an adapter setting (repeatable), e.g. trust_remote_code=true for hf:; the adapter checks its keys")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(handler=cmd_run)
 
@@ -97,6 +99,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
     return value
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
 
 
 def _batch_size(text: str) -> int | str:
@@ -169,6 +178,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.predictions is not None and args.model != "replay":
         raise UsageError("--predictions is only for --model replay")
+    repeated = sorted({key for key, _ in args.model_arg if [k for k, _ in args.model_arg].count(key) > 1})
+    if repeated:
+        raise UsageError(f"--model-arg {', '.join(repeated)} given more than once; give each key once")
     config = RunConfig(
         model=args.model,
         tasks=expand_task_names(args.tasks),
@@ -183,6 +195,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         predictions=args.predictions,
         model_path=args.model_path,
         revision=args.revision,
+        model_args=dict(args.model_arg),
         command=command_string(args.argv),
         show_progress=_progress_enabled(args),
     )

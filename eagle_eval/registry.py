@@ -24,6 +24,16 @@ class UnknownNameError(LookupError):
     """An unknown task or model name; the message carries a "did you mean" hint."""
 
 
+class ModelArgError(UnknownNameError):
+    """A `--model-arg` the model's adapter does not take, or a malformed value; says which keys are valid."""
+
+
+def reject_model_args(adapter: str, extra: dict[str, Any]) -> None:
+    """For adapters that take no `--model-arg`: any key given is an error, never silently ignored."""
+    if extra:
+        raise ModelArgError(f"--model-arg {', '.join(sorted(extra))}: the {adapter} adapter takes no --model-arg")
+
+
 @dataclass
 class ModelOptions:
     """Settings the CLI passes to every adapter factory."""
@@ -35,7 +45,7 @@ class ModelOptions:
     model_path: str | None = None
     revision: str | None = None
     predictions: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # --model-arg KEY=VALUE strings, for the adapter to check
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,7 @@ class ModelRecord:
     device: str | None = None
     # ModelInfo.settings: choices besides the dtype that change predictions (Eagle's input truncation).
     settings: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)  # adapter-specific facts (ModelInfo.extra)
 
 
 @dataclass
@@ -99,6 +100,7 @@ class RunSettings:
     batch_size: int | str | None = None
     limit: int | None = None
     data_root: str | None = None
+    model_args: dict[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE, as given
 
 
 @dataclass
@@ -232,11 +234,13 @@ def _parse_run(data: Any, source: str) -> RunResults:
             dtype=model.get("dtype"),
             device=model.get("device"),
             settings=dict(model.get("settings") or {}),
+            extra=model.get("extra") or {},
         ),
         settings=RunSettings(
             batch_size=settings.get("batch_size"),
             limit=settings.get("limit"),
             data_root=settings.get("data_root"),
+            model_args=settings.get("model_args") or {},
         ),
         results=parsed,
         software=_require(data, "software", dict, source),

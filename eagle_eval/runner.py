@@ -80,6 +80,7 @@ class RunConfig:
     predictions: Path | None = None
     model_path: str | None = None
     revision: str | None = None
+    model_args: dict[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE, checked by the adapter
     command: str = ""
     show_progress: bool = True
 
@@ -151,6 +152,8 @@ def compute_run_id(config: RunConfig) -> str:
         "revision": config.revision,
         "predictions": str(Path(config.predictions).resolve()) if config.predictions else None,
     }
+    if config.model_args:  # only when given, so the ids of runs without them stay as they were
+        payload["model_args"] = dict(sorted(config.model_args.items()))
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
     # `hf:org/name` or `hf:/some/folder` must stay one directory name.
     return f"{re.sub(r'[^A-Za-z0-9._+-]+', '_', model).strip('_')}__{digest}"
@@ -411,6 +414,7 @@ def run_evaluation(
                 model_path=config.model_path,
                 revision=config.revision,
                 predictions=Path(config.predictions) if config.predictions else None,
+                extra=dict(config.model_args),
             )
             adapter = entry.factory(options)
         batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
@@ -423,11 +427,13 @@ def run_evaluation(
             model=ModelRecord(
                 name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device,
                 settings=dict(info.settings),
+                extra=dict(info.extra),
             ),
             settings=RunSettings(
                 batch_size=config.batch_size,
                 limit=config.limit,
                 data_root=str(data_root) if data_root else None,
+                model_args=dict(config.model_args),
             ),
             results={},
             software={},

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eagle_eval.records import ModelInfo, Request
-from eagle_eval.registry import ModelEntry, ModelOptions, register_model
+from eagle_eval.registry import ModelEntry, ModelOptions, register_model, reject_model_args
 from eagle_eval.samples_io import Prediction, SamplesFileError, read_predictions
 
 Key = tuple[str | None, str | None, int]
@@ -80,6 +80,7 @@ def _prediction_files(source: Path) -> list[Path]:
 
 
 def build_replay(options: ModelOptions) -> ReplayAdapter:
+    reject_model_args("replay", options.extra)
     if options.predictions is None:
         raise SamplesFileError(
             "the replay model needs --predictions FILE (a predictions JSONL, a samples/ folder or a run folder)"

@@ -177,3 +177,18 @@ def test_every_bundled_task_runs_through_the_adapter(adapters: dict[str, HFVisio
         for name in task_names():
             lines = (outcome.run_dir / "samples" / f"{name}.jsonl").read_text().splitlines()
             assert len(lines) == len(get_task(name).load_docs(BUNDLED)), name
+
+
+def test_a_run_records_its_model_args_and_the_adapter_facts(tiny_dirs, eagle, tmp_path: Path) -> None:
+    common = ("--model", f"hf:{tiny_dirs['llava']}", "--tasks", "textvqa", "--limit", "2", "--data-root", str(BUNDLED),
+              "--device", "cpu", "--no-progress")
+    result = eagle("run", *common, "--model-arg", "max_new_tokens=3", "--output-dir", str(tmp_path / "a"))
+    assert result.code == 0, result.err
+    (results_path,) = (tmp_path / "a").glob("*/results.json")
+    results = json.loads(results_path.read_text())
+    assert results["settings"]["model_args"] == {"max_new_tokens": "3"}
+    extra = results["model"]["extra"]
+    assert extra["max_new_tokens_cap"] == 3 and extra["trust_remote_code"] is False
+    assert extra["model_class"] == "LlavaForConditionalGeneration"
+    bad = eagle("run", *common, "--model-arg", "trust_remote=true", "--output-dir", str(tmp_path / "b"))
+    assert bad.code == 2 and "unknown --model-arg trust_remote for the hf adapter; valid keys:" in bad.err

@@ -83,3 +83,21 @@ def test_a_missing_checkpoint_is_one_line_exit_2(eagle, tmp_path: Path) -> None:
 def test_run_directory_of_an_hf_name_is_one_folder() -> None:
     run_id = compute_run_id(RunConfig(model="hf:/some/folder/model", tasks=["textvqa"]))
     assert "/" not in run_id and ":" not in run_id and run_id.startswith("hf_some_folder_model__")
+
+
+def test_model_args_reach_only_adapters_that_take_them(eagle, tmp_path: Path) -> None:
+    data = str(Path(__file__).resolve().parent.parent / "data" / "hub")
+    common = ("--tasks", "textvqa", "--limit", "1", "--data-root", data, "--output-dir", str(tmp_path), "--no-progress")
+    eagle_run = eagle("run", "--model", "eagle-tiny", "--model-arg", "system_prompt=hi", *common)
+    assert eagle_run.code == 2 and "the eagle adapter takes no --model-arg" in eagle_run.err
+    malformed = eagle("run", "--model", "eagle-tiny", "--model-arg", "system_prompt", *common)
+    assert malformed.code == 2 and "expected KEY=VALUE" in malformed.err
+    twice = eagle("run", "--model", "hf:x/y", "--model-arg", "a=1", "--model-arg", "a=2", *common)
+    assert twice.code == 2 and "given more than once" in twice.err
+
+
+def test_model_args_enter_the_run_id() -> None:
+    plain = RunConfig(model="hf:x/y", tasks=["textvqa"])
+    assert compute_run_id(plain) == compute_run_id(RunConfig(model="hf:x/y", tasks=["textvqa"], model_args={}))
+    assert compute_run_id(plain) != compute_run_id(RunConfig(model="hf:x/y", tasks=["textvqa"],
+                                                             model_args={"system_prompt": "hi"}))

@@ -47,8 +47,9 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     assert results["model"] == {
         "name": "toy-model", "hub_id": "test/toy-model", "revision": "r1", "dtype": "float32", "device": "cpu",
         "settings": {},
+        "extra": {},
     }
-    assert results["settings"] == {"batch_size": "auto", "limit": None, "data_root": None}  # the default
+    assert results["settings"] == {"batch_size": "auto", "limit": None, "data_root": None, "model_args": {}}  # the default
     qa = results["results"]["toyqa"]
     # doc_ids 0, 3, 6, 9 answered "wrong": 6 of 10 right.
     assert qa["headline"] == {"metric": "accuracy", "value": 60.0, "units": "percent"}

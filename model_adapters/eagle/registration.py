@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from eagle_eval.model_adapters.eagle.presets import PRESETS, Preset
-from eagle_eval.registry import ModelEntry, ModelOptions, register_model
+from eagle_eval.registry import ModelEntry, ModelOptions, register_model, reject_model_args
 
 if TYPE_CHECKING:
     from eagle_eval.model_adapters.eagle.adapter import EagleAdapter
@@ -19,6 +19,8 @@ def build_adapter(preset: Preset, options: ModelOptions) -> EagleAdapter:
     import torch
 
     from eagle_eval.model_adapters.eagle.adapter import EagleAdapter
+
+    reject_model_args("eagle", options.extra)
     from eagle_eval.model_adapters.eagle.checkpoint import load_eagle
 
     torch.manual_seed(options.seed)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eagle_eval.model_adapters.hf.presets import HF_PRESETS, HFPreset
-from eagle_eval.registry import ModelEntry, ModelOptions, register_model, register_model_scheme
+from eagle_eval.registry import ModelArgError, ModelEntry, ModelOptions, register_model, register_model_scheme
 
 if TYPE_CHECKING:
     from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter
@@ -28,8 +28,8 @@ HF_MODEL_ARGS: dict[str, str] = {
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
-class HFModelArgError(OSError):
-    """A bad --model-arg for the hf adapter (an OSError, so the command line prints one line, exit 2)."""
+class HFModelArgError(ModelArgError):
+    """A bad --model-arg for the hf adapter (the command line prints it as one line, exit 2)."""
 
 
 def parse_model_args(extra: dict[str, Any]) -> dict[str, Any]:
