@@ -85,3 +85,10 @@ def unknown_sources(baseline: list[dict[str, Any]], new: list[dict[str, Any]]) -
         if read_identity(record) == (UNKNOWN, UNKNOWN):
             names.append(_name(_key(record)))
     return sorted(set(names))
+
+
+def record_is_pinned(record: dict[str, Any]) -> bool:
+    """Whether a source record was read at a pinned snapshot (older records: a commit revision)."""
+    if "pinned" in record:
+        return bool(record["pinned"])
+    return is_commit(record.get("revision"))

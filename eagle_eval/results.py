@@ -52,7 +52,8 @@ class TaskResult:
     submission_file: str | None = None
     # False for variants (local validation split, no-OCR prompt) that share a paper column.
     paper_protocol: bool = True
-    # The hub splits read, each with its pinned revision: {repo, config, split, revision}.
+    # The hub splits read: {repo, config, split, revision} as the task asks, plus `provenance` (the
+    # commit and content hash actually read) and `pinned` (docs/reproducibility.md).
     sources: list[dict[str, Any]] = field(default_factory=list)
     # Standard errors and intervals of the headline and mean metrics (docs/results-schema.md);
     # None in files written before they existed and for server-scored splits.
@@ -93,6 +94,10 @@ class ModelRecord:
     # ModelInfo.settings: choices besides the dtype that change predictions (Eagle's input truncation).
     settings: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # adapter-specific facts (ModelInfo.extra)
+    # What the weights read were (eagle_eval.provenance.Provenance.to_json), and whether a lock or a
+    # requested commit confirmed them; both null when the model reads no weights (replay).
+    provenance: dict[str, Any] | None = None
+    pinned: bool | None = None
 
 
 @dataclass
@@ -235,6 +240,8 @@ def _parse_run(data: Any, source: str) -> RunResults:
             device=model.get("device"),
             settings=dict(model.get("settings") or {}),
             extra=model.get("extra") or {},
+            provenance=model.get("provenance"),
+            pinned=model.get("pinned"),
         ),
         settings=RunSettings(
             batch_size=settings.get("batch_size"),

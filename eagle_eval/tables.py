@@ -4,7 +4,8 @@ Columns are the paper's 13 (GQA … POPE), in its units: percent with one decima
 as integer points. Each task fills the column named by its `paper_column`; where several tasks share
 a column, the paper-protocol one wins and a variant (validation split, no-OCR prompt) fills it only
 when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
-`‡` a variant standing in for the paper's protocol.
+`‡` a variant standing in for the paper's protocol, `§` a number read from an unpinned source (a
+dataset split or the checkpoint at a moving ref such as `main`, with no lock: docs/reproducibility.md).
 
 With `uncertainty="se"` each run's value is followed by its standard error (`71.2 ± 0.6`), with
 `"ci"` by its 95% interval (`71.2 [70.0, 72.4]`), as results.json records them (docs/statistics.md).
@@ -27,6 +28,7 @@ from typing import Literal
 
 from tabulate import tabulate
 
+from eagle_eval.data_drift import record_is_pinned
 from eagle_eval.ranking import Ranking, rank_rows
 from eagle_eval.reference import PAPER_COLUMNS, ReferenceRow
 from eagle_eval.results import RunResults, TaskResult
@@ -44,10 +46,12 @@ UNCERTAINTY_NOTES = {
 SUBSET_MARK = "*"
 SERVER_MARK = "†"
 VARIANT_MARK = "‡"
+UNPINNED_MARK = "§"
 NOTES = {
     SUBSET_MARK: "subset of the data (--limit): not comparable with full-set numbers",
     SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded",
     VARIANT_MARK: "not the paper's protocol (local validation split or no-OCR prompt), shown for want of the paper's",
+    UNPINNED_MARK: "unpinned source: data or weights read at a moving revision (main) without a lock",
 }
 
 
@@ -70,6 +74,7 @@ def run_row(run: RunResults, label: str) -> TableRow:
     values: dict[str, float | None] = {column: None for column in PAPER_COLUMNS}
     marks: dict[str, str] = {}
     errors: dict[str, tuple[float, float, float]] = {}
+    unpinned_model = run.model.pinned is False
     for column in PAPER_COLUMNS:
         result = _column_source(run, column)
         if result is None:
@@ -82,6 +87,7 @@ def run_row(run: RunResults, label: str) -> TableRow:
             (SUBSET_MARK if result.subset else "")
             + (SERVER_MARK if result.server_scored else "")
             + (VARIANT_MARK if not result.paper_protocol else "")
+            + (UNPINNED_MARK if unpinned_model or not all(record_is_pinned(s) for s in result.sources) else "")
         )
         if mark:
             marks[column] = mark
@@ -247,7 +253,8 @@ LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#",
 def _latex_escape(text: str) -> str:
     text = re.sub(r"[\\&%#_${}]", lambda m: LATEX_SPECIALS[m.group()], text)
     text = text.replace("±", r"$\pm$")
-    return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$")
+    return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$").replace(
+        UNPINNED_MARK, r"$^\S$")
 
 
 def _render_latex(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
@@ -273,7 +280,8 @@ def _render_csv(rows: Sequence[TableRow]) -> str:
     for row in rows:
         label = row.label
         kinds = "".join(row.marks.values())
-        named = ((SUBSET_MARK, "subset"), (SERVER_MARK, "server-scored"), (VARIANT_MARK, "variant split or prompt"))
+        named = ((SUBSET_MARK, "subset"), (SERVER_MARK, "server-scored"), (VARIANT_MARK, "variant split or prompt"),
+                 (UNPINNED_MARK, "unpinned source"))
         tags = [word for mark, word in named if mark in kinds]
         if tags:
             label += f" [{', '.join(tags)}]"

@@ -140,3 +140,18 @@ def test_lock_files_round_trip_and_bad_ones_name_the_fix(tmp_path):
     (tmp_path / "v9.json").write_text('{"lock_version": 9}')
     with pytest.raises(LockError, match="lock_version 9"):
         read_lock(tmp_path / "v9.json")
+
+
+def test_build_lock_resolves_each_shared_split_once_and_refuses_the_unknowable(tmp_path):
+    from eagle_eval.locking import build_lock
+
+    _snapshot(tmp_path / "root")
+    lock = build_lock([("toy", [SOURCE]), ("toy_variant", [SOURCE])], None, tmp_path / "root")
+    (entry,) = lock.datasets
+    assert entry.commit == COMMIT_A and entry.tasks == ("toy", "toy_variant") and entry.revision == "main"
+    missing = Source("lmms-lab/absent", None, "test", "main")
+    with pytest.raises(LockError, match="cannot lock: dataset lmms-lab/absent .*huggingface-cli download"):
+        build_lock([("toy", [SOURCE, missing])], None, tmp_path / "root")
+    contradicted = Source(REPO, "default", "validation", COMMIT_B)
+    with pytest.raises(LockError, match=f"at commit {COMMIT_A}, but the task pins {COMMIT_B}"):
+        build_lock([("toy", [contradicted])], None, tmp_path / "root")
