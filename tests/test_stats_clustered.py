@@ -62,3 +62,26 @@ def test_estimate_reports_paper_units_and_method():
     assert found.se == pytest.approx(100 * math.sqrt(0.0536))
     assert found.ci_low == pytest.approx(60.0 - 1.959964 * found.se, rel=1e-6)
     assert (found.method, found.n_samples, found.n_units) == ("clustered", 5, 3)
+
+
+def test_unclustered_paired_error_equals_lmms_eval_paired_ttest():
+    from lmms_eval.api.metrics import paired_ttest
+
+    from eagle_eval.stats import compare_paired
+
+    rng = np.random.default_rng(5)
+    old = np.round(rng.random(400) * 3) / 3  # soft VQA-accuracy-like scores
+    new = np.clip(old + rng.choice([-1 / 3, 0, 0, 1 / 3], size=400), 0, 1)
+
+    def table(scores):
+        rows = [
+            {"split": "s", "doc_id": i, "values": {"vqa_accuracy": float(v)}, "parsed": None}
+            for i, v in enumerate(scores)
+        ]
+        return SampleTable.from_rows(rows)
+
+    ours = compare_paired(MeanOf("vqa_accuracy"), table(old), table(new), resamples=200)
+    theirs = paired_ttest(new.tolist(), old.tolist())
+    assert ours.difference == pytest.approx(theirs["mean_diff"], rel=1e-12)
+    assert ours.se == pytest.approx(theirs["se_diff"], rel=1e-12)
+    assert ours.method == "iid" and ours.test == "permutation"  # soft scores: no McNemar

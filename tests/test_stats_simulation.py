@@ -68,3 +68,38 @@ def test_gate_false_alarm_rate_on_two_runs_of_the_same_model():
     # McNemar treats the 960 pairs as independent; with per-image noise it rejects far too often,
     # which is why clustered tasks are tested by permuting whole units.
     assert naive_alarms / REPLICATES > alpha + binomial_error
+
+
+def test_bootstrap_interval_of_pooled_f1_covers_its_true_value():
+    """POPE-like units of 6 questions (3 yes, 3 no); per unit the model says yes to a yes-question
+    with probability a ~ U(0.6, 1.0) and to a no-question with b ~ U(0, 0.3), and always answers yes
+    or no. Expected counts per unit: tp = 3·0.8, fp = 3·0.15, fn = 3·0.2, so the population F1 is
+    2·2.4 / (2·2.4 + 0.45 + 0.6) = 4.8 / 5.85."""
+    from eagle_eval.stats import PooledF1, estimate
+
+    rng = np.random.default_rng(11)
+    units, per_unit = 150, 6
+    n = units * per_unit
+    unit_of = np.repeat(np.arange(units), per_unit)
+    truth = np.tile(np.array(["yes"] * 3 + ["no"] * 3, dtype=object), units)
+    true_f1 = 4.8 / 5.85
+    covered = 0
+    replicates = 200
+    for _ in range(replicates):
+        yes_rate = np.where(
+            truth == "yes", rng.uniform(0.6, 1.0, units)[unit_of], rng.uniform(0.0, 0.3, units)[unit_of]
+        )
+        said = np.where(rng.random(n) < yes_rate, "yes", "no")
+        table = SampleTable(
+            keys=tuple(("s", i) for i in range(n)),
+            unit_codes=unit_of,
+            unit_names=tuple(str(u) for u in range(units)),
+            values={"accuracy": (said == truth).astype(float)},
+            parsed=tuple(said),
+            fields={"answer": tuple(truth)},
+        )
+        found = estimate(PooledF1(), table, resamples=400, seed=int(rng.integers(1 << 30)))
+        covered += found.ci_low <= true_f1 <= found.ci_high
+    coverage = covered / replicates
+    # 200 replicates: the binomial error of a 95% coverage is 1.5 points.
+    assert 0.92 <= coverage <= 0.98, f"bootstrap intervals covered the true F1 in {coverage:.1%}"
