@@ -54,6 +54,13 @@ def bootstrap_totals(
     return [np.concatenate(part, axis=0) for part in parts]
 
 
+def draws_summary(draws: np.ndarray, level: float) -> tuple[float, float, float]:
+    """(standard deviation, percentile interval low, high) of resampled values, NaNs left out."""
+    finite = draws[np.isfinite(draws)]
+    se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
+    return (se, *percentile_interval(finite, level))
+
+
 def percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
     finite = draws[np.isfinite(draws)]
     if finite.size == 0:

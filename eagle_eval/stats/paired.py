@@ -16,8 +16,7 @@ The p-value tests "no difference":
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -25,12 +24,13 @@ from eagle_eval.stats.bootstrap import (
     DEFAULT_RESAMPLES,
     DEFAULT_SEED,
     bootstrap_totals,
-    percentile_interval,
+    draws_summary,
     permutation_p_value,
 )
 from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
 from eagle_eval.stats.statistics import MeanOf, Statistic
 from eagle_eval.stats.table import SampleTable, paired_tables
+from eagle_eval.stats.uncertainty import json_fields
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,7 @@ class PairedDifference:
     seed: int | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {
-            k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()
-        }
+        return json_fields(self)
 
 
 def mcnemar_exact_p(baseline: np.ndarray, new: np.ndarray) -> float:
@@ -112,10 +110,9 @@ def compare_paired(
         n_used = int(old_scores.size)
     else:
         old_totals, new_totals = bootstrap_totals([old_rows, new_rows], resamples, seed)
-        draws = (statistic.value(new_totals) - statistic.value(old_totals)) * scale
-        finite = draws[np.isfinite(draws)]
-        se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
-        low, high = percentile_interval(draws, level)
+        se, low, high = draws_summary(
+            (statistic.value(new_totals) - statistic.value(old_totals)) * scale, level
+        )
         method, n_used, n_units = "bootstrap", baseline.n_samples, baseline.n_units
     p_value = permutation_p_value(statistic.value, old_rows, new_rows, resamples, seed)
     return PairedDifference(

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_totals, percentile_interval
+from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_totals, draws_summary
 from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
 from eagle_eval.stats.statistics import MeanOf, Statistic
 from eagle_eval.stats.table import SampleTable
@@ -34,11 +34,14 @@ class Estimate:
     seed: int | None = None
 
     def to_json(self) -> dict[str, object]:
-        return {key: _finite(value) for key, value in asdict(self).items()}
+        return json_fields(self)
 
 
-def _finite(value: object) -> object:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+def json_fields(record: object) -> dict[str, object]:
+    """A dataclass's fields for JSON, with NaN and infinities (undefined figures) as null."""
+    return {
+        k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in asdict(record).items()
+    }
 
 
 def estimate(
@@ -66,8 +69,5 @@ def estimate(
     rows = statistic.unit_rows(table)
     value = float(statistic.value(rows.sum(axis=0))) * scale
     (totals,) = bootstrap_totals([rows], resamples, seed)
-    draws = statistic.value(totals) * scale
-    finite = draws[np.isfinite(draws)]
-    se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
-    low, high = percentile_interval(draws, level)
+    se, low, high = draws_summary(statistic.value(totals) * scale, level)
     return Estimate(value, se, low, high, level, "bootstrap", table.n_samples, table.n_units, resamples, seed)
