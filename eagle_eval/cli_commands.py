@@ -52,6 +52,8 @@ def add_commands(sub: Any) -> dict[str, argparse.ArgumentParser]:
     score.add_argument("--predictions", required=True, type=Path, help="JSONL: doc_id + prediction (or lmms-eval log)")
     score.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME)")
     score.add_argument("--output", type=Path, help="write a results.json here")
+    score.add_argument("--allow-subset", action="store_true",
+                       help="score a predictions file that covers only some docs (results and tables say so)")
     score.add_argument("--no-progress", action="store_true", help="no progress bars")
     score.set_defaults(handler=cmd_score)
 
@@ -147,8 +149,10 @@ def print_headlines(run: RunResults) -> None:
             paths,
         )
     out_console.print(table)
-    if any(r.subset for r in run.results.values()):
-        out_console.print("* subset of the data (--limit): not comparable with full-set numbers")
+    for result in run.results.values():
+        if result.subset:
+            reason = result.subset_reason or "subset of the data"
+            out_console.print(f"* {result.task}: {reason}; not comparable with full-set numbers", markup=False)
     if any(r.uncertainty for r in run.results.values()):
         out_console.print("± one standard error; both it and the 95% CI are clustered where questions share an image")
 
@@ -223,6 +227,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         docs = task.load_docs(data_root)
     outcomes = outcomes_from_predictions(task.name, docs, predictions, args.predictions, task.filters_rows)
     in_scope = [doc for doc in docs if doc.key in outcomes]
+    subset_reason = _coverage(task.name, docs, in_scope, args.predictions, args.allow_subset)
     if args.output is not None:
         submission = args.output.parent / f"{task.name}_submission.json"
     else:
@@ -234,7 +239,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             task,
             in_scope,
             outcomes,
-            subset=len(in_scope) < len(docs),
+            subset=subset_reason is not None,
+            subset_reason=subset_reason,
             judge=judge_for_task(task),
             submission_path=submission,
             # Beside the results file, as in a run folder, so `compare` can pair its samples.
@@ -260,6 +266,22 @@ def cmd_score(args: argparse.Namespace) -> int:
         write_results(args.output, run)
         out_console.print(f"results: {args.output}", markup=False)
     return _report_errors(run, str(args.predictions))
+
+
+def _coverage(task_name: str, docs: list, in_scope: list, path: Path, allow_subset: bool) -> str | None:
+    """None when the predictions cover every doc; the words the results then carry, or a refusal."""
+    from eagle_eval.samples_io import SamplesFileError
+
+    if len(in_scope) == len(docs):
+        return None
+    covered = {doc.key for doc in in_scope}
+    missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in covered]
+    if not allow_subset:
+        raise SamplesFileError(
+            f"{path}: no prediction for {len(missing)} of the {len(docs)} {task_name} docs (first: "
+            f"{', '.join(missing[:5])}); add them, or pass --allow-subset to score only the docs present"
+        )
+    return f"--allow-subset: the predictions cover {len(in_scope)} of {len(docs)} docs"
 
 
 def outcomes_from_predictions(

@@ -460,6 +460,7 @@ def run_evaluation(
                     docs,
                     outcomes,
                     subset=subset,
+                    subset_reason=f"--limit {config.limit}: {len(docs)} docs" if subset else None,
                     judge=judges[task.name],
                     submission_path=run_dir / "submissions" / f"{task.name}.json",
                     scores_path=run_dir / "scores" / f"{task.name}.jsonl",

@@ -67,6 +67,7 @@ class Prediction:
     task: str | None = None
     error: str | None = None
     line_no: int = 0
+    fingerprint: str | None = None  # our samples files: what produced the prediction
 
 
 # --- samples files (resume) ---------------------------------------------------------------------
@@ -225,7 +226,34 @@ def read_predictions(path: Path) -> list[Prediction]:
             predictions.append(_prediction_from_line(path, line_no, obj))
     if not predictions:
         raise SamplesFileError(f"{path}: no predictions in the file")
+    check_one_prediction_per_doc(path, predictions)
     return predictions
+
+
+def check_one_prediction_per_doc(path: Path, predictions: Sequence[Prediction]) -> None:
+    """Refuse two answers for one doc, which would let whichever line comes last decide the score.
+
+    A later line may follow a failed attempt (a retried sample), and in our samples files a line
+    with another fingerprint (a stale prediction regenerated after the prompt or model changed); a
+    second answer for the same doc from the same model and prompt, or any repeat in a plain or
+    lmms-eval file, is an error naming the lines.
+    """
+    latest: dict[tuple[str | None, str | None, int], Prediction] = {}
+    for prediction in predictions:
+        key = (prediction.task, prediction.split, prediction.doc_id)
+        earlier = latest.get(key)
+        superseded = earlier is not None and (
+            earlier.error is not None
+            or earlier.prediction is None
+            or (earlier.fingerprint is not None and earlier.fingerprint != prediction.fingerprint)
+        )
+        if earlier is not None and not superseded:
+            where = f"doc_id {prediction.doc_id}" + (f" of split {prediction.split!r}" if prediction.split else "")
+            raise SamplesFileError(
+                f"{path}:{prediction.line_no}: {where} already has a prediction on line {earlier.line_no}; "
+                "keep one line per doc (only a failed attempt may be followed by a retry)"
+            )
+        latest[key] = prediction
 
 
 def _parse_json_line(path: Path, line_no: int, line: str) -> dict[str, Any]:
@@ -260,8 +288,10 @@ def _prediction_from_line(path: Path, line_no: int, obj: dict[str, Any]) -> Pred
             raise SamplesFileError(f"{where}: 'filtered_resps' holds no string response")
     else:
         raise SamplesFileError(f"{where}: no 'prediction' (or lmms-eval 'filtered_resps') field")
+    fingerprint = obj.get("fingerprint") if isinstance(obj.get("fingerprint"), str) else None
     return Prediction(
-        doc_id=doc_id, prediction=prediction, split=split, task=task, error=error, line_no=line_no
+        doc_id=doc_id, prediction=prediction, split=split, task=task, error=error, line_no=line_no,
+        fingerprint=fingerprint,
     )
 
 

@@ -4,7 +4,8 @@ Columns are the paper's 13 (GQA … POPE), in its units: percent with one decima
 as integer points. Each task fills the column named by its `paper_column`; where several tasks share
 a column, the paper-protocol one wins and a variant (validation split, no-OCR prompt) fills it only
 when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
-`‡` a variant standing in for the paper's protocol, `§` a number read from an unpinned source (a
+`‡` a variant standing in for the paper's protocol, `¶` predictions that cover only part of the
+data (score --allow-subset), `§` a number read from an unpinned source (a
 dataset split or the checkpoint at a moving ref such as `main`, with no lock: docs/reproducibility.md).
 
 With `uncertainty="se"` each run's value is followed by its standard error (`71.2 ± 0.6`), with
@@ -44,11 +45,14 @@ UNCERTAINTY_NOTES = {
     "ci": "[95% interval], clustered where questions share an image (docs/statistics.md)",
 }
 SUBSET_MARK = "*"
+PARTIAL_MARK = "¶"
 SERVER_MARK = "†"
 VARIANT_MARK = "‡"
 UNPINNED_MARK = "§"
 NOTES = {
     SUBSET_MARK: "subset of the data (--limit): not comparable with full-set numbers",
+    PARTIAL_MARK: "scored from predictions that cover only part of the data (--allow-subset): not comparable "
+    "with full-set numbers",
     SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded",
     VARIANT_MARK: "not the paper's protocol (local validation split or no-OCR prompt), shown for want of the paper's",
     UNPINNED_MARK: "unpinned source: data or weights read at a moving revision (main) without a lock",
@@ -84,7 +88,7 @@ def run_row(run: RunResults, label: str) -> TableRow:
         if result.headline.value is not None and None not in (estimate.get(k) for k in ("se", "ci_low", "ci_high")):
             errors[column] = (float(estimate["se"]), float(estimate["ci_low"]), float(estimate["ci_high"]))
         mark = (
-            (SUBSET_MARK if result.subset else "")
+            ((PARTIAL_MARK if _partial_predictions(result) else SUBSET_MARK) if result.subset else "")
             + (SERVER_MARK if result.server_scored else "")
             + (VARIANT_MARK if not result.paper_protocol else "")
             + (UNPINNED_MARK if unpinned_model or not all(record_is_pinned(s) for s in result.sources) else "")
@@ -94,6 +98,11 @@ def run_row(run: RunResults, label: str) -> TableRow:
     return TableRow(
         label=label, values=values, marks=marks, kind="run", model=run.model.name, source=run.run_id, errors=errors
     )
+
+
+def _partial_predictions(result: TaskResult) -> bool:
+    """A subset because the predictions file left docs out (score --allow-subset), not --limit."""
+    return (result.subset_reason or "").startswith("--allow-subset")
 
 
 def _column_source(run: RunResults, column: str) -> TaskResult | None:
@@ -254,7 +263,7 @@ def _latex_escape(text: str) -> str:
     text = re.sub(r"[\\&%#_${}]", lambda m: LATEX_SPECIALS[m.group()], text)
     text = text.replace("±", r"$\pm$")
     return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$").replace(
-        UNPINNED_MARK, r"$^\S$")
+        UNPINNED_MARK, r"$^\S$").replace(PARTIAL_MARK, r"$^\P$")
 
 
 def _render_latex(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
@@ -280,8 +289,8 @@ def _render_csv(rows: Sequence[TableRow]) -> str:
     for row in rows:
         label = row.label
         kinds = "".join(row.marks.values())
-        named = ((SUBSET_MARK, "subset"), (SERVER_MARK, "server-scored"), (VARIANT_MARK, "variant split or prompt"),
-                 (UNPINNED_MARK, "unpinned source"))
+        named = ((SUBSET_MARK, "subset"), (PARTIAL_MARK, "partial predictions"), (SERVER_MARK, "server-scored"),
+                 (VARIANT_MARK, "variant split or prompt"), (UNPINNED_MARK, "unpinned source"))
         tags = [word for mark, word in named if mark in kinds]
         if tags:
             label += f" [{', '.join(tags)}]"

@@ -26,7 +26,9 @@ def test_score_on_a_runs_samples_reproduces_its_headline(toy_world, toy_run, eag
     assert toy_run("--limit", "7").code == 0
     run_dir = run_dir_of(tmp_path / "runs")
     output = tmp_path / "scored.json"
-    result = eagle("score", "--task", "toyqa", "--predictions", run_dir / "samples" / "toyqa.jsonl", "--output", output)
+    # The samples of a --limit run cover part of the task: scoring them says so (--allow-subset).
+    result = eagle("score", "--task", "toyqa", "--predictions", run_dir / "samples" / "toyqa.jsonl", "--output", output,
+                   "--allow-subset")  # fmt: skip
     assert result.code == 0, result.err
     assert headline(output) == headline(run_dir / "results.json")
     # docs 0..6: 0, 3, 6 wrong → 4/7.
@@ -45,7 +47,7 @@ def test_score_accepts_lmms_eval_log_samples(toy_world, eagle, tmp_path):
     ]
     log.write_text("".join(json.dumps(r) + "\n" for r in rows))
     output = tmp_path / "out.json"
-    result = eagle("score", "--task", "toyqa", "--predictions", log, "--output", output)
+    result = eagle("score", "--task", "toyqa", "--predictions", log, "--output", output, "--allow-subset")
     assert result.code == 0, result.err
     # 2 of the 3 right.
     assert headline(output)["value"] == pytest.approx(200 / 3)
