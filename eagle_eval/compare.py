@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.data_drift import task_data_drift, unknown_sources
 from eagle_eval.results import RESULTS_FILENAME, RunResults, TaskResult, load_results
 from eagle_eval.stats import PairedDifference, SampleTable, Statistic, StatsInputError, compare_paired
 from eagle_eval.stats.power import minimum_detectable_difference
@@ -40,6 +41,10 @@ FEW_UNITS = 30
 
 class CompareInputError(ValueError):
     """Inputs that cannot be compared (exit code 2)."""
+
+
+class DataDriftError(CompareInputError):
+    """The two runs of a task read different data (exit code 2 unless --allow-data-drift)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class TaskComparison:
     p_holm: float | None = None
     mde: float | None = None  # minimum detectable difference at 80% power, paper units
     notes: list[str] = field(default_factory=list)
+    data_drift: list[str] = field(default_factory=list)  # compared anyway under --allow-data-drift
 
     @property
     def delta(self) -> float | None:
@@ -179,8 +185,13 @@ def compare_runs(
     alpha: float = DEFAULT_ALPHA,
     gate: str = "significance",
     seed: int | None = None,
+    allow_data_drift: bool = False,
 ) -> list[TaskComparison]:
-    """One comparison per task present in both runs (optionally only `tasks`), gated."""
+    """One comparison per task present in both runs (optionally only `tasks`), gated.
+
+    Runs that read different data for a task (eagle_eval.data_drift) are refused with DataDriftError
+    before anything is paired, unless `allow_data_drift`, which each such comparison then records.
+    """
     from eagle_eval.stats import DEFAULT_SEED
 
     if gate not in GATES:
@@ -189,8 +200,17 @@ def compare_runs(
         raise CompareInputError(f"--alpha {alpha}: give a level between 0 and 1, such as 0.05")
     new_file, old_file = _results_file(Path(new_path)), _results_file(Path(baseline_path))
     new, baseline = load_results(new_file), load_results(old_file)
+    names = common_tasks(new, baseline, tasks)
+    drifts = {name: task_data_drift(name, baseline.results[name].sources, new.results[name].sources)
+              for name in names}
+    refused = [d.describe() for found in drifts.values() for d in found]
+    if refused and not allow_data_drift:
+        raise DataDriftError(
+            f"{' | '.join(refused)}: these runs scored different data. Run both with the same "
+            "--lock FILE (docs/reproducibility.md), or pass --allow-data-drift to compare anyway"
+        )
     comparisons = []
-    for name in common_tasks(new, baseline, tasks):
+    for name in names:
         old_result, new_result = baseline.results[name], new.results[name]
         item = TaskComparison(
             task=name,
@@ -200,6 +220,12 @@ def compare_runs(
             max_drop=tolerance.for_task(name),
             status="ok",
         )
+        item.data_drift = [d.describe() for d in drifts[name]]
+        if item.data_drift:
+            item.notes.append("different data, compared under --allow-data-drift")
+        unknown = unknown_sources(old_result.sources, new_result.sources)
+        if unknown:
+            item.notes.append(f"data identity unknown ({', '.join(unknown)}): sameness not checked")
         if old_result.subset != new_result.subset or old_result.n_samples != new_result.n_samples:
             item.notes.append(f"different sample sets ({old_result.n_samples} vs {new_result.n_samples})")
         if item.baseline is None or item.new is None:
@@ -278,6 +304,7 @@ def comparison_json(comparisons: Sequence[TaskComparison], alpha: float, gate: s
             "mde_80": c.mde,
             "verdict": c.status,
             "note": c.note,
+            "data_drift": c.data_drift,
         }
         if c.paired is not None:
             skip = ("baseline", "new", "difference")  # the same numbers as above, recomputed

@@ -41,6 +41,11 @@ def add_compare_commands(command: Any) -> dict[str, argparse.ArgumentParser]:
     compare.add_argument(
         "--json", type=Path, dest="json_path", metavar="FILE", help="write every figure per task to FILE"
     )
+    compare.add_argument(
+        "--allow-data-drift",
+        action="store_true",
+        help="compare runs whose data differ (refused with exit 2 otherwise); the output says so per task",
+    )
     compare.set_defaults(handler=cmd_compare)
 
     power = command(
@@ -56,6 +61,9 @@ def add_compare_commands(command: Any) -> dict[str, argparse.ArgumentParser]:
     )
     power.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="significance level (default 0.05)")
     power.add_argument("--power", type=float, default=0.8, help="probability of detecting it (default 0.8)")
+    power.add_argument(
+        "--allow-data-drift", action="store_true", help="pair with a baseline whose data differ (refused otherwise)"
+    )
     power.set_defaults(handler=cmd_power)
     return {"compare": compare, "power": power}
 
@@ -71,7 +79,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     tolerance = parse_max_drop(args.max_drop)
     comparisons = compare_runs(
-        args.new, args.baseline, tolerance, _task_list(args.tasks), alpha=args.alpha, gate=args.gate
+        args.new,
+        args.baseline,
+        tolerance,
+        _task_list(args.tasks),
+        alpha=args.alpha,
+        gate=args.gate,
+        allow_data_drift=args.allow_data_drift,
     )
     headers = comparison_headers(comparisons)
     print(tabulate(comparison_rows(comparisons), headers=headers, tablefmt="github", disable_numparse=True))
@@ -87,7 +101,9 @@ def cmd_power(args: argparse.Namespace) -> int:
     from eagle_eval.power_report import power_rows
     from eagle_eval.units import unit_of
 
-    rows = power_rows(args.run, args.baseline, _task_list(args.tasks), args.drop, args.alpha, args.power)
+    rows = power_rows(
+        args.run, args.baseline, _task_list(args.tasks), args.drop, args.alpha, args.power, args.allow_data_drift
+    )
     table = [
         [
             r.task,

@@ -68,6 +68,8 @@ def verdict_lines(comparisons: Sequence[TaskComparison], alpha: float, gate: str
             else f"not significant at alpha {alpha:g} after Holm's correction"
         )
         lines.append(f"within noise (drop beyond the tolerance, but {reason}): {', '.join(noise)}")
+    for c in comparisons:
+        lines.extend(f"--allow-data-drift: compared although {drift}" for drift in c.data_drift)
     failed = [c.task for c in comparisons if c.status == "regression"]
     lines.append(f"REGRESSION: {', '.join(failed)}" if failed else "no regression")
     return lines

@@ -37,6 +37,7 @@ def power_rows(
     drop: float,
     alpha: float,
     power: float,
+    allow_data_drift: bool = False,
 ) -> list[PowerRow]:
     if drop <= 0:
         raise CompareInputError(f"--drop {drop}: give the drop to detect as a positive number, e.g. 1.0")
@@ -44,7 +45,9 @@ def power_rows(
         raise CompareInputError(f"--power {power}: give a probability between 0 and 1, such as 0.8")
     rows = []
     if baseline_path is not None:
-        for c in compare_runs(run_path, baseline_path, Tolerance(), tasks, alpha=alpha):
+        for c in compare_runs(
+            run_path, baseline_path, Tolerance(), tasks, alpha=alpha, allow_data_drift=allow_data_drift
+        ):
             if c.paired is None:
                 continue
             n = c.paired.n_samples
