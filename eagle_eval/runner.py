@@ -27,7 +27,6 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from eagle_eval.adapter import ModelAdapter
@@ -41,7 +40,6 @@ from eagle_eval.distributed import (
     rank_samples_path,
     shard_docs,
 )
-from eagle_eval.environment import hardware_summary, software_versions
 from eagle_eval.images import max_pixels_from_env
 from eagle_eval.progress import make_progress, status
 from eagle_eval.records import Request
@@ -56,7 +54,7 @@ from eagle_eval.samples_io import (
     remove_stale_temporaries,
     repair_samples_file,
 )
-from eagle_eval.scoring import Outcome, judge_for_task, score_task
+from eagle_eval.scoring import Outcome, add_task_result, judge_for_task, new_run_results, score_docs
 from eagle_eval.task import Doc, Task
 from eagle_eval.urls import redact_urls_in_text
 
@@ -419,9 +417,8 @@ def run_evaluation(
             adapter = entry.factory(options)
         batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
         info = adapter.info()
-        run = RunResults(
+        run = new_run_results(
             run_id=run_id,
-            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             command=config.command,
             seed=config.seed,
             model=ModelRecord(
@@ -435,9 +432,6 @@ def run_evaluation(
                 data_root=str(data_root) if data_root else None,
                 model_args=dict(config.model_args),
             ),
-            results={},
-            software={},
-            hardware={},
         )
         results_path = run_dir / RESULTS_FILENAME
         for task in tasks:
@@ -452,26 +446,20 @@ def run_evaluation(
                 continue
             if ctx.is_distributed:
                 outcomes = merged_outcomes(samples_path, docs)
-            progress = make_progress(show_progress)
-            with progress:
-                bar = progress.add_task(f"scoring {task.name}", total=len(docs))
-                scoring = score_task(
-                    task,
-                    docs,
-                    outcomes,
-                    subset=subset,
-                    subset_reason=f"--limit {config.limit}: {len(docs)} docs" if subset else None,
-                    judge=judges[task.name],
-                    submission_path=run_dir / "submissions" / f"{task.name}.json",
-                    scores_path=run_dir / "scores" / f"{task.name}.jsonl",
-                    on_scored=lambda progress=progress, bar=bar: progress.advance(bar),
-                )
+            scoring = score_docs(
+                task,
+                docs,
+                outcomes,
+                subset=subset,
+                subset_reason=f"--limit {config.limit}: {len(docs)} docs" if subset else None,
+                judge=judges[task.name],
+                submission_path=run_dir / "submissions" / f"{task.name}.json",
+                scores_path=run_dir / "scores" / f"{task.name}.jsonl",
+                show_progress=show_progress,
+            )
             # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share.
             scoring.result.timings = stats.timings(time.perf_counter() - started)
-            run.results[task.name] = scoring.result
-            run.software, run.hardware = software_versions(), hardware_summary()
-            if ctx.is_distributed:
-                run.hardware["processes"] = ctx.world_size
+            add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
             write_results(results_path, run)  # after every task, so a killed run keeps what it finished
             if on_task_done is not None:
                 on_task_done(task.name)

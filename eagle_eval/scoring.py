@@ -6,9 +6,12 @@ file (with the rest of its unit when the task scores units whole), and the run g
 aggregation that still fails leaves that task without metrics (`aggregation_error`), not the run.
 
 Shared by the runner (after generation) and by `eagle-eval score` (no model), so both give the
-same numbers for the same predictions. A sample whose generation failed is scored with the empty
-prediction "": it counts as wrong, the headline stays over the whole evaluated set (comparable with
-the paper's), and the failure is counted in `n_errors`.
+same numbers for the same predictions: both map their predictions to `Outcome`s, call
+`score_docs`, and file the result into a run made by `new_run_results` with `add_task_result`.
+
+A sample whose generation failed is scored with the empty prediction "": it counts as wrong, the
+headline stays over the whole evaluated set (comparable with the paper's), and the failure is
+counted in `n_errors`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,23 @@ import importlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.environment import hardware_summary, software_versions
+from eagle_eval.progress import make_progress
 from eagle_eval.records import Doc, ScoredDoc
-from eagle_eval.results import EXTRACTION_PATHS, Headline, TaskResult, Timings
-from eagle_eval.samples_io import write_jsonl_atomic
+from eagle_eval.results import (
+    EXTRACTION_PATHS,
+    Headline,
+    ModelRecord,
+    RunResults,
+    RunSettings,
+    TaskResult,
+    Timings,
+)
+from eagle_eval.samples_io import Prediction, SamplesFileError, write_jsonl_atomic
 from eagle_eval.task import Task
 from eagle_eval.units import unit_of
 from eagle_eval.urls import redact_url
@@ -217,3 +231,90 @@ def _uncertainty(task: Task, rows: list[dict[str, Any]], metrics: dict[str, Any]
         headline_scale=unit_of(task.units).scale,
         unit_key=task.cluster_key,
     )
+
+
+def score_docs(
+    task: Task,
+    docs: Sequence[Doc],
+    outcomes: dict[tuple[str, int], Outcome],
+    *,
+    subset: bool,
+    subset_reason: str | None = None,
+    judge: Any = None,
+    submission_path: Path | None = None,
+    scores_path: Path | None = None,
+    show_progress: bool = False,
+) -> ScoringResult:
+    """`score_task` behind a progress bar: what `run` and `score` both call."""
+    progress = make_progress(show_progress)
+    with progress:
+        bar = progress.add_task(f"scoring {task.name}", total=len(docs))
+        return score_task(
+            task,
+            docs,
+            outcomes,
+            subset=subset,
+            subset_reason=subset_reason,
+            judge=judge,
+            submission_path=submission_path,
+            scores_path=scores_path,
+            on_scored=lambda: progress.advance(bar),
+        )
+
+
+def new_run_results(
+    *, run_id: str, command: str, seed: int | None, model: ModelRecord, settings: RunSettings
+) -> RunResults:
+    """A results document with no task yet, stamped now, with this machine's software and hardware."""
+    return RunResults(
+        run_id=run_id,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        command=command,
+        seed=seed,
+        model=model,
+        settings=settings,
+        results={},
+        software=software_versions(),
+        hardware=hardware_summary(),
+    )
+
+
+def add_task_result(run: RunResults, result: TaskResult, processes: int | None = None) -> None:
+    """File a task's result; software and hardware are read again (GPUs show once a model ran)."""
+    run.results[result.task] = result
+    run.software, run.hardware = software_versions(), hardware_summary()
+    if processes is not None and processes > 1:
+        run.hardware["processes"] = processes
+
+
+def outcomes_from_predictions(
+    task_name: str,
+    docs: Sequence[Doc],
+    predictions: Sequence[Prediction],
+    path: Path,
+    filters_rows: bool = False,
+) -> dict[tuple[str, int], Outcome]:
+    """Map predictions onto the task's docs by (split, doc_id); later lines win (retried samples)."""
+    splits = sorted({doc.split for doc in docs})
+    sizes = {split: sum(1 for d in docs if d.split == split) for split in splits}
+    keys = {doc.key for doc in docs}
+    outcomes: dict[tuple[str, int], Outcome] = {}
+    for prediction in predictions:
+        where = f"{path}:{prediction.line_no}"
+        if prediction.task is not None and prediction.task != task_name:
+            raise SamplesFileError(f"{where}: the line is for task {prediction.task!r}, not {task_name!r}")
+        split = prediction.split
+        if split is None:
+            if len(splits) != 1:
+                raise SamplesFileError(f"{where}: task {task_name} spans splits {', '.join(splits)}; add 'split'")
+            split = splits[0]
+        if split not in sizes:
+            raise SamplesFileError(f"{where}: task {task_name} has no split {split!r} (it has {', '.join(splits)})")
+        if (split, prediction.doc_id) not in keys:
+            if filters_rows:
+                continue  # a row the task leaves out on purpose (SEED's video questions)
+            raise SamplesFileError(
+                f"{where}: doc_id {prediction.doc_id} is not among the {sizes[split]} docs of split {split!r}"
+            )
+        outcomes[(split, prediction.doc_id)] = Outcome(prediction=prediction.prediction, error=prediction.error)
+    return outcomes

@@ -75,3 +75,24 @@ def test_metrics_do_not_import_the_task_contract() -> None:
 def test_data_loading_and_helpers_do_not_import_the_task_contract(module: str) -> None:
     imports = imported_modules(ROOT / "eagle_eval" / module)
     assert not [m for m in imports if m == "eagle_eval.task" or m.startswith("eagle_eval.task.")], imports
+
+
+def test_cli_command_modules_import_only_the_common_module_of_the_cli() -> None:
+    """app.py gathers the command groups; a group imports only cli.common, so there is no cycle."""
+    cli = ROOT / "eagle_eval" / "cli"
+    for path in sorted(cli.glob("*.py")):
+        if path.stem in ("__init__", "app"):
+            continue
+        own = {m for m in imported_modules(path) if m.startswith("eagle_eval.cli")}
+        assert own <= {"eagle_eval.cli.common"} | {m for m in own if m.startswith("eagle_eval.cli.common.")}, (
+            path.name,
+            own,
+        )
+
+
+def test_nothing_outside_the_cli_imports_it() -> None:
+    for folder in ("eagle_eval", "tasks", "model_adapters"):
+        for path in modules_under(folder):
+            if path.parent.name == "cli" or path.name == "__main__.py":
+                continue
+            assert not [m for m in imported_modules(path) if m.startswith("eagle_eval.cli")], path

@@ -1,15 +1,14 @@
-"""Subcommands beyond the evaluation loop: recording a server's score, the speed benchmark."""
+"""`record-server-score`: file the score an evaluation server returned into a results file."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
+from eagle_eval.cli.common import EXIT_OK, AddCommand, out_console
 
-def add_more_commands(
-    command: Callable[[str, str], argparse.ArgumentParser],
-) -> dict[str, argparse.ArgumentParser]:
+
+def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     record = command(
         "record-server-score",
         "Record the score an evaluation server (EvalAI) returned for a server-scored split into a results file.",
@@ -20,28 +19,13 @@ def add_more_commands(
     record.add_argument("--metric", help="the server's metric name (default: the task's headline metric)")
     record.add_argument("--note", help="where the number came from, e.g. the EvalAI submission id")
     record.set_defaults(handler=cmd_record_server_score)
-
-    bench = command(
-        "bench",
-        "Speed benchmark of the Eagle adapter: batch-1 HF generate vs the batched path (random weights);"
-        " its flags: eagle-eval bench --help.",
-    )
-    bench.set_defaults(handler=lambda args: run_bench([]))
-    return {"record-server-score": record, "bench": bench}
+    return {"record-server-score": record}
 
 
 def cmd_record_server_score(args: argparse.Namespace) -> int:
-    from eagle_eval.cli_commands import out_console
     from eagle_eval.server_scores import record_server_score
 
     path = args.results / "results.json" if args.results.is_dir() else args.results
     record_server_score(path, args.task, args.value, metric=args.metric, note=args.note)
     out_console.print(f"recorded the server's {args.task} score {args.value} in {path}", markup=False)
-    return 0
-
-
-def run_bench(argv: list[str]) -> int:
-    from eagle_eval.model_adapters.eagle.bench import main as bench_main
-
-    bench_main(argv)
-    return 0
+    return EXIT_OK

@@ -1,8 +1,7 @@
-"""The `eagle-eval` command line (docs/cli.md).
+"""The parser and dispatch of `eagle-eval`: every command group adds its subcommands here.
 
-Exit codes: 0 success; 1 `compare` found a regression; 2 usage or input error (unknown task,
-model or flag, unreadable or invalid file), printed as one line with the fix, never a traceback;
-3 the run completed but some samples failed (recorded in samples/<task>.jsonl and n_errors).
+Errors about the user's input are printed as one line and exit 2; anything else is a bug and keeps
+its traceback.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rich.console import Console
 from rich_argparse import RichHelpFormatter
 
+from eagle_eval.cli import bench, catalog, compare, run, server, tables
+from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
 from eagle_eval.distributed import DistributedError
@@ -28,10 +28,8 @@ from eagle_eval.run_lock import RunDirBusyError
 from eagle_eval.samples_io import SamplesFileError
 from eagle_eval.urls import InsecureURLError
 
-EXIT_OK = 0
-EXIT_REGRESSION = 1
-EXIT_USAGE = 2
-EXIT_SAMPLE_ERRORS = 3
+# The command groups, in the order `eagle-eval --help` lists their commands.
+COMMAND_GROUPS = (run, catalog, tables, compare, server, bench)
 
 # Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
@@ -48,12 +46,6 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-class UsageError(Exception):
-    """A command-line mistake found after parsing (exit 2)."""
-
 
 class Parser(argparse.ArgumentParser):
     """argparse with one-line errors and "did you mean" hints for commands."""
@@ -69,15 +61,7 @@ class Parser(argparse.ArgumentParser):
         fail(f"{message} (see: {self.prog} --help)", prog=self.prog)
 
 
-def fail(message: str, prog: str = "eagle-eval") -> NoReturn:
-    """Print one line naming the problem and exit 2."""
-    err_console.print(f"{prog}: error: {' '.join(message.split())}", markup=False)
-    raise SystemExit(EXIT_USAGE)
-
-
-def build_parser() -> tuple[Parser, dict[str, Parser]]:
-    from eagle_eval.cli_commands import add_commands
-
+def build_parser() -> tuple[Parser, dict[str, argparse.ArgumentParser]]:
     parser = Parser(
         prog="eagle-eval",
         description="Evaluate Eagle multimodal LLMs at the paper's protocol.",
@@ -85,7 +69,13 @@ def build_parser() -> tuple[Parser, dict[str, Parser]]:
         epilog="Exit codes: 0 ok, 1 regression (compare), 2 usage/input error, 3 run completed with sample errors.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    commands = add_commands(sub)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, formatter_class=RichHelpFormatter)
+
+    commands: dict[str, argparse.ArgumentParser] = {}
+    for group in COMMAND_GROUPS:
+        commands.update(group.add_commands(command))
     return parser, commands
 
 
@@ -111,16 +101,18 @@ def _dispatch(argv: list[str]) -> int:
     parser, commands = build_parser()
     if argv[:1] == ["bench"]:
         # The benchmark parses its own flags, --help included.
-        from eagle_eval.cli_more import run_bench
-
-        return run_bench(argv[1:])
+        return _guarded(lambda: bench.run_bench(argv[1:]))
     args, extras = parser.parse_known_args(argv)
     if extras:
         command_parser = commands.get(getattr(args, "command", ""))
         _unknown_flags(extras, command_parser, command_parser.prog if command_parser else parser.prog)
     args.argv = argv
+    return _guarded(lambda: args.handler(args))
+
+
+def _guarded(handler) -> int:
     try:
-        return int(args.handler(args))
+        return int(handler())
     except UsageError as err:
         fail(str(err))
     except Exception as err:

@@ -5,16 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from tabulate import tabulate
 
+from eagle_eval.cli.common import EXIT_OK, EXIT_REGRESSION, AddCommand
 from eagle_eval.compare import DEFAULT_ALPHA, GATES
 
-EXIT_OK, EXIT_REGRESSION = 0, 1
 
-
-def add_compare_commands(command: Any) -> dict[str, argparse.ArgumentParser]:
+def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     compare = command(
         "compare",
         "Compare two runs sample by sample; fail (exit 1) only on a significant drop beyond the tolerance.",

@@ -1,0 +1,59 @@
+"""What every command module shares: exit codes, consoles, the usage error, flag types.
+
+A leaf of the CLI package: command modules import it, it imports none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+from rich.console import Console
+
+EXIT_OK = 0
+EXIT_REGRESSION = 1
+EXIT_USAGE = 2
+EXIT_SAMPLE_ERRORS = 3
+
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# How a command module adds a subcommand: command(name, help) -> its parser.
+AddCommand = Callable[[str, str], argparse.ArgumentParser]
+
+
+class UsageError(Exception):
+    """A command-line mistake found after parsing (exit 2)."""
+
+
+def fail(message: str, prog: str = "eagle-eval") -> NoReturn:
+    """Print one line naming the problem and exit 2."""
+    err_console.print(f"{prog}: error: {' '.join(message.split())}", markup=False)
+    raise SystemExit(EXIT_USAGE)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from err
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def key_value(text: str) -> tuple[str, str]:
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
+def batch_size(text: str) -> int | str:
+    return "auto" if text == "auto" else positive_int(text)
+
+
+def progress_enabled(args: argparse.Namespace) -> bool:
+    return not args.no_progress and sys.stderr.isatty()

@@ -1,0 +1,223 @@
+"""`run` and `score`: generate and score, or score a predictions file without a model.
+
+Both go through the same scoring API (eagle_eval.scoring): predictions become outcomes, `score_docs`
+scores them, and the task result is filed into a results document made by `new_run_results`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+from rich.table import Table
+
+from eagle_eval.cli.common import (
+    EXIT_OK,
+    EXIT_SAMPLE_ERRORS,
+    AddCommand,
+    UsageError,
+    batch_size,
+    err_console,
+    key_value,
+    out_console,
+    positive_int,
+    progress_enabled,
+)
+from eagle_eval.results import ModelRecord, RunResults, RunSettings, write_results
+from eagle_eval.units import unit_of
+
+
+def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
+    from eagle_eval.runner import DEFAULT_OUTPUT_DIR, DEFAULT_SEED
+
+    run = command("run", "Generate predictions with a model and score them; resumes an interrupted run.")
+    run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
+    run.add_argument("--tasks", required=True, help="comma-separated task names; paper = the 13 table benchmarks, all = those and their variants")
+    run.add_argument("--limit", type=positive_int, help="only the first N docs of each task (results say subset)")
+    run.add_argument("--batch-size", default="auto", type=batch_size, help="requests per batch, or auto: the adapter's suggestion, halved on out-of-memory (default)")
+    run.add_argument("--device", help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")
+    run.add_argument("--dtype", help="model dtype, e.g. float16, bfloat16, float32 (adapter default)")
+    run.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"default {DEFAULT_OUTPUT_DIR}/")
+    run.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME); or EAGLE_EVAL_DATA_ROOT")
+    run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seeds python, numpy and torch (default {DEFAULT_SEED})")
+    run.add_argument("--run-id", help="run directory name (default: <model>__<hash of the settings>)")
+    run.add_argument("--predictions", type=Path, help="predictions for --model replay (JSONL, samples/ or run folder)")
+    run.add_argument("--model-path", help="local checkpoint folder instead of the hub id")
+    run.add_argument("--revision", help="hub revision (commit) of the checkpoint")
+    run.add_argument("--model-arg", action="append", default=[], type=key_value, metavar="KEY=VALUE",
+                     help="an adapter setting (repeatable), e.g. trust_remote_code=true for hf:; the adapter checks its keys")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    run.set_defaults(handler=cmd_run)
+
+    score = command("score", "Score a predictions file for one task without a model.")
+    score.add_argument("--task", required=True, help="task name")
+    score.add_argument("--predictions", required=True, type=Path, help="JSONL: doc_id + prediction (or lmms-eval log)")
+    score.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME)")
+    score.add_argument("--output", type=Path, help="write a results.json here")
+    score.add_argument("--allow-subset", action="store_true",
+                       help="score a predictions file that covers only some docs (results and tables say so)")
+    score.add_argument("--no-progress", action="store_true", help="no progress bars")
+    score.set_defaults(handler=cmd_score)
+    return {"run": run, "score": score}
+
+
+def print_headlines(run: RunResults) -> None:
+    from eagle_eval.stats.summary import headline_error_text
+
+    table = Table(title=f"{run.model.name} — {run.run_id}")
+    for header in ("task", "column", "headline", "value ± SE", "95% CI", "samples", "errors", "extraction"):
+        table.add_column(header, justify="right" if header in ("value ± SE", "samples", "errors") else "left")
+    for result in run.results.values():
+        value = result.headline.value
+        if value is None:
+            shown = "pending (server-scored)" if result.server_scored else "-"
+        else:
+            shown = unit_of(result.headline.units).format(value)
+        error, interval = headline_error_text(result.uncertainty, result.headline.units)
+        shown += f" {error}" if error else ""
+        if result.subset:
+            shown += " *"
+        paths = ", ".join(f"{k} {v}" for k, v in result.extraction.items() if v)
+        table.add_row(
+            result.task,
+            result.paper_column or "",
+            f"{result.headline.metric} ({result.headline.units})",
+            shown,
+            interval,
+            str(result.n_samples),
+            str(result.n_errors),
+            paths,
+        )
+    out_console.print(table)
+    for result in run.results.values():
+        if result.subset:
+            reason = result.subset_reason or "subset of the data"
+            out_console.print(f"* {result.task}: {reason}; not comparable with full-set numbers", markup=False)
+    if any(r.uncertainty for r in run.results.values()):
+        out_console.print("± one standard error; both it and the 95% CI are clustered where questions share an image")
+
+
+def report_errors(run: RunResults, where: str) -> int:
+    unscored = sum(len(result.scoring_errors) for result in run.results.values())
+    unaggregated = [f"{result.task} ({result.aggregation_error})" for result in run.results.values() if result.aggregation_error]
+    if run.n_errors > unscored:
+        err_console.print(
+            f"eagle-eval: {run.n_errors - unscored} sample(s) failed and scored as wrong; reasons in {where}",
+            markup=False,
+        )
+    if unscored:
+        err_console.print(
+            f"eagle-eval: {unscored} sample(s) could not be scored (bad ground-truth rows, or left out with "
+            "their image pair / circular group); reasons in results.json ('scoring_errors')",
+            markup=False,
+        )
+    if unaggregated:
+        err_console.print(f"eagle-eval: no metrics for {'; '.join(unaggregated)}", markup=False)
+    return EXIT_SAMPLE_ERRORS if run.n_errors or unaggregated else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from eagle_eval.runner import RunConfig, command_string, expand_task_names, run_evaluation
+
+    if args.predictions is not None and args.model != "replay":
+        raise UsageError("--predictions is only for --model replay")
+    repeated = sorted({key for key, _ in args.model_arg if [k for k, _ in args.model_arg].count(key) > 1})
+    if repeated:
+        raise UsageError(f"--model-arg {', '.join(repeated)} given more than once; give each key once")
+    config = RunConfig(
+        model=args.model,
+        tasks=expand_task_names(args.tasks),
+        output_dir=args.output_dir,
+        limit=args.limit,
+        batch_size=args.batch_size,
+        device=args.device,
+        dtype=args.dtype,
+        data_root=args.data_root,
+        seed=args.seed,
+        run_id=args.run_id,
+        predictions=args.predictions,
+        model_path=args.model_path,
+        revision=args.revision,
+        model_args=dict(args.model_arg),
+        command=command_string(args.argv),
+        show_progress=progress_enabled(args),
+    )
+    outcome = run_evaluation(config)
+    if not outcome.is_main:
+        return EXIT_OK  # torchrun: rank 0 merges, scores and reports
+    print_headlines(outcome.results)
+    out_console.print(f"results: {outcome.results_path}", markup=False)
+    return report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from eagle_eval.data import resolve_data_root
+    from eagle_eval.progress import status
+    from eagle_eval.registry import get_task
+    from eagle_eval.runner import command_string
+    from eagle_eval.samples_io import read_predictions
+    from eagle_eval.scoring import (
+        add_task_result,
+        judge_for_task,
+        new_run_results,
+        outcomes_from_predictions,
+        score_docs,
+    )
+
+    task = get_task(args.task)
+    predictions = read_predictions(args.predictions)
+    data_root = resolve_data_root(args.data_root)
+    with status(f"loading {task.name} data", enabled=progress_enabled(args)):
+        docs = task.load_docs(data_root)
+    outcomes = outcomes_from_predictions(task.name, docs, predictions, args.predictions, task.filters_rows)
+    in_scope = [doc for doc in docs if doc.key in outcomes]
+    subset_reason = _coverage(task.name, docs, in_scope, args.predictions, args.allow_subset)
+    if args.output is not None:
+        submission = args.output.parent / f"{task.name}_submission.json"
+    else:
+        submission = Path(f"{task.name}_submission.json")
+    scoring = score_docs(
+        task,
+        in_scope,
+        outcomes,
+        subset=subset_reason is not None,
+        subset_reason=subset_reason,
+        judge=judge_for_task(task),
+        submission_path=submission,
+        # Beside the results file, as in a run folder, so `compare` can pair its samples.
+        scores_path=args.output.parent / "scores" / f"{task.name}.jsonl" if args.output is not None else None,
+        show_progress=progress_enabled(args),
+    )
+    digest = hashlib.sha256(args.predictions.read_bytes()).hexdigest()[:8]
+    run = new_run_results(
+        run_id=f"score__{task.name}__{digest}",
+        command=command_string(args.argv),
+        seed=None,
+        model=ModelRecord(name="replay", revision=digest),
+        settings=RunSettings(batch_size=None, limit=None, data_root=str(data_root) if data_root else None),
+    )
+    add_task_result(run, scoring.result)
+    print_headlines(run)
+    if scoring.result.submission_file:
+        out_console.print(f"submission file for the evaluation server: {scoring.result.submission_file}")
+    if args.output is not None:
+        write_results(args.output, run)
+        out_console.print(f"results: {args.output}", markup=False)
+    return report_errors(run, str(args.predictions))
+
+
+def _coverage(task_name: str, docs: list, in_scope: list, path: Path, allow_subset: bool) -> str | None:
+    """None when the predictions cover every doc; the words the results then carry, or a refusal."""
+    from eagle_eval.samples_io import SamplesFileError
+
+    if len(in_scope) == len(docs):
+        return None
+    covered = {doc.key for doc in in_scope}
+    missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in covered]
+    if not allow_subset:
+        raise SamplesFileError(
+            f"{path}: no prediction for {len(missing)} of the {len(docs)} {task_name} docs (first: "
+            f"{', '.join(missing[:5])}); add them, or pass --allow-subset to score only the docs present"
+        )
+    return f"--allow-subset: the predictions cover {len(in_scope)} of {len(docs)} docs"

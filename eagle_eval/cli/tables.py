@@ -1,0 +1,35 @@
+"""`table`: the ranked table (leaderboard) from results files, with published rows and deltas."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from eagle_eval.cli.common import EXIT_OK, AddCommand
+from eagle_eval.results import load_results
+
+
+def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
+    table = command("table", "One ranked table (leaderboard) from results files of any models, with published rows and deltas.")
+    table.add_argument("paths", nargs="+", type=Path, help="results.json files or folders searched recursively")
+    table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html", "json"],
+                       help="json: the leaderboard with ranks, scores, the ranking rule and each published row's source")
+    table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
+    table.add_argument("--uncertainty", choices=["none", "se", "ci"], default="none",
+                       help="after each run's value: se = its standard error (71.2 ± 0.6), ci = its 95%% interval")
+    table.set_defaults(handler=cmd_table)
+
+    return {"table": table}
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from eagle_eval.reference import select_references
+    from eagle_eval.results import find_results_files
+    from eagle_eval.tables import build_leaderboard, render_table
+
+    references = select_references(args.reference) if args.reference else []
+    runs = [load_results(path) for path in find_results_files(args.paths)]
+    rows, ranking = build_leaderboard(runs, references)
+    sys.stdout.write(render_table(rows, args.format, ranking, uncertainty=args.uncertainty))
+    return EXIT_OK
