@@ -1,4 +1,4 @@
-"""The transformers VLM adapter on tiny random LLaVA-1.5 and LLaVA-NeXT checkpoints written to disk.
+"""The transformers VLM adapter on tiny random LLaVA-1.5, LLaVA-NeXT and Qwen2-VL checkpoints written to disk.
 
 The checkpoints are built from configs (random weights, fixed seed), saved with `save_pretrained`
 together with their processors, and loaded back through `--model hf:<folder>`: the same path a hub
@@ -18,7 +18,7 @@ from PIL import Image
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter
 from eagle_eval.model_adapters.hf.generation import RowSpec, greedy_generate
-from eagle_eval.model_adapters.hf.tiny import TINY_KINDS, write_tiny_vlm
+from eagle_eval.model_adapters.hf.tiny import IMAGE_TEXT, TINY_KINDS, write_tiny_vlm
 from eagle_eval.records import GenerationSettings, Request
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
 from eagle_eval.runner import RunConfig, run_evaluation
@@ -63,7 +63,7 @@ def _requests() -> list[Request]:
                  "Which option is correct? Answer with the letter."]
     requests = [Request("t", "val", i, q, [_image(i, 30 + 9 * i, 50 - 2 * i)],
                         GenerationSettings(max_new_tokens=2 + (i * 3) % 9)) for i, q in enumerate(questions)]
-    # Two inline images (MMMU-style) of different shapes: LLaVA-NeXT tiles them differently.
+    # Two inline images (MMMU-style) of different shapes: LLaVA-NeXT and Qwen2-VL give them different token counts.
     requests.append(Request("t", "val", 10, "Compare <image> with <image> now.", [_image(20, 40, 40), _image(21, 80, 30)],
                             GenerationSettings(max_new_tokens=7)))
     return requests
@@ -74,7 +74,8 @@ def test_adapter_meets_the_contract(adapters: dict[str, HFVisionLanguageAdapter]
         assert isinstance(adapter, ModelAdapter)
         info = adapter.info()
         assert info.name == f"hf:{tiny_dirs[kind]}" and info.dtype == "float32" and info.device == "cpu"
-        expected = {"llava": "LlavaForConditionalGeneration", "llava-next": "LlavaNextForConditionalGeneration"}
+        expected = {"llava": "LlavaForConditionalGeneration", "llava-next": "LlavaNextForConditionalGeneration",
+                    "qwen2-vl": "Qwen2VLForConditionalGeneration"}
         assert info.extra["model_class"] == expected[kind]
         assert info.extra["trust_remote_code"] is False and info.extra["chat_template_sha256"]
         assert adapter.tokenizer.padding_side == "left"
@@ -127,12 +128,12 @@ def test_textvqa_prompt_is_the_chat_template_of_the_request(adapters: dict[str, 
     task = get_task("textvqa")
     request = task.build_request(task.load_docs(BUNDLED)[0])
     assert "<image>" not in request.text and len(request.images) == 1
-    for adapter in adapters.values():
+    for kind, adapter in adapters.items():
         by_hand = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": request.text}]}]
         expected = adapter.processor.apply_chat_template(by_hand, add_generation_prompt=True, tokenize=False)
         assert adapter.prompt(request) == expected
-        # The fixtures' template, read off its source: "USER: ", each image as "<image>\n", the text, " ASSISTANT:".
-        assert expected == f"USER: <image>\n{request.text} ASSISTANT:"
+        # The fixtures' template, read off its source: "USER: ", each image as its image text, the text, " ASSISTANT:".
+        assert expected == f"USER: {IMAGE_TEXT[kind]}{request.text} ASSISTANT:"
         ids = adapter.batch_inputs([expected], [request])["input_ids"][0].tolist()
         direct = adapter.processor(text=[expected], images=request.images, return_tensors="pt")["input_ids"][0]
         assert ids == direct.tolist() and ids[0] == adapter.tokenizer.bos_token_id
@@ -143,10 +144,10 @@ def test_mmmu_images_sit_where_the_question_puts_them(adapters: dict[str, HFVisi
     requests = [task.build_request(doc) for doc in task.load_docs(BUNDLED)]
     request = next(r for r in requests if r.text.count("<image>") >= 1 and not r.text.startswith("<image>"))
     before, _, after = request.text.partition("<image>")
-    for adapter in adapters.values():
+    for kind, adapter in adapters.items():
         prompt = adapter.prompt(request)
-        assert prompt == "USER: " + request.text.replace("<image>", "<image>\n") + " ASSISTANT:"
-        assert prompt.startswith(f"USER: {before}<image>\n")
+        assert prompt == "USER: " + request.text.replace("<image>", IMAGE_TEXT[kind]) + " ASSISTANT:"
+        assert prompt.startswith(f"USER: {before}{IMAGE_TEXT[kind]}")
         parts = [{"type": "text", "text": before}, {"type": "image"}]
         rest = after.split("<image>")
         for index, piece in enumerate(rest):
