@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from eagle_eval.fingerprints import compute_run_id
 from eagle_eval.model_adapters.hf.presets import HF_PRESETS
 from eagle_eval.model_adapters.hf.registration import HF_MODEL_ARGS, HFModelArgError, parse_model_args
 from eagle_eval.reference import load_reference_rows
 from eagle_eval.registry import UnknownNameError, get_model_entry, resolve_model_name
-from eagle_eval.runner import RunConfig, compute_run_id
+from eagle_eval.runner import RunConfig
 
 
 def test_hf_names_resolve_to_hub_ids_or_folders(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from eagle_eval import registry
-from eagle_eval.runner import RunConfig, compute_run_id, is_out_of_memory, run_evaluation
+from eagle_eval.batching import is_out_of_memory
+from eagle_eval.fingerprints import compute_run_id
+from eagle_eval.runner import RunConfig, run_evaluation
 
 SAMPLE_KEYS = ["task", "split", "doc_id", "fingerprint", "prediction", "error", "seconds"]
 SCORE_KEYS = ["split", "doc_id", "prediction", "values", "extraction", "parsed", "unit"]

@@ -1,0 +1,111 @@
+"""Calling the adapter in batches: out-of-memory backoff, per-sample failure isolation, generation stats.
+
+CUDA out-of-memory halves the batch size and retries the same requests, so nothing is lost; the
+smaller size carries over to the next task. A batch that fails otherwise is retried one request at a
+time, so one bad sample is recorded with its reason and its batch-mates still get answers.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from eagle_eval.adapter import ModelAdapter
+from eagle_eval.records import Request
+from eagle_eval.results import Timings
+from eagle_eval.scoring import Outcome
+
+
+@dataclass
+class GenerationStats:
+    n_generated: int = 0
+    seconds: float = 0.0
+    ttft: list[float] = field(default_factory=list)
+    final_batch_size: int | None = None  # after any OOM halving; the next task starts from it
+
+    def timings(self, wall_seconds: float) -> Timings:
+        return Timings(
+            samples_per_second=round(self.n_generated / self.seconds, 4) if self.seconds > 0 else None,
+            time_to_first_token_s=round(sum(self.ttft) / len(self.ttft), 4) if self.ttft else None,
+            wall_seconds=round(wall_seconds, 3),
+        )
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """CUDA OOM, recognised by class (torch's, or any class named OutOfMemoryError) or message."""
+    if any(cls.__name__ == "OutOfMemoryError" for cls in type(error).__mro__):
+        return True
+    return isinstance(error, RuntimeError) and "CUDA out of memory" in str(error)
+
+
+def _free_accelerator_memory() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+class BatchGenerator:
+    """Calls the adapter on batches; halves the batch size on OOM, isolates per-sample failures."""
+
+    def __init__(self, adapter: ModelAdapter, batch_size: int, stats: GenerationStats) -> None:
+        self.adapter = adapter
+        self.batch_size = max(1, batch_size)
+        self.stats = stats
+
+    def generate(self, requests: Sequence[Request]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        start = 0
+        while start < len(requests):
+            chunk = requests[start : start + self.batch_size]
+            try:
+                predictions = self._call(chunk)
+            except Exception as err:
+                if is_out_of_memory(err) and self.batch_size > 1:
+                    _free_accelerator_memory()
+                    self.batch_size = max(1, self.batch_size // 2)
+                    continue  # the same requests again, in smaller batches
+                outcomes.extend(self._one_by_one(chunk, err))
+            else:
+                outcomes.extend(predictions)
+            start += len(chunk)
+        return outcomes
+
+    def _one_by_one(self, chunk: Sequence[Request], batch_error: BaseException) -> list[Outcome]:
+        if len(chunk) == 1:
+            return [Outcome(prediction=None, error=_describe(batch_error))]
+        outcomes = []
+        for request in chunk:
+            try:
+                outcomes.append(self._call([request])[0])
+            except Exception as err:
+                if is_out_of_memory(err):
+                    _free_accelerator_memory()
+                outcomes.append(Outcome(prediction=None, error=_describe(err)))
+        return outcomes
+
+    def _call(self, chunk: Sequence[Request]) -> list[Outcome]:
+        started = time.perf_counter()
+        predictions = self.adapter.generate(list(chunk))
+        self.stats.seconds += time.perf_counter() - started
+        if not isinstance(predictions, list) or len(predictions) != len(chunk):
+            got = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
+            raise RuntimeError(f"adapter returned {got} predictions for {len(chunk)} requests")
+        if not all(isinstance(p, str) for p in predictions):
+            raise RuntimeError("adapter returned a non-string prediction")
+        self.stats.n_generated += len(chunk)
+        ttft = (getattr(self.adapter, "last_stats", None) or {}).get("time_to_first_token_s")
+        if ttft is not None:
+            self.stats.ttft.append(float(ttft))
+        # An adapter may say something about each request's input (`last_notes`, one dict per request).
+        notes = getattr(self.adapter, "last_notes", None)
+        if not isinstance(notes, list) or len(notes) != len(chunk):
+            notes = [None] * len(chunk)
+        return [Outcome(prediction=p, notes=n) for p, n in zip(predictions, notes, strict=True)]
+
+
+def _describe(error: BaseException) -> str:
+    if is_out_of_memory(error):
+        return f"out of memory at batch size 1: {error}"
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,185 @@
+"""One task's generation: resume from the samples file, order, batch, and record every outcome at once.
+
+Per task: build each request, skip those whose stored prediction carries the same fingerprint
+(eagle_eval.fingerprints), batch the rest (one task per batch, sorted by prompt length so batch-mates
+pad little; the adapter is batch-invariant, so order does not change answers), generate
+(eagle_eval.batching), and append each finished batch to samples/<task>.jsonl with flush + fsync.
+A request that cannot be built (corrupt image, missing value) is recorded with its reason.
+
+Under torchrun each rank generates its share into its own rank file; rank 0 folds them
+(eagle_eval.distributed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from eagle_eval.adapter import ModelAdapter
+from eagle_eval.batching import BatchGenerator, GenerationStats
+from eagle_eval.distributed import DistContext, ProcessGroup, fold_rank_files, rank_samples_path, shard_docs
+from eagle_eval.fingerprints import UNBUILT, sample_fingerprint
+from eagle_eval.progress import make_progress, status
+from eagle_eval.records import Doc, Request
+from eagle_eval.samples_io import (
+    SampleRecord,
+    SamplesWriter,
+    latest_by_key,
+    read_samples,
+    repair_samples_file,
+)
+from eagle_eval.scoring import Outcome
+from eagle_eval.task import Task
+
+
+def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_progress: bool) -> tuple[list[Doc], bool]:
+    """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset.
+
+    Rows keep their images encoded (eagle_eval.rows.lazy_rows): a bad or oversized picture fails its
+    own sample when its request is built, not the loading.
+    """
+    with status(f"loading {task.name} data", enabled=show_progress):
+        docs = task.load_docs(data_root)
+    if limit is not None and limit < len(docs):
+        chosen = task.limit_docs(docs, limit)  # whole MME pairs and MMBench circular groups
+        return chosen, len(chosen) < len(docs)
+    return docs, False
+
+
+def generate_task(
+    task: Task,
+    docs: Sequence[Doc],
+    adapter: ModelAdapter,
+    samples_path: Path,
+    batch_size: int,
+    show_progress: bool,
+    stored: dict[tuple[str, int], SampleRecord] | None = None,
+    write_path: Path | None = None,
+) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
+    """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
+
+    `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
+    a rank's own file under torchrun).
+    """
+    model_fingerprint = adapter.info().fingerprint()
+    if stored is None:
+        repair_samples_file(samples_path)
+        stored = latest_by_key(read_samples(samples_path))
+    stats = GenerationStats()
+    generator = BatchGenerator(adapter, batch_size, stats)
+    outcomes: dict[tuple[str, int], Outcome] = {}
+
+    # Sort by prompt length so a batch pads little; prompt text is cheap, images are built lazily.
+    ordered: list[tuple[int, Doc]] = []
+    with SamplesWriter(write_path or samples_path) as writer:
+
+        def record(doc: Doc, fingerprint: str, outcome: Outcome) -> None:
+            outcomes[doc.key] = outcome
+            writer.write(
+                SampleRecord(task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error,
+                             notes=outcome.notes)
+            )
+
+        for doc in docs:
+            try:
+                ordered.append((len(task.prompt(doc)), doc))
+            except Exception as err:
+                record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
+        ordered.sort(key=lambda item: (item[0], item[1].split, item[1].doc_id))
+        writer.flush()
+
+        progress = make_progress(show_progress)
+        with progress:
+            bar = progress.add_task(f"generating {task.name}", total=len(ordered))
+            pending: list[tuple[Request, str]] = []
+            doc_by_key = {doc.key: doc for _, doc in ordered}
+
+            def flush_pending() -> None:
+                results = generator.generate([request for request, _ in pending])
+                for (request, fingerprint), outcome in zip(pending, results, strict=True):
+                    doc = doc_by_key[(request.split, request.doc_id)]
+                    record(doc, fingerprint, outcome)
+                writer.flush()
+                progress.advance(bar, len(pending))
+                pending.clear()
+
+            for _, doc in ordered:
+                try:
+                    request = task.build_request(doc)
+                    fingerprint = sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
+                except Exception as err:
+                    record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
+                    writer.flush()
+                    progress.advance(bar)
+                    continue
+                previous = stored.get(doc.key)
+                if previous is not None and previous.fingerprint == fingerprint and previous.error is None:
+                    outcomes[doc.key] = Outcome(prediction=previous.prediction, notes=previous.notes)
+                    progress.advance(bar)
+                    continue
+                pending.append((request, fingerprint))
+                if len(pending) >= generator.batch_size:
+                    flush_pending()
+            if pending:
+                flush_pending()
+    stats.final_batch_size = generator.batch_size
+    return outcomes, stats
+
+
+def _is_null(row: dict, column: str) -> bool:
+    try:
+        return column in row and row[column] is None
+    except Exception:  # an image column that fails to decode is not null; its error is the reason
+        return False
+
+
+def _request_failure(error: BaseException, task: Task, doc: Doc) -> Outcome:
+    """The reason a request could not be built, naming the doc and any needed column that is null."""
+    nulls = [c for c in task.required_columns if _is_null(doc.row, c)]
+    hint = f"; null in column(s) {', '.join(nulls)} of the dataset row" if nulls else ""
+    return Outcome(
+        prediction=None,
+        error=f"building the request failed: {type(error).__name__}: {error} "
+        f"({task.name} {doc.split}/{doc.doc_id}{hint})",
+    )
+
+
+def generate_share(
+    task: Task,
+    docs: Sequence[Doc],
+    adapter: ModelAdapter,
+    samples_path: Path,
+    batch_size: int,
+    show_progress: bool,
+    ctx: DistContext,
+    group: ProcessGroup,
+    launch: str | None = None,
+) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
+    """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
+
+    Rank 0 first folds rank files killed launches left behind (it holds the run directory's lock, so
+    no live launch writes them); at the end it folds only this launch's own (`launch`).
+    """
+    if ctx.is_main:
+        fold_rank_files(samples_path, docs)
+        repair_samples_file(samples_path)
+    group.barrier()  # nobody reads the merged file while rank 0 rewrites it
+    stored = latest_by_key(read_samples(samples_path))
+    done = {key for key, record in stored.items() if record.error is None}
+    mine = shard_docs(docs, done, ctx)
+    write_path = rank_samples_path(samples_path, ctx.rank, launch) if ctx.is_distributed else samples_path
+    # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
+    result = generate_task(task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path)
+    group.barrier()  # every rank's file is complete
+    if ctx.is_main and ctx.is_distributed:
+        fold_rank_files(samples_path, docs, launch)
+    return result
+
+
+def merged_outcomes(samples_path: Path, docs: Sequence[Doc]) -> dict[tuple[str, int], Outcome]:
+    """Every doc's latest line in the merged samples file (each was written or checked in this run)."""
+    stored = latest_by_key(read_samples(samples_path))
+    missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in stored]
+    if missing:
+        raise RuntimeError(f"{samples_path} has no line for {len(missing)} doc(s) after merging: {missing[:5]}")
+    return {doc.key: Outcome(stored[doc.key].prediction, stored[doc.key].error, stored[doc.key].notes) for doc in docs}
