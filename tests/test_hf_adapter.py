@@ -193,3 +193,16 @@ def test_a_run_records_its_model_args_and_the_adapter_facts(tiny_dirs, eagle, tm
     assert extra["model_class"] == "LlavaForConditionalGeneration"
     bad = eagle("run", *common, "--model-arg", "trust_remote=true", "--output-dir", str(tmp_path / "b"))
     assert bad.code == 2 and "unknown --model-arg trust_remote for the hf adapter; valid keys:" in bad.err
+
+
+def test_dtype_is_applied_to_weights_and_images(tiny_dirs) -> None:
+    adapter = get_model_entry(f"hf:{tiny_dirs['llava-next']}").factory(ModelOptions(device="cpu", dtype="bfloat16"))
+    assert adapter.info().dtype == "bfloat16"
+    request = _requests()[0]
+    inputs = adapter.batch_inputs([adapter.prompt(request)], [request])
+    assert inputs["pixel_values"].dtype == torch.bfloat16 and inputs["input_ids"].dtype == torch.int64
+    assert len(adapter.generate([request])) == 1
+    from eagle_eval.model_adapters.hf.loading import HFLoadError
+
+    with pytest.raises(HFLoadError, match="unknown dtype 'fp8'; choose one of float32, float16, bfloat16 or auto"):
+        get_model_entry(f"hf:{tiny_dirs['llava']}").factory(ModelOptions(device="cpu", dtype="fp8"))
