@@ -98,6 +98,8 @@ def generate_task(
                 results = generator.generate([request for request, _ in pending])
                 for (request, fingerprint), outcome in zip(pending, results, strict=True):
                     doc = doc_by_key[(request.split, request.doc_id)]
+                    if request.dataset_image_markers:  # never silent: the sample says its text placed images
+                        outcome.notes = {**(outcome.notes or {}), "dataset_image_markers": request.dataset_image_markers}
                     record(doc, fingerprint, outcome)
                 writer.flush()
                 progress.advance(bar, len(pending))

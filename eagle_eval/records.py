@@ -37,8 +37,10 @@ class Request:
     """One prompt for a model: the user-turn text and its images.
 
     `text` is the task's text only; the adapter adds its conversation template. When `text` holds
-    `<image>` placeholders, each takes the next image in `images`; when it holds none, the adapter
-    places the images as its model expects (Eagle: one `<image>\\n` prefix).
+    `<image>` placeholders, each takes the next image in `images` (their counts match: `Task.build_request`
+    checks it); when it holds none, the adapter places the images as its model expects (Eagle: one
+    `<image>\\n` prefix). A literal `<image>` in the dataset's own text is such a placeholder too, as
+    in the authors' harness; `dataset_image_markers` counts them, so the sample records it.
     """
 
     task: str
@@ -47,6 +49,7 @@ class Request:
     text: str
     images: list[Image.Image]
     generation: GenerationSettings = field(default_factory=GenerationSettings)
+    dataset_image_markers: int = 0
 
     @property
     def key(self) -> tuple[str, str, int]:

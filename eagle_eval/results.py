@@ -70,6 +70,8 @@ class TaskResult:
     subset_reason: str | None = None
     # Samples whose input the model cut to the checkpoint's tokenizer_model_max_length (Eagle).
     n_input_truncated: int = 0
+    # Samples whose dataset text held a literal `<image>`, each taken as an image slot (docs/footguns.md).
+    n_dataset_image_markers: int = 0
 
 
 @dataclass
@@ -304,6 +306,7 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         paper_protocol=bool(entry.get("paper_protocol", True)),
         sources=list(entry.get("sources") or []),
         n_input_truncated=int(entry.get("n_input_truncated", 0)),
+        n_dataset_image_markers=int(entry.get("n_dataset_image_markers", 0)),
         uncertainty=_require(entry, "uncertainty", dict, where, nullable=True)
         if "uncertainty" in entry
         else None,

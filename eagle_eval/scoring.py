@@ -107,6 +107,7 @@ def score_task(
     n_errors = 0
     unscored: dict[tuple[str, int], str] = {}
     n_input_truncated = 0
+    n_dataset_image_markers = 0
     columns = task.statistic_columns()
     for doc in docs:
         outcome = outcomes[doc.key]
@@ -114,6 +115,8 @@ def score_task(
             n_errors += 1
         if (outcome.notes or {}).get("input_truncated"):
             n_input_truncated += 1
+        if (outcome.notes or {}).get("dataset_image_markers"):
+            n_dataset_image_markers += 1
         prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
         try:
             sample_score = task.score(doc, prediction, judge=judge)
@@ -167,6 +170,7 @@ def score_task(
         n_samples=len(docs),
         n_errors=n_errors,
         n_input_truncated=n_input_truncated,
+        n_dataset_image_markers=n_dataset_image_markers,
         subset=subset,
         subset_reason=subset_reason if subset else None,
         extraction=dict(extraction),

@@ -17,7 +17,15 @@ from typing import Any, ClassVar
 from PIL import Image
 
 from eagle_eval.data import Source, load_source
-from eagle_eval.records import Doc, GenerationSettings, JudgeUnavailable, Request, SampleScore, ScoredDoc
+from eagle_eval.records import (
+    IMAGE_PLACEHOLDER,
+    Doc,
+    GenerationSettings,
+    JudgeUnavailable,
+    Request,
+    SampleScore,
+    ScoredDoc,
+)
 from eagle_eval.rows import ImageColumn, LazyRow, lazy_rows
 from eagle_eval.stats.statistics import MeanOf, Statistic
 from eagle_eval.units import Units, unit_of
@@ -33,6 +41,15 @@ __all__ = [
     "Units",
     "lazy_rows",
 ]
+
+
+def dataset_image_markers(row: dict[str, Any]) -> int:
+    """How many literal `<image>` a row's text columns hold (image columns are not decoded)."""
+    count = 0
+    for value in dict.values(row):  # the plain values: a LazyRow's images stay encoded
+        texts = value if isinstance(value, list) else [value]
+        count += sum(text.count(IMAGE_PLACEHOLDER) for text in texts if isinstance(text, str))
+    return count
 
 
 class Task:
@@ -90,13 +107,31 @@ class Task:
         return self.generation
 
     def build_request(self, doc: Doc) -> Request:
+        """The request of a doc; every `<image>` of its text takes one image, whoever wrote it.
+
+        One rule for every task and adapter (docs/footguns.md): a literal `<image>` in the dataset's
+        text is an image slot, as the authors' lmms-eval wrapper treats it (it adds its own image
+        prefix only when the text holds none), so prompts match the paper's harness. The sample
+        records how many came from the dataset (`notes.dataset_image_markers`). When the slots and
+        the images differ in number the request is refused, and that sample fails with the reason.
+        """
+        text, images = self.prompt(doc), self.images(doc)
+        slots = text.count(IMAGE_PLACEHOLDER)
+        from_dataset = dataset_image_markers(doc.row)
+        if slots and slots != len(images):
+            origin = f", {from_dataset} of them in the dataset's own text" if from_dataset else ""
+            raise ValueError(
+                f"the prompt holds {slots} '{IMAGE_PLACEHOLDER}' image slot(s){origin} but the row has "
+                f"{len(images)} image(s); every '{IMAGE_PLACEHOLDER}' in a prompt takes one image"
+            )
         return Request(
             task=self.name,
             split=doc.split,
             doc_id=doc.doc_id,
-            text=self.prompt(doc),
-            images=self.images(doc),
+            text=text,
+            images=images,
             generation=self.generation_for(doc),
+            dataset_image_markers=min(from_dataset, slots),
         )
 
     # --- scoring --------------------------------------------------------------------------------
