@@ -164,10 +164,10 @@ class Task:
         return [doc for doc in docs if doc.key in chosen or self.unit_of(doc) in units]
 
     def cluster_of(self, doc: Doc) -> str:
-        """The unit a doc belongs to: its `cluster_key` value, or the doc itself."""
-        if self.cluster_key is None:
-            return f"{doc.split}/{doc.doc_id}"
-        return str(doc.row[self.cluster_key])
+        """The unit a doc belongs to: its `cluster_key` value, or the doc itself (also when the
+        value is null: rows without an id must not all fall into one unit)."""
+        value = None if self.cluster_key is None else doc.row[self.cluster_key]
+        return f"{doc.split}/{doc.doc_id}" if value is None else str(value)
 
     def statistics(self) -> dict[str, Statistic]:
         """Metric name → how it follows from per-sample scores (the headline first)."""

@@ -139,3 +139,13 @@ def test_minimum_detectable_difference_and_samples_needed():
     # n = (2.801585 · 48 / 1)² = 18,084 questions.
     assert samples_needed(1.6, 900, 1.0) == pytest.approx(18_084, abs=2)
     assert samples_needed(1.6, 900, 2 * minimum_detectable_difference(1.6, 900)) == pytest.approx(225, abs=1)
+
+
+def test_permutation_test_is_exact_with_few_units():
+    # Three units, each losing one right answer: of the 2³ swaps only "none" and "all" give a
+    # difference as large as the observed one, so p = 2/8.
+    units = "AABBCC"
+    result = compare_paired(
+        MeanOf("accuracy"), _table([1, 1, 1, 1, 1, 1], units), _table([0, 1, 0, 1, 0, 1], units)
+    )
+    assert result.test == "permutation" and result.p_value == pytest.approx(0.25)

@@ -32,9 +32,16 @@ def _blocks(n_resamples: int, n_units: int) -> Iterator[int]:
 
 def resample_counts(rng: np.random.Generator, size: int, n_units: int) -> np.ndarray:
     """`size` bootstrap resamples of `n_units` units, as a (size × n_units) matrix of draw counts."""
-    drawn = rng.integers(0, n_units, size=(size, n_units))
+    drawn = rng.integers(0, n_units, size=(size, n_units), dtype=np.int64)
     offsets = (np.arange(size) * n_units)[:, None]
     return np.bincount((drawn + offsets).ravel(), minlength=size * n_units).reshape(size, n_units)
+
+
+def coin_flips(rng: np.random.Generator, size: int, n_units: int) -> np.ndarray:
+    """A (size × n_units) matrix of fair 0/1 draws, as floats: the bits of random bytes, which is
+    an order of magnitude faster than drawing integers one by one."""
+    packed = rng.integers(0, 256, size=(size, (n_units + 7) // 8), dtype=np.uint8)
+    return np.unpackbits(packed, axis=1)[:, :n_units].astype(float)
 
 
 def bootstrap_totals(
@@ -81,18 +88,24 @@ def permutation_p_value(
 
     Each resample swaps the two runs' rows in a random half of the units (a sign flip of the unit's
     difference), which is the null distribution of the difference when the runs do not differ.
-    p = (1 + #{|resampled difference| ≥ |observed|}) / (1 + resamples), never 0.
+    p = (1 + #{|resampled difference| ≥ |observed|}) / (1 + resamples), never 0. With so few units
+    that all 2^units swaps are no more than `n_resamples`, every swap is taken once: the exact p.
     """
     base_total, new_total = baseline_rows.sum(axis=0), new_rows.sum(axis=0)
     observed = abs(float(value(new_total) - value(base_total)))
     delta = new_rows - baseline_rows
     n_units = delta.shape[0]
-    rng = np.random.default_rng(seed)
-    extreme = 0
     # A tolerance for ties: a resample equal to the observed difference up to rounding counts.
     tie = 1e-12 * max(1.0, observed)
+    if 2**n_units <= n_resamples:
+        every = (np.arange(2**n_units)[:, None] >> np.arange(n_units)) & 1
+        swapped = every.astype(float) @ delta
+        differences = value(new_total - swapped) - value(base_total + swapped)
+        return float(np.mean(np.abs(differences) >= observed - tie))
+    rng = np.random.default_rng(seed)
+    extreme = 0
     for size in _blocks(n_resamples, n_units):
-        swapped = rng.integers(0, 2, size=(size, n_units)).astype(float) @ delta
+        swapped = coin_flips(rng, size, n_units) @ delta
         differences = value(new_total - swapped) - value(base_total + swapped)
         extreme += int(np.sum(np.abs(differences) >= observed - tie))
     return (1 + extreme) / (1 + n_resamples)
