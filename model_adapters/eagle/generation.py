@@ -17,15 +17,11 @@ from typing import Any
 import torch
 from transformers import DynamicCache
 
+from eagle_eval.decoding import RowSpec, cut_at_stop_strings
+from eagle_eval.decoding import finish_answer as _finish
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM, MultimodalInputs
 
-
-@dataclass(frozen=True)
-class RowSpec:
-    """How one row decodes."""
-
-    max_new_tokens: int
-    until: tuple[str, ...] = ()
+__all__ = ["BatchResult", "RowSpec", "cut_at_stop_strings", "greedy_generate"]
 
 
 @dataclass
@@ -36,12 +32,6 @@ class BatchResult:
     decode_s: float = 0.0
     steps: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def cut_at_stop_strings(text: str, until: Sequence[str]) -> tuple[str, bool]:
-    """Text up to the earliest stop string (as lmms-eval's `until` does), and whether one was found."""
-    cut = min((text.find(s) for s in until if s and s in text), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
 
 
 @torch.no_grad()
@@ -121,9 +111,3 @@ def greedy_generate(
     result.texts = [t if t is not None else "" for t in texts]
     return result
 
-
-def _finish(tokenizer: Any, tokens: list[int], spec: RowSpec) -> str:
-    text = tokenizer.decode(tokens, skip_special_tokens=True)
-    if spec.until:
-        text = cut_at_stop_strings(text, spec.until)[0]
-    return text.strip()

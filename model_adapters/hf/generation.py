@@ -17,13 +17,9 @@ from typing import Any
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
 
+from eagle_eval.decoding import RowSpec, cut_at_stop_strings, finish_answer
 
-@dataclass(frozen=True)
-class RowSpec:
-    """How one row decodes: its token budget and stop strings."""
-
-    max_new_tokens: int
-    until: tuple[str, ...] = ()
+__all__ = ["BatchOutput", "RowSpec", "RowStopper", "greedy_generate"]
 
 
 @dataclass
@@ -33,12 +29,6 @@ class BatchOutput:
     first_token_s: float = 0.0
     seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def cut_at_stop_strings(text: str, until: Sequence[str]) -> tuple[str, bool]:
-    """Text up to the earliest stop string, and whether one was found."""
-    cut = min((text.find(s) for s in until if s and s in text), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
 
 
 class RowStopper(StoppingCriteria):
@@ -92,13 +82,7 @@ def greedy_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], specs: S
         tokens[: stopper.lengths[row] if stopper.lengths[row] is not None else specs[row].max_new_tokens]
         for row, tokens in enumerate(generated)
     ]
-    texts = [_finish(tokenizer, tokens, spec) for tokens, spec in zip(token_ids, specs, strict=True)]
+    texts = [finish_answer(tokenizer, tokens, spec) for tokens, spec in zip(token_ids, specs, strict=True)]
     first = (stopper.first_call_at or time.perf_counter()) - start
     return BatchOutput(texts=texts, token_ids=token_ids, first_token_s=first, seconds=time.perf_counter() - start)
 
-
-def _finish(tokenizer: Any, tokens: list[int], spec: RowSpec) -> str:
-    text = tokenizer.decode(tokens, skip_special_tokens=True)
-    if spec.until:
-        text = cut_at_stop_strings(text, spec.until)[0]
-    return text.strip()
