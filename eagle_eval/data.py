@@ -61,13 +61,36 @@ def _local_cache_dir(local: Path) -> str:
     return str(Path(datasets.config.HF_DATASETS_CACHE) / "eagle_eval_local" / key)
 
 
+def snapshot_dir(source: Source, data_root: Path) -> Path:
+    """Where a source's files are under a data root.
+
+    `ROOT/ORG/NAME` as `huggingface-cli download --local-dir` leaves it; or, when ROOT is a hub cache
+    (`HF_HUB_CACHE`), `ROOT/datasets--ORG--NAME/snapshots/<commit>` for the source's revision (a ref
+    resolved through `refs/<ref>`). A missing snapshot gives the `--local-dir` path, for the message.
+    """
+    from huggingface_hub.file_download import repo_folder_name
+
+    local = data_root / source.repo
+    cached = data_root / repo_folder_name(repo_id=source.repo, repo_type="dataset")
+    if local.is_dir() or not cached.is_dir():
+        return local
+    revision = source.revision or "main"
+    if not is_commit(revision):
+        try:
+            revision = (cached / "refs" / revision).read_text().strip()
+        except OSError:
+            return local
+    snapshot = cached / "snapshots" / revision
+    return snapshot if snapshot.is_dir() else local
+
+
 def load_source(source: Source, data_root: Path | None, required_columns: tuple[str, ...] = ()) -> Any:
     """A `datasets.Dataset` for one source, with its hub features; raises DataError with the fix."""
     import datasets
 
     datasets.disable_progress_bars()  # the runner shows its own progress; keep the terminal readable
     if data_root is not None:
-        local = data_root / source.repo
+        local = snapshot_dir(source, data_root)
         if not local.is_dir():
             raise DataError(
                 f"dataset {source.repo} not found under the data root: looked at {local}. "
@@ -77,7 +100,8 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
     if reading is not None:
         source = reading.check(source, data_root)  # may move a hub read to the resolved or locked commit
     if data_root is not None:
-        path, revision, cache_dir = str(data_root / source.repo), None, _local_cache_dir(data_root / source.repo)
+        local = snapshot_dir(source, data_root)
+        path, revision, cache_dir = str(local), None, _local_cache_dir(local)
     else:
         path, revision, cache_dir = source.repo, source.revision, None
     try:
@@ -111,7 +135,7 @@ def source_data_files(source: Source, data_root: Path | None) -> list[str]:
     """The files `datasets` reads for this split: local paths, or `hf://` URLs that carry the commit."""
     import datasets
 
-    path = str(data_root / source.repo) if data_root is not None else source.repo
+    path = str(snapshot_dir(source, data_root)) if data_root is not None else source.repo
     revision = None if data_root is not None else source.revision
     builder = datasets.load_dataset_builder(path, source.config, revision=revision)
     files = (builder.config.data_files or {}).get(source.split)
@@ -126,7 +150,7 @@ def source_provenance(source: Source, data_root: Path | None, cache: FileHashCac
         return Provenance(note=f"data files not resolvable: {error}")
     if data_root is None:
         return hub_files_provenance(files)
-    return directory_provenance(data_root / source.repo, [Path(file) for file in files], cache)
+    return directory_provenance(snapshot_dir(source, data_root), [Path(file) for file in files], cache)
 
 
 # --- what a run reads, checked against its pins ------------------------------------------------------
@@ -174,6 +198,8 @@ class DataReading:
         if self.lock is not None and locked is None:
             raise DataError(f"{describe_source(source)} is not in the lock file {self.lock.path}; add it with: {relock}")
         target = source
+        if data_root is not None and locked is not None and is_commit(locked.commit):
+            target = replace(source, revision=locked.commit)  # selects the locked snapshot in a hub cache
         if data_root is None and locked is not None:
             if not is_commit(locked.commit):
                 raise DataError(f"the lock file {self.lock.path} has no commit for {describe_source(source)}, so it "  # type: ignore[union-attr]

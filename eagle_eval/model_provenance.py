@@ -48,6 +48,17 @@ def checkpoint_provenance(directory: Path, cache: FileHashCache | None = None) -
     return directory_provenance(Path(directory), files, cache)
 
 
+def cached_checkpoint_provenance(hub_id: str, revision: str | None, cache: FileHashCache | None = None) -> Provenance:
+    """Provenance of a hub checkpoint from the hub cache alone (no network): what a loader just read."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        local = Path(snapshot_download(hub_id, revision=revision or "main", local_files_only=True))
+    except Exception:  # noqa: BLE001 (not cached: nothing knowable without asking the hub)
+        return Provenance(note=f"{hub_id} at {revision or 'main'} is not in the hub cache")
+    return checkpoint_provenance(local, cache)
+
+
 def hub_checkpoint_provenance(hub_id: str, revision: str | None, cache: FileHashCache | None = None) -> Provenance:
     """Provenance of a hub checkpoint without loading it: from the hub cache if it is there, else the hub."""
     from huggingface_hub import hf_hub_download, snapshot_download

@@ -88,3 +88,17 @@ def test_requested_commits_and_require_pinned():
     with pytest.raises(ModelPinError, match="--require-pinned: model m"):
         check_model("m", "main", found, None, require_pinned=True)
     assert check_model("replay", None, None, None, require_pinned=True) is True  # reads no weights
+
+
+def test_cache_only_lookup_never_asks_the_hub(tmp_path, monkeypatch):
+    from huggingface_hub import HfApi, constants
+
+    from eagle_eval.model_provenance import cached_checkpoint_provenance
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(HfApi, "repo_info", lambda *a, **k: pytest.fail("asked the hub"))
+    write_hub_cache_files(tmp_path / "hub", "org/ckpt", FILES, A, ref="main")
+    found = cached_checkpoint_provenance("org/ckpt", "main")
+    assert (found.commit, found.content_hash) == (A, _expected(SHARDS))
+    assert cached_checkpoint_provenance("org/absent", "main").note.endswith("not in the hub cache")

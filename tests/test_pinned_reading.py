@@ -155,3 +155,23 @@ def test_build_lock_resolves_each_shared_split_once_and_refuses_the_unknowable(t
     contradicted = Source(REPO, "default", "validation", COMMIT_B)
     with pytest.raises(LockError, match=f"at commit {COMMIT_A}, but the task pins {COMMIT_B}"):
         build_lock([("toy", [contradicted])], None, tmp_path / "root")
+
+
+def test_a_hub_cache_as_data_root_reads_the_ref_and_a_lock_reads_its_own_commit(tmp_path):
+    from eagle_eval.fixtures.hub_snapshot import write_hub_cache
+
+    def split(answers):
+        return {"default": {"validation": datasets.Dataset.from_dict({"question": ["q0", "q1"],
+                                                                      "answer": list(answers)})}}
+
+    cache = tmp_path / "hub"
+    write_hub_cache(cache, REPO, split(("old", "old")), COMMIT_A, ref="main")
+    locked = source_provenance(SOURCE, cache)
+    assert (locked.commit, locked.commit_from) == (COMMIT_A, "hub cache")
+    lock = Lock(datasets=[locked_dataset(SOURCE, locked, ("toy",))], path=tmp_path / "l.json")
+    write_hub_cache(cache, REPO, split(("new", "new")), COMMIT_B, ref="main")  # main moved on
+    assert load_source(SOURCE, cache)["answer"] == ["new", "new"]
+    state = DataReading(lock=lock)
+    with reading(state):
+        assert load_source(SOURCE, cache)["answer"] == ["old", "old"]
+    assert state.record(SOURCE)["provenance"]["commit"] == COMMIT_A
