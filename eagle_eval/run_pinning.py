@@ -61,10 +61,10 @@ class RunPins:
                                 f"model {name} to {locked.commit}; drop --revision or re-lock")
         return locked.commit
 
-    def check_model(self, info: ModelInfo, requested: str | None) -> tuple[Provenance | None, bool | None]:
-        """(provenance, pinned) of the weights the adapter loaded; ModelPinError on drift."""
+    def check_model(self, info: ModelInfo, requested: str | None, name: str) -> tuple[Provenance | None, bool | None]:
+        """(provenance, pinned) of the weights the adapter loaded (`name`: as registered); ModelPinError on drift."""
         found = weights_provenance(info, requested, self.hash_cache)
-        pinned = check_model(info.name, requested, found, self.lock, self.require_pinned)
+        pinned = check_model(name, requested, found, self.lock, self.require_pinned)
         return found, (pinned if found is not None else None)
 
 

@@ -21,7 +21,7 @@ import random
 import shlex
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eagle_eval.adapter import ModelAdapter
@@ -33,6 +33,7 @@ from eagle_eval.images import max_pixels_from_env
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
 from eagle_eval.results import RESULTS_FILENAME, ModelRecord, RunResults, RunSettings, write_results
 from eagle_eval.run_lock import own_run_dir
+from eagle_eval.run_pinning import RunPins
 from eagle_eval.samples_io import remove_stale_temporaries
 from eagle_eval.scoring import add_task_result, judge_for_task, new_run_results, score_docs
 from eagle_eval.task import Task
@@ -61,6 +62,8 @@ class RunConfig:
     model_args: dict[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE, checked by the adapter
     command: str = ""
     show_progress: bool = True
+    lock: Path | None = None  # --lock FILE: read exactly the revisions it records (docs/reproducibility.md)
+    require_pinned: bool = False  # --require-pinned: an unpinned split or checkpoint is an error
 
 
 @dataclass
@@ -123,6 +126,8 @@ def run_evaluation(
     max_pixels_from_env()  # a malformed pixel limit is a usage error, not one error per sample
     tasks = [get_task(name) for name in config.tasks]
     entry = get_model_entry(config.model)
+    pins = RunPins.from_options(config.lock, config.require_pinned)
+    config = replace(config, revision=pins.model_revision(entry.name, config.revision, config.model_path))
     run_id = config.run_id or compute_run_id(config)  # from config.device: the same on every rank
     run_dir = Path(config.output_dir) / run_id
     data_root = resolve_data_root(config.data_root)
@@ -136,7 +141,10 @@ def run_evaluation(
             remove_stale_temporaries(run_dir)  # litter of a killed results or scores write
         # Data and judge settings are checked before the model loads, so a missing split or a half-set
         # judge configuration stops the run at once rather than after hours of generation.
-        loaded = {task.name: load_task_docs(task, data_root, config.limit, show_progress) for task in tasks}
+        loaded = {}
+        for task in tasks:
+            with pins.loading(task.name):  # every split resolved, checked against the pins, recorded
+                loaded[task.name] = load_task_docs(task, data_root, config.limit, show_progress)
         judges = {task.name: judge_for_task(task) for task in tasks}
         if adapter is None:
             options = ModelOptions(
@@ -152,6 +160,7 @@ def run_evaluation(
             adapter = entry.factory(options)
         batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
         info = adapter.info()
+        weights, weights_pinned = pins.check_model(info, config.revision, entry.name)  # before any generation
         run = new_run_results(
             run_id=run_id,
             command=config.command,
@@ -160,6 +169,8 @@ def run_evaluation(
                 name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device,
                 settings=dict(info.settings),
                 extra=dict(info.extra),
+                provenance=weights.to_json() if weights is not None else None,
+                pinned=weights_pinned,
             ),
             settings=RunSettings(
                 batch_size=config.batch_size,
@@ -192,6 +203,7 @@ def run_evaluation(
                 scores_path=run_dir / "scores" / f"{task.name}.jsonl",
                 show_progress=show_progress,
             )
+            scoring.result.sources = pins.sources_of(task.sources)
             # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share.
             scoring.result.timings = stats.timings(time.perf_counter() - started)
             add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)

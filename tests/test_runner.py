@@ -46,6 +46,9 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     assert results["schema_version"] == 1
     assert results["run_id"] == run_dir.name
     assert results["command"].startswith("eagle-eval run --model toy-model --tasks toyqa,toypope")
+    # The toy model's hub id is in no hub cache: what its weights were is unknown, so it is unpinned.
+    weights = results["model"].pop("provenance")
+    assert weights["commit"] == weights["content_hash"] == "unknown" and results["model"].pop("pinned") is False
     assert results["model"] == {
         "name": "toy-model", "hub_id": "test/toy-model", "revision": "r1", "dtype": "float32", "device": "cpu",
         "settings": {},

@@ -15,13 +15,15 @@ from typing import NoReturn
 
 from rich_argparse import RichHelpFormatter
 
-from eagle_eval.cli import bench, catalog, compare, run, server, tables
+from eagle_eval.cli import bench, catalog, compare, lock, run, server, tables
 from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
 from eagle_eval.distributed import DistributedError
 from eagle_eval.images import ImageDecodeError
 from eagle_eval.judge import JudgeConfigError
+from eagle_eval.lockfile import LockError
+from eagle_eval.model_provenance import ModelPinError
 from eagle_eval.registry import UnknownNameError
 from eagle_eval.results import ResultsError
 from eagle_eval.run_lock import RunDirBusyError
@@ -29,7 +31,7 @@ from eagle_eval.samples_io import SamplesFileError
 from eagle_eval.urls import InsecureURLError
 
 # The command groups, in the order `eagle-eval --help` lists their commands.
-COMMAND_GROUPS = (run, catalog, tables, compare, server, bench)
+COMMAND_GROUPS = (run, lock, catalog, tables, compare, server, bench)
 
 # Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
@@ -42,6 +44,8 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     DistributedError,
     RunDirBusyError,
     InsecureURLError,
+    LockError,
+    ModelPinError,
     ImageDecodeError,
     OSError,
 )

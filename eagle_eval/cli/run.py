@@ -47,6 +47,10 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     run.add_argument("--revision", help="hub revision (commit) of the checkpoint")
     run.add_argument("--model-arg", action="append", default=[], type=key_value, metavar="KEY=VALUE",
                      help="an adapter setting (repeatable), e.g. trust_remote_code=true for hf:; the adapter checks its keys")
+    run.add_argument("--lock", type=Path, metavar="FILE",
+                     help="read exactly the dataset and checkpoint revisions of this lock file (eagle-eval lock); drift is an error")
+    run.add_argument("--require-pinned", action="store_true",
+                     help="an unpinned dataset split or checkpoint (no lock, no commit) is an error, for CI")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     run.set_defaults(handler=cmd_run)
 
@@ -142,6 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         model_args=dict(args.model_arg),
         command=command_string(args.argv),
         show_progress=progress_enabled(args),
+        lock=args.lock,
+        require_pinned=args.require_pinned,
     )
     outcome = run_evaluation(config)
     if not outcome.is_main:
@@ -155,6 +161,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from eagle_eval.data import resolve_data_root
     from eagle_eval.progress import status
     from eagle_eval.registry import get_task
+    from eagle_eval.run_pinning import RunPins
     from eagle_eval.runner import command_string
     from eagle_eval.samples_io import read_predictions
     from eagle_eval.scoring import (
@@ -168,7 +175,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     task = get_task(args.task)
     predictions = read_predictions(args.predictions)
     data_root = resolve_data_root(args.data_root)
-    with status(f"loading {task.name} data", enabled=progress_enabled(args)):
+    pins = RunPins()  # no lock here: record what was read, as a run does
+    with status(f"loading {task.name} data", enabled=progress_enabled(args)), pins.loading(task.name):
         docs = task.load_docs(data_root)
     outcomes = outcomes_from_predictions(task.name, docs, predictions, args.predictions, task.filters_rows)
     in_scope = [doc for doc in docs if doc.key in outcomes]
@@ -189,6 +197,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         scores_path=args.output.parent / "scores" / f"{task.name}.jsonl" if args.output is not None else None,
         show_progress=progress_enabled(args),
     )
+    scoring.result.sources = pins.sources_of(task.sources)
     digest = hashlib.sha256(args.predictions.read_bytes()).hexdigest()[:8]
     run = new_run_results(
         run_id=f"score__{task.name}__{digest}",
