@@ -137,7 +137,7 @@ def score_task(
                 # The shared unit and the columns the statistics read: the scores file alone then
                 # gives error bars and paired comparisons (docs/statistics.md).
                 "unit": task.cluster_of(doc),
-                **({"fields": {column: doc.row[column] for column in columns}} if columns else {}),
+                **({"fields": {column: doc.row.get(column) for column in columns}} if columns else {}),
             }
         )
         if on_scored is not None:

@@ -22,7 +22,7 @@ from eagle_eval.metrics.mathvista import (
 )
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
-from eagle_eval.stats.statistics import MeanOf
+from eagle_eval.stats.statistics import MeanByGroup, MeanOf
 from eagle_eval.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
 
 REPO = "AI4Math/MathVista"
@@ -47,6 +47,10 @@ class MathVista(Task):
     uses_judge = True
     # One question per problem (pid) and picture.
     headline_statistic = MeanOf("correct")
+    extra_statistics = (
+        ("question_type_{}", MeanByGroup("correct", "question_type")),
+        ("answer_type_{}", MeanByGroup("correct", "answer_type")),
+    )
 
     def prompt(self, doc: Doc) -> str:
         return format_prompt(doc.row)

@@ -15,7 +15,7 @@ from PIL import Image
 from eagle_eval.metrics.yesno import ground_truth_yes_no, parse_exact_yes_no, yes_no_metrics
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
-from eagle_eval.stats.statistics import MeanOf, PooledF1
+from eagle_eval.stats.statistics import MeanByGroup, MeanOf, PooledF1
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/POPE"
@@ -39,7 +39,7 @@ class POPE(Task):
     # Each split asks several questions about one COCO image, and the three splits reuse images.
     cluster_key = "image_source"
     headline_statistic = PooledF1(truth_column="answer")
-    extra_statistics = (("accuracy", MeanOf("accuracy")),)
+    extra_statistics = (("accuracy", MeanOf("accuracy")), ("{}/accuracy", MeanByGroup("accuracy", "category")))
 
     def prompt(self, doc: Doc) -> str:
         return f"{doc.row['question'].strip()}{SHORT_ANSWER_SUFFIX}"

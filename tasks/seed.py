@@ -20,6 +20,7 @@ from PIL import Image
 from eagle_eval.metrics.aggregate import accuracy_by_group
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import MeanByGroup
 from eagle_eval.task import Doc, ScoredDoc, Source, Task, lazy_rows
 
 REPO = "lmms-lab/SEED-Bench"
@@ -61,6 +62,7 @@ class SEEDImage(Task):
     )
     # `data_id` names the picture, and some pictures carry several questions.
     cluster_key = "data_id"
+    extra_statistics = (("accuracy/question_type_{}", MeanByGroup("accuracy", "question_type_id")),)
 
     def docs_from_dataset(self, source: Source, dataset: Any, data_root: Any) -> list[Doc]:
         # Filter on the type column before touching rows, so video frames are never decoded.

@@ -16,6 +16,7 @@ from PIL import Image
 from eagle_eval.metrics.aggregate import accuracy_by_group
 from eagle_eval.records import GenerationSettings, SampleScore
 from eagle_eval.registry import register_task
+from eagle_eval.stats.statistics import MeanByGroup
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/ScienceQA"
@@ -53,6 +54,8 @@ class ScienceQA(Task):
     sources = (Source(REPO, CONFIG, "test", REVISION),)
     generation = GenerationSettings(max_new_tokens=16)
     required_columns = ("image", "question", "choices", "answer", "hint")
+    # No image id in the data, and each row is one question with its own picture: no shared unit.
+    extra_statistics = (("accuracy/{}", MeanByGroup("accuracy", "subject")),)
 
     def prompt(self, doc: Doc) -> str:
         row = doc.row

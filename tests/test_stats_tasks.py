@@ -32,7 +32,14 @@ def test_declared_statistics_reproduce_the_task_aggregate(name, tmp_path):
     scoring = score_task(task, docs, _mixed_outcomes(docs), subset=False, scores_path=tmp_path / "s.jsonl")
     block = scoring.result.uncertainty
     assert block is not None and block["unavailable"] == {}, block and block["unavailable"]
-    assert set(block["metrics"]) == set(task.statistics())
+    declared = task.statistics()
+    assert {name for name in declared if "{}" not in name} <= set(block["metrics"])
+    for pattern in (name for name in declared if "{}" in name):
+        prefix, suffix = pattern.split("{}")
+        groups = [m for m in block["metrics"] if m.startswith(prefix) and m.endswith(suffix)]
+        assert groups, f"{pattern} expanded to no group"
+        for metric in groups:  # every per-group mean the task reports gets its interval
+            assert block["metrics"][metric]["value"] == pytest.approx(scoring.result.metrics[metric])
     headline = block["headline"]
     assert headline["value"] == pytest.approx(scoring.result.headline.value, rel=1e-9, abs=1e-9)
     assert headline["ci_low"] <= headline["value"] <= headline["ci_high"]

@@ -177,3 +177,24 @@ class AllRightPerUnit(Statistic):
 
     def describe(self) -> str:
         return f"share of units with every {self.key} right"
+
+
+@dataclass(frozen=True)
+class MeanByGroup(Statistic):
+    """One mean per value of a dataset column (per subject, per question type): declared once under
+    a metric-name pattern such as "accuracy/{}", expanded on the data into `MeanOf(key, where=...)`.
+    Rows whose column is null or empty belong to no group."""
+
+    key: str
+    column: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:  # type: ignore[override]
+        return (self.column,)
+
+    def expand(self, table: SampleTable, pattern: str) -> dict[str, MeanOf]:
+        groups = sorted({value for value in table.field(self.column) if value not in (None, "")}, key=str)
+        return {pattern.format(group): MeanOf(self.key, where=(self.column, group)) for group in groups}
+
+    def describe(self) -> str:
+        return f"mean of {self.key} per {self.column}"

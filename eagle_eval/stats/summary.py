@@ -13,7 +13,7 @@ from typing import Any
 
 from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
 from eagle_eval.stats.clustered import DEFAULT_LEVEL
-from eagle_eval.stats.statistics import Statistic
+from eagle_eval.stats.statistics import MeanByGroup, Statistic
 from eagle_eval.stats.table import SampleTable, StatsInputError
 from eagle_eval.stats.uncertainty import estimate
 
@@ -51,7 +51,7 @@ def task_uncertainty(
         "metrics": {},
         "unavailable": {},
     }
-    for name, statistic in statistics.items():
+    for name, statistic in _expanded(statistics, table, block["unavailable"]).items():
         reported = metrics.get(name)
         try:
             point = statistic.point(table)
@@ -68,6 +68,22 @@ def task_uncertainty(
                 statistic, table, scale=headline_scale, level=level, resamples=resamples, seed=seed
             ).to_json()
     return block
+
+
+def _expanded(
+    statistics: Mapping[str, Statistic], table: SampleTable, unavailable: dict[str, str]
+) -> dict[str, Statistic]:
+    """The declared statistics, each `MeanByGroup` pattern replaced by its groups' means."""
+    expanded: dict[str, Statistic] = {}
+    for name, statistic in statistics.items():
+        if not isinstance(statistic, MeanByGroup):
+            expanded[name] = statistic
+            continue
+        try:
+            expanded.update(statistic.expand(table, name))
+        except StatsInputError as err:
+            unavailable[name] = f"{statistic.describe()}: {err}"
+    return expanded
 
 
 def headline_error_text(block: Mapping[str, Any] | None, units: str) -> tuple[str, str]:
