@@ -68,7 +68,7 @@ class TableRow:
     model: str = ""
     rank: int | None = None
     score: float | None = None
-    source: str = ""  # a published row's source; a run's results file
+    source: str = ""  # a published row's source; a run's run id
     # Per column (standard error, interval low, interval high) in paper units, where results have them.
     errors: dict[str, tuple[float, float, float]] = field(default_factory=dict)
     error_style: Uncertainty = "none"
