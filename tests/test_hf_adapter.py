@@ -206,3 +206,16 @@ def test_dtype_is_applied_to_weights_and_images(tiny_dirs) -> None:
 
     with pytest.raises(HFLoadError, match="unknown dtype 'fp8'; choose one of float32, float16, bfloat16 or auto"):
         get_model_entry(f"hf:{tiny_dirs['llava']}").factory(ModelOptions(device="cpu", dtype="fp8"))
+
+
+def test_template_system_prompt_and_cap_change_the_sample_fingerprint(adapters) -> None:
+    adapter = adapters["llava"]
+    before = adapter.info().fingerprint()
+    adapter.system_prompt = "Answer briefly."
+    with_system = adapter.info().fingerprint()
+    request = _requests()[0]
+    assert adapter.prompt(request).startswith("Answer briefly. USER: ")
+    adapter.system_prompt, adapter.max_new_tokens_cap = None, 4
+    capped = adapter.info().fingerprint()
+    adapter.max_new_tokens_cap = None
+    assert len({before, with_system, capped}) == 3 and adapter.info().fingerprint() == before

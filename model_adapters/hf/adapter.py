@@ -52,12 +52,17 @@ class HFVisionLanguageAdapter:
                 "source": self.loaded.source,
                 "model_class": self.loaded.model_class,
                 "processor_class": type(self.processor).__name__,
-                "chat_template_sha256": self.loaded.chat_template_sha256,
-                "system_prompt": self.system_prompt,
                 "trust_remote_code": self.trust_remote_code,
-                "max_new_tokens_cap": self.max_new_tokens_cap,
+                **self.prediction_settings(),
             },
+            settings=self.prediction_settings(),
         )
+
+    def prediction_settings(self) -> dict[str, object]:
+        """What besides the weights changes an answer: they enter the sample fingerprint, so a resumed
+        run never reuses answers made with another template, system prompt or token cap."""
+        return {"chat_template_sha256": self.loaded.chat_template_sha256, "system_prompt": self.system_prompt,
+                "max_new_tokens_cap": self.max_new_tokens_cap}
 
     def suggested_batch_size(self) -> int:
         if self._batch_size:
