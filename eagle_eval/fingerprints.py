@@ -1,9 +1,14 @@
 """Run and sample fingerprints: what decides whether a run resumes in place and a stored prediction is reused.
 
-A run's id hashes everything that changes predictions (model, tasks, limit, device, dtype, seed,
-checkpoint, --model-arg settings), so the same command lands in the same run directory. A sample's
-fingerprint joins the model's fingerprint (`ModelInfo.fingerprint`) with the request's
-(`Request.prompt_fingerprint`); a stored line is reused only when it matches.
+A run's id names the model and checkpoint asked for (model, --model-path, --revision, seed, replayed
+predictions, --model-arg settings), so the same command lands in the same run directory. The task
+list, --limit, --dtype, --device and the batch size are left out: a run directory grows by tasks
+and docs, and whether a stored prediction still holds is decided per sample, after defaults are
+resolved. A sample's fingerprint joins the model's (the adapter's resolved name, hub id, revision,
+dtype and settings, the weights actually loaded and the device kind: eagle_eval.model_identity) with
+the request's (`Request.prompt_fingerprint`: prompt text, images, generation settings); a stored
+line is reused only when it matches, so spelling out a default changes nothing, and new weights or
+another dtype regenerate exactly what they change.
 """
 
 from __future__ import annotations
@@ -24,19 +29,17 @@ UNBUILT = "unbuilt"
 
 
 def compute_run_id(config: RunConfig) -> str:
-    """`<model>__<hash8>` from everything that changes predictions, so a re-run resumes in place.
+    """`<model>__<hash8>` from the model and checkpoint asked for, so a re-run resumes in place.
 
-    The batch size, output and data directories are left out: they do not change predictions.
+    Tasks, limit, dtype, device, batch size, output and data directories are left out: each sample's
+    fingerprint says whether its stored prediction still holds (see the module docstring).
     """
     model = resolve_model_name(config.model)
+    model_path = str(Path(config.model_path).expanduser().resolve()) if config.model_path else None
     payload = {
         "model": model,
-        "tasks": sorted(config.tasks),
-        "limit": config.limit,
-        "device": config.device,
-        "dtype": config.dtype,
         "seed": config.seed,
-        "model_path": config.model_path,
+        "model_path": model_path,
         "revision": config.revision,
         "predictions": str(Path(config.predictions).resolve()) if config.predictions else None,
     }

@@ -55,13 +55,15 @@ def generate_task(
     show_progress: bool,
     stored: dict[tuple[str, int], SampleRecord] | None = None,
     write_path: Path | None = None,
+    model_fingerprint: str | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
 
     `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
     a rank's own file under torchrun).
     """
-    model_fingerprint = adapter.info().fingerprint()
+    # The runner passes the fingerprint of the weights actually loaded (eagle_eval.model_identity).
+    model_fingerprint = model_fingerprint or adapter.info().fingerprint()
     if stored is None:
         repair_samples_file(samples_path)
         stored = latest_by_key(read_samples(samples_path))
@@ -156,6 +158,7 @@ def generate_share(
     ctx: DistContext,
     group: ProcessGroup,
     launch: str | None = None,
+    model_fingerprint: str | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
 
@@ -171,7 +174,9 @@ def generate_share(
     mine = shard_docs(docs, done, ctx)
     write_path = rank_samples_path(samples_path, ctx.rank, launch) if ctx.is_distributed else samples_path
     # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
-    result = generate_task(task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path)
+    result = generate_task(
+        task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path, model_fingerprint
+    )
     group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:
         fold_rank_files(samples_path, docs, launch)

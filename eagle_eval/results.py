@@ -72,6 +72,9 @@ class TaskResult:
     n_input_truncated: int = 0
     # Samples whose dataset text held a literal `<image>`, each taken as an image slot (docs/footguns.md).
     n_dataset_image_markers: int = 0
+    # The model fingerprint of the predictions scored: a later run in the same directory keeps this
+    # entry only while its model has the same fingerprint.
+    model_fingerprint: str | None = None
 
 
 @dataclass
@@ -100,6 +103,10 @@ class ModelRecord:
     # requested commit confirmed them; both null when the model reads no weights (replay).
     provenance: dict[str, Any] | None = None
     pinned: bool | None = None
+    # The checkpoint folder read, its hub commit and cheap fingerprint (eagle_eval.model_identity), and
+    # the model fingerprint every sample of this run carries; null for models without a checkpoint.
+    weights: dict[str, Any] | None = None
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -244,6 +251,8 @@ def _parse_run(data: Any, source: str) -> RunResults:
             extra=model.get("extra") or {},
             provenance=model.get("provenance"),
             pinned=model.get("pinned"),
+            weights=model.get("weights"),
+            fingerprint=model.get("fingerprint"),
         ),
         settings=RunSettings(
             batch_size=settings.get("batch_size"),
@@ -307,6 +316,7 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         sources=list(entry.get("sources") or []),
         n_input_truncated=int(entry.get("n_input_truncated", 0)),
         n_dataset_image_markers=int(entry.get("n_dataset_image_markers", 0)),
+        model_fingerprint=entry.get("model_fingerprint"),
         uncertainty=_require(entry, "uncertainty", dict, where, nullable=True)
         if "uncertainty" in entry
         else None,

@@ -30,8 +30,18 @@ from eagle_eval.distributed import ProcessGroup, context_from_env, device_for_ra
 from eagle_eval.fingerprints import compute_run_id
 from eagle_eval.generate import generate_share, load_task_docs, merged_outcomes
 from eagle_eval.images import max_pixels_from_env
+from eagle_eval.model_identity import effective_model_fingerprint, loaded_weights
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
-from eagle_eval.results import RESULTS_FILENAME, ModelRecord, RunResults, RunSettings, write_results
+from eagle_eval.results import (
+    RESULTS_FILENAME,
+    ModelRecord,
+    ResultsError,
+    RunResults,
+    RunSettings,
+    TaskResult,
+    load_results,
+    write_results,
+)
 from eagle_eval.run_lock import own_run_dir
 from eagle_eval.run_pinning import RunPins
 from eagle_eval.samples_io import remove_stale_temporaries
@@ -160,7 +170,9 @@ def run_evaluation(
             adapter = entry.factory(options)
         batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
         info = adapter.info()
-        weights, weights_pinned = pins.check_model(info, config.revision, entry.name)  # before any generation
+        provenance, weights_pinned = pins.check_model(info, config.revision, entry.name)  # before any generation
+        weights = loaded_weights(info, config.model_path)
+        model_fingerprint = effective_model_fingerprint(info, weights, provenance)
         run = new_run_results(
             run_id=run_id,
             command=config.command,
@@ -169,8 +181,10 @@ def run_evaluation(
                 name=info.name, hub_id=info.hub_id, revision=info.revision, dtype=info.dtype, device=info.device,
                 settings=dict(info.settings),
                 extra=dict(info.extra),
-                provenance=weights.to_json() if weights is not None else None,
+                provenance=provenance.to_json() if provenance is not None else None,
                 pinned=weights_pinned,
+                weights=weights.to_json() if weights else None,
+                fingerprint=model_fingerprint,
             ),
             settings=RunSettings(
                 batch_size=config.batch_size,
@@ -180,12 +194,14 @@ def run_evaluation(
             ),
         )
         results_path = run_dir / RESULTS_FILENAME
+        if ctx.is_main:  # a run directory grows by tasks: keep what earlier runs of this model scored
+            run.results.update(earlier_results(run_dir, model_fingerprint, {task.name for task in tasks}))
         for task in tasks:
             started = time.perf_counter()
             docs, subset = loaded[task.name]
             samples_path = run_dir / "samples" / f"{task.name}.jsonl"
             outcomes, stats = generate_share(
-                task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch
+                task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch, model_fingerprint
             )
             batch_size = stats.final_batch_size or batch_size
             if not ctx.is_main:
@@ -206,11 +222,34 @@ def run_evaluation(
             scoring.result.sources = pins.sources_of(task.sources)
             # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share.
             scoring.result.timings = stats.timings(time.perf_counter() - started)
+            scoring.result.model_fingerprint = model_fingerprint
             add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
             write_results(results_path, run)  # after every task, so a killed run keeps what it finished
             if on_task_done is not None:
                 on_task_done(task.name)
     return RunOutcome(run_dir=run_dir, results_path=results_path, results=run, is_main=ctx.is_main)
+
+
+def earlier_results(run_dir: Path, model_fingerprint: str, running: set[str]) -> dict[str, TaskResult]:
+    """Entries of the directory's results.json for tasks not run now, scored with the same model.
+
+    An entry of another model fingerprint (new weights, another dtype) or without its samples file is
+    dropped: results.json only ever describes the predictions of one model.
+    """
+    path = run_dir / RESULTS_FILENAME
+    if not path.is_file():
+        return {}
+    try:
+        earlier = load_results(path)
+    except ResultsError:
+        return {}  # unreadable: it is rewritten from this run's tasks
+    return {
+        name: result
+        for name, result in earlier.results.items()
+        if name not in running
+        and result.model_fingerprint == model_fingerprint
+        and (run_dir / "samples" / f"{name}.jsonl").is_file()
+    }
 
 
 def _cuda_available() -> bool:

@@ -79,7 +79,7 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
         "timings", "server_scored", "submission_file", "paper_protocol", "sources", "uncertainty",
         "calibration",
         "scoring_errors", "aggregation_error", "subset_reason",
-        "n_input_truncated", "n_dataset_image_markers",
+        "n_input_truncated", "n_dataset_image_markers", "model_fingerprint",
     ]
     assert list(data["results"]["toyqa"]["timings"]) == ["samples_per_second", "time_to_first_token_s", "wall_seconds"]
     assert {"python", "eagle_eval", "torch", "transformers", "datasets", "pandas", "numpy", "platform"} <= set(data["software"])

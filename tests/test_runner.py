@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import types
 from pathlib import Path
@@ -27,6 +28,10 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def qa_fingerprint(results: dict) -> str:
+    return results["results"]["toyqa"]["model_fingerprint"]
+
+
 def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     result = toy_run(tasks="toyqa,toypope")
     assert result.code == 0, result.err
@@ -49,10 +54,13 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     # The toy model's hub id is in no hub cache: what its weights were is unknown, so it is unpinned.
     weights = results["model"].pop("provenance")
     assert weights["commit"] == weights["content_hash"] == "unknown" and results["model"].pop("pinned") is False
+    fingerprint = results["model"].pop("fingerprint")
+    assert re.fullmatch(r"[0-9a-f]{16}", fingerprint) and qa_fingerprint(results) == fingerprint
     assert results["model"] == {
         "name": "toy-model", "hub_id": "test/toy-model", "revision": "r1", "dtype": "float32", "device": "cpu",
         "settings": {},
         "extra": {},
+        "weights": None,  # the toy model reads no checkpoint folder
     }
     assert results["settings"] == {"batch_size": "auto", "limit": None, "data_root": None, "model_args": {}}  # the default
     qa = results["results"]["toyqa"]
@@ -199,10 +207,12 @@ def test_judge_comes_from_the_judge_module_when_present(toy_world, tmp_path, mon
     assert outcome.results.results["toyqa"].judge == {"model": "judge-model", "base_url": "http://localhost:9/v1"}
 
 
-def test_run_id_depends_on_settings_that_change_predictions(toy_world):
+def test_run_id_names_the_model_and_checkpoint_asked_for(toy_world, tmp_path):
     base = RunConfig(model="toy-model", tasks=["toyqa", "toypope"])
     same = RunConfig(model="toy", tasks=["toypope", "toyqa"], batch_size=8)  # alias, order, batch size
     assert compute_run_id(base) == compute_run_id(same)
-    assert compute_run_id(base) != compute_run_id(RunConfig(model="toy-model", tasks=["toyqa"]))
-    assert compute_run_id(base) != compute_run_id(RunConfig(model="toy-model", tasks=["toyqa", "toypope"], limit=5))
-    assert compute_run_id(base) != compute_run_id(RunConfig(model="toy-model", tasks=["toyqa", "toypope"], dtype="bfloat16"))
+    # A run directory grows by tasks and docs; dtype and device are judged per sample once resolved.
+    for grown in ({"tasks": ["toyqa"]}, {"limit": 5}, {"dtype": "bfloat16"}, {"device": "cpu"}):
+        assert compute_run_id(base) == compute_run_id(RunConfig(**{"model": "toy-model", "tasks": ["toyqa"], **grown}))
+    assert compute_run_id(base) != compute_run_id(RunConfig(model="toy-model", tasks=["toyqa"], revision="r2"))
+    assert compute_run_id(base) != compute_run_id(RunConfig(model="toy-model", tasks=["toyqa"], model_path=str(tmp_path)))
