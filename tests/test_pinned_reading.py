@@ -175,3 +175,19 @@ def test_a_hub_cache_as_data_root_reads_the_ref_and_a_lock_reads_its_own_commit(
     with reading(state):
         assert load_source(SOURCE, cache)["answer"] == ["old", "old"]
     assert state.record(SOURCE)["provenance"]["commit"] == COMMIT_A
+
+
+def test_an_unlocked_hub_read_loads_the_commit_it_resolved_and_records_it(monkeypatch):
+    import eagle_eval.data as data
+
+    asked = {}
+    monkeypatch.setattr(data, "source_provenance",
+                        lambda source, root, cache=None: Provenance(COMMIT_A, "sha256:" + "1" * 64, "hub"))
+    monkeypatch.setattr(datasets, "load_dataset", lambda path, config, **kw: asked.update(kw) or
+                        datasets.Dataset.from_dict({"question": ["q"], "answer": ["a"]}))
+    state = DataReading()
+    with reading(state):
+        load_source(SOURCE, None)
+    assert asked["revision"] == COMMIT_A  # not "main", which may have moved since it was resolved
+    record = state.record(SOURCE)
+    assert record["revision"] == "main" and record["provenance"]["commit"] == COMMIT_A and record["pinned"] is False
