@@ -35,7 +35,8 @@ from eagle_eval.samples_io import SampleRecord, read_samples
 from eagle_eval.task import Doc
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TORCHRUN = Path(sys.executable).with_name("torchrun")
+# torchrun is `python -m torch.distributed.run`: the module needs no console script on PATH.
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run"]
 
 
 def docs_of(n: int, split: str = "test") -> list[Doc]:
@@ -182,14 +183,13 @@ def run_bounded(command: list[str], env: dict[str, str], timeout: float = 120) -
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not TORCHRUN.exists(), reason="torchrun is not installed in this environment")
 def test_torchrun_two_processes_match_a_single_process_run(replay_setup, tmp_path):
     root, predictions = replay_setup
     env = subprocess_env(tmp_path)
     single = run_bounded([sys.executable, "-m", "eagle_eval", *cli_args(root, predictions, tmp_path / "single")], env)
     assert single.returncode == 3, single.stderr  # textvqa doc 4 has no prediction
     dist = run_bounded(
-        [str(TORCHRUN), "--standalone", "--nproc-per-node", "2", "-m", "eagle_eval",
+        [*TORCHRUN, "--standalone", "--nproc-per-node", "2", "-m", "eagle_eval",
          *cli_args(root, predictions, tmp_path / "dist")],
         env,
     )  # fmt: skip
