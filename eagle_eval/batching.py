@@ -11,8 +11,9 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from eagle_eval.adapter import ModelAdapter
+from eagle_eval.adapter import ModelAdapter, ReportsCallStats
 from eagle_eval.records import Request
 from eagle_eval.results import Timings
 from eagle_eval.scoring import Outcome
@@ -23,13 +24,17 @@ class GenerationStats:
     n_generated: int = 0
     seconds: float = 0.0
     ttft: list[float] = field(default_factory=list)
+    tokens_generated: int | None = None  # None when the adapter reports no token counts
     final_batch_size: int | None = None  # after any OOM halving; the next task starts from it
 
     def timings(self, wall_seconds: float) -> Timings:
+        tokens = self.tokens_generated
         return Timings(
             samples_per_second=round(self.n_generated / self.seconds, 4) if self.seconds > 0 else None,
             time_to_first_token_s=round(sum(self.ttft) / len(self.ttft), 4) if self.ttft else None,
             wall_seconds=round(wall_seconds, 3),
+            tokens_generated=tokens,
+            tokens_per_second=round(tokens / self.seconds, 3) if tokens is not None and self.seconds > 0 else None,
         )
 
 
@@ -95,13 +100,15 @@ class BatchGenerator:
         if not all(isinstance(p, str) for p in predictions):
             raise RuntimeError("adapter returned a non-string prediction")
         self.stats.n_generated += len(chunk)
-        ttft = (getattr(self.adapter, "last_stats", None) or {}).get("time_to_first_token_s")
-        if ttft is not None:
-            self.stats.ttft.append(float(ttft))
-        # An adapter may say something about each request's input (`last_notes`, one dict per request).
-        notes = getattr(self.adapter, "last_notes", None)
-        if not isinstance(notes, list) or len(notes) != len(chunk):
-            notes = [None] * len(chunk)
+        call = self.adapter.last_call_stats() if isinstance(self.adapter, ReportsCallStats) else None
+        notes: Sequence[dict[str, Any] | None] = [None] * len(chunk)
+        if call is not None:
+            if call.time_to_first_token_s is not None:
+                self.stats.ttft.append(float(call.time_to_first_token_s))
+            if call.tokens_generated is not None:
+                self.stats.tokens_generated = (self.stats.tokens_generated or 0) + int(call.tokens_generated)
+            if len(call.notes) == len(chunk):
+                notes = call.notes
         return [Outcome(prediction=p, notes=n) for p, n in zip(predictions, notes, strict=True)]
 
 

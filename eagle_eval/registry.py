@@ -4,16 +4,23 @@ Third-party packages add tasks or adapters by declaring an entry point in the gr
 `eagle_eval.tasks` / `eagle_eval.models` whose target is a callable taking no arguments that calls
 `register_task` / `register_model`. Heavy modules (torch, transformers) are imported only when a
 model is built, never when listing.
+
+A model's entry is typed: what it is (`family`, `preset`, `llm`, `vision`, `template`, ...), the
+`--model-arg` keys its adapter takes (`ModelArg`, checked here before anything loads), and what
+model-specific commands it offers (`ModelCapabilities`: checkpoint tensor listing, FLOP count,
+speed benchmark), so the command line reaches any model family the same way.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from eagle_eval.adapter import AdapterError
 
 if TYPE_CHECKING:
     from eagle_eval.adapter import ModelAdapter
@@ -24,7 +31,7 @@ class UnknownNameError(LookupError):
     """An unknown task or model name; the message carries a "did you mean" hint."""
 
 
-class ModelArgError(UnknownNameError):
+class ModelArgError(AdapterError, UnknownNameError):
     """A `--model-arg` the model's adapter does not take, or a malformed value; says which keys are valid."""
 
 
@@ -49,13 +56,101 @@ class ModelOptions:
 
 
 @dataclass(frozen=True)
+class ModelArg:
+    """One `--model-arg KEY=VALUE` an adapter takes. `check` raises ValueError for a bad value (its
+    message is shown); the adapter still receives the text as given, in `ModelOptions.extra`."""
+
+    name: str
+    help: str
+    check: Callable[[str], object] | None = None
+
+
+@dataclass(frozen=True)
+class SampleFlops:
+    """FLOPs of one sample by part (multiply-add = 2), as `models show --flops` prints them."""
+
+    description: str  # what the sample is: "one image (576 tokens), 70 text tokens, 16 new tokens"
+    parts: dict[str, float]
+    total: float
+
+
+@dataclass(frozen=True)
+class ModelCapabilities:
+    """Model-specific commands an entry offers; None where its family has no such thing.
+
+    `checkpoint_tensors()`: every tensor the checkpoint must hold, `(key, shape)` in order
+    (`models show --state-dict`). `sample_flops(text_tokens, new_tokens)`: `models show --flops`.
+    `bench(argv)`: the family's speed benchmark for this model, parsing its own flags; returns the
+    exit code (`eagle-eval bench --model NAME ...`). `bench_default`: the model `bench` runs when none
+    is named.
+    """
+
+    checkpoint_tensors: Callable[[], list[tuple[str, tuple[int, ...]]]] | None = None
+    sample_flops: Callable[[int, int], SampleFlops] | None = None
+    bench: Callable[[Sequence[str]], int] | None = None
+    bench_default: bool = False
+
+    def offered(self) -> list[str]:
+        names = {"checkpoint_tensors": "state-dict", "sample_flops": "flops", "bench": "bench"}
+        return [label for attr, label in names.items() if getattr(self, attr) is not None]
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     name: str
     factory: Callable[[ModelOptions], ModelAdapter]
     description: str = ""
     hub_id: str | None = None
     aliases: tuple[str, ...] = ()
-    details: dict[str, Any] = field(default_factory=dict)
+    family: str = ""  # the adapter package: "eagle", "hf", "replay", ...
+    preset: str | None = None  # the named configuration this entry builds, when it is one
+    revision: str | None = None  # the pinned checkpoint commit, when there is one
+    llm: str | None = None
+    vision: tuple[str, ...] = ()  # vision encoders, in the model's order
+    template: str | None = None  # conversation template
+    reference: str | None = None  # the published row (reference CSV) this model is compared with
+    needs_torch: bool = True  # False for adapters that run no model (replay)
+    loads_weights: bool = True
+    notes: tuple[str, ...] = ()  # one-line facts a user should know (aliases, pinning)
+    model_args: tuple[ModelArg, ...] = ()
+    capabilities: ModelCapabilities = field(default_factory=ModelCapabilities)
+
+    def describe(self) -> dict[str, Any]:
+        """The typed fields as JSON (`models show`)."""
+        return {
+            "family": self.family,
+            "preset": self.preset,
+            "revision": self.revision,
+            "llm": self.llm,
+            "vision": list(self.vision),
+            "template": self.template,
+            "reference": self.reference,
+            "needs_torch": self.needs_torch,
+            "loads_weights": self.loads_weights,
+            "notes": list(self.notes),
+            "model_args": {arg.name: arg.help for arg in self.model_args},
+            "capabilities": self.capabilities.offered(),
+        }
+
+    def check_model_args(self, given: dict[str, str]) -> None:
+        """Raise ModelArgError naming the valid keys for any key this adapter does not take or value
+        it rejects; nothing is ignored silently."""
+        valid = {arg.name: arg for arg in self.model_args}
+        listing = ", ".join(sorted(valid)) if valid else "none (it takes no --model-arg)"
+        unknown = sorted(set(given) - set(valid))
+        if unknown:
+            raise ModelArgError(
+                f"--model-arg {', '.join(unknown)}: model {self.name} does not take "
+                f"{'it' if len(unknown) == 1 else 'them'}; valid keys: {listing}"
+            )
+        for key, value in given.items():
+            check = valid[key].check
+            if check is None:
+                continue
+            try:
+                check(value)
+            except ValueError as err:
+                raise ModelArgError(f"--model-arg {key}={value}: {err} (model {self.name}; valid keys: {listing})") from err
 
 
 _TASKS: dict[str, type[Task]] = {}

@@ -34,6 +34,9 @@ class Timings:
     samples_per_second: float | None = None
     time_to_first_token_s: float | None = None
     wall_seconds: float | None = None
+    # New tokens over the generated samples, and per second of generation (adapters that count them).
+    tokens_generated: int | None = None
+    tokens_per_second: float | None = None
 
 
 @dataclass
@@ -309,6 +312,8 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
             samples_per_second=timings.get("samples_per_second"),
             time_to_first_token_s=timings.get("time_to_first_token_s"),
             wall_seconds=timings.get("wall_seconds"),
+            tokens_generated=timings.get("tokens_generated"),
+            tokens_per_second=timings.get("tokens_per_second"),
         ),
         server_scored=bool(entry.get("server_scored", False)),
         submission_file=entry.get("submission_file"),

@@ -136,12 +136,13 @@ def run_evaluation(
     max_pixels_from_env()  # a malformed pixel limit is a usage error, not one error per sample
     tasks = [get_task(name) for name in config.tasks]
     entry = get_model_entry(config.model)
+    entry.check_model_args(config.model_args)  # before any data or weights load
     pins = RunPins.from_options(config.lock, config.require_pinned)
     config = replace(config, revision=pins.model_revision(entry.name, config.revision, config.model_path))
     run_id = config.run_id or compute_run_id(config)  # from config.device: the same on every rank
     run_dir = Path(config.output_dir) / run_id
     data_root = resolve_data_root(config.data_root)
-    needs_torch = entry.details.get("needs_torch", True)
+    needs_torch = entry.needs_torch
     device = device_for_rank(config.device, ctx, ctx.is_distributed and needs_torch and _cuda_available())
     seed_everything(config.seed, with_torch=needs_torch)
     show_progress = config.show_progress and ctx.is_main

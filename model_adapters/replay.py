@@ -94,6 +94,8 @@ REPLAY_ENTRY = register_model(
         factory=build_replay,
         description="Answers from stored predictions (--predictions); no model is loaded",
         hub_id=None,
-        details={"needs_torch": False},
+        family="replay",
+        needs_torch=False,
+        loads_weights=False,
     )
 )

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from eagle_eval import registry
+from eagle_eval.adapter import CallStats
 from eagle_eval.records import GenerationSettings, ModelInfo, Request, SampleScore
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
@@ -100,7 +101,7 @@ class ToyAdapter:
     oom_above: int | None = None  # raise OOM when a batch is larger than this
     calls: list[list[tuple[str, str, int]]] = field(default_factory=list)
     texts: list[list[str]] = field(default_factory=list)
-    last_stats: dict[str, Any] = field(default_factory=dict)
+    call_stats: CallStats | None = None
 
     def info(self) -> ModelInfo:
         return ModelInfo(name="toy-model", hub_id="test/toy-model", revision=self.revision, dtype="float32", device="cpu")
@@ -116,8 +117,11 @@ class ToyAdapter:
         for request in requests:
             if request.doc_id in self.fail_doc_ids:
                 raise ValueError(f"generation failed on doc {request.doc_id}")
-        self.last_stats = {"time_to_first_token_s": 0.25}
+        self.call_stats = CallStats(seconds=0.01, time_to_first_token_s=0.25, tokens_generated=2 * len(requests))
         return [self._answer(r) for r in requests]
+
+    def last_call_stats(self) -> CallStats | None:
+        return self.call_stats
 
     @staticmethod
     def _answer(request: Request) -> str:
@@ -169,7 +173,7 @@ def toy_world(monkeypatch: pytest.MonkeyPatch) -> ToyWorld:
             description="deterministic test model",
             hub_id="test/toy-model",
             aliases=("toy",),
-            details={"needs_torch": False},
+            needs_torch=False,
         )
     )
     registry.register_model(REPLAY_ENTRY)

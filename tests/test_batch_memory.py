@@ -45,7 +45,7 @@ class OutOfMemoryAbove:
 
 def register(adapter: OutOfMemoryAbove) -> None:
     registry.register_model(
-        registry.ModelEntry(name="oom-model", factory=lambda options: adapter, details={"needs_torch": False})
+        registry.ModelEntry(name="oom-model", factory=lambda options: adapter, needs_torch=False)
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -132,18 +131,19 @@ def test_models_json_lists_aliases(toy_world, eagle):
 
 
 def test_models_show_state_dict(toy_world, eagle, monkeypatch):
-    listing = types.ModuleType("eagle_eval.model_adapters.eagle.state_dict_listing")
-    listing.expected_checkpoint_tensors = lambda preset: [
-        ("model.mm_projector.0.weight", (4096, 7680)), ("model.norm.weight", (4096,))
-    ] if preset == "eagle-x5-7b" else []
-    monkeypatch.setitem(sys.modules, listing.__name__, listing)
+    def listing() -> list[tuple[str, tuple[int, ...]]]:
+        return [("model.mm_projector.0.weight", (4096, 7680)), ("model.norm.weight", (4096,))]
+
     registry.register_model(
-        registry.ModelEntry("eagle-x5-7b", factory=lambda o: None, hub_id="NVEagle/Eagle-X5-7B", aliases=("eagle-x5",))
+        registry.ModelEntry("eagle-x5-7b", factory=lambda o: None, hub_id="NVEagle/Eagle-X5-7B", aliases=("eagle-x5",),
+                            capabilities=registry.ModelCapabilities(checkpoint_tensors=listing))
     )
     result = eagle("models", "show", "eagle-x5", "--state-dict")
     assert result.code == 0, result.err
     assert result.out.splitlines() == ["model.mm_projector.0.weight\t[4096, 7680]", "model.norm.weight\t[4096]"]
     result = eagle("models", "show", "toy", "--state-dict")
+    assert result.code == 2 and "cannot list its checkpoint's tensors" in result.err and "eagle-x5-7b" in result.err
+    result = eagle("models", "show", "replay", "--state-dict")
     assert result.code == 0 and "has no checkpoint" in result.out
     result = eagle("models", "show", "toy")
     assert json.loads(result.out)["name"] == "toy-model"

@@ -60,7 +60,8 @@ def test_batch_size_does_not_change_answers(adapter: EagleAdapter) -> None:
     assert answers[1] == answers[3] == answers[8]
     assert len(set(answers[1])) > 3  # the random model's answers do depend on the input
     assert all(a == a.strip() for a in answers[1])
-    assert adapter.last_stats["time_to_first_token_s"] > 0
+    stats = adapter.last_call_stats()
+    assert stats.time_to_first_token_s > 0 and stats.tokens_generated > 0
 
 
 def test_max_new_tokens_and_eos(adapter: EagleAdapter) -> None:

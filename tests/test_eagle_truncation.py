@@ -117,8 +117,9 @@ def test_adapter_answers_match_the_authors_rule_and_note_the_cut(adapters: dict[
     adapter = adapters["on"]
     requests = _requests()
     answers = adapter.generate(requests)
-    assert [n["input_truncated"] for n in adapter.last_notes] == [True, False]
-    assert adapter.last_notes[0]["input_positions"] > LIMIT
+    notes = adapter.last_call_stats().notes
+    assert [n["input_truncated"] for n in notes] == [True, False]
+    assert notes[0]["input_positions"] > LIMIT
     assert answers == [_authors_rule_answer(adapter, r, LIMIT) for r in requests]
     info = adapter.info()
     assert info.settings == {"input_max_length": LIMIT}
@@ -130,7 +131,7 @@ def test_opting_out_is_explicit_recorded_and_fingerprinted(adapters: dict[str, E
     on, off = adapters["on"], adapters["off"]
     requests = _requests()
     answers = off.generate(requests)
-    assert [n["input_truncated"] for n in off.last_notes] == [False, False]
+    assert [n["input_truncated"] for n in off.last_call_stats().notes] == [False, False]
     assert answers[0] == _authors_rule_answer(off, requests[0], None)
     assert answers[0] != _authors_rule_answer(off, requests[0], LIMIT)  # the cut matters for this prompt
     assert off.info().settings == {"input_max_length": "off"}

@@ -92,7 +92,8 @@ def test_batch_size_does_not_change_answers(adapters: dict[str, HFVisionLanguage
     adapter._batch_size = 4
     assert answers[1] == answers[3] == answers[8]
     assert len(set(answers[1])) > 3  # the random model's answers depend on the input
-    assert adapter.last_stats["time_to_first_token_s"] > 0
+    stats = adapter.last_call_stats()
+    assert stats.time_to_first_token_s > 0 and stats.tokens_generated > 0
 
 
 def test_each_row_keeps_its_own_budget(adapters: dict[str, HFVisionLanguageAdapter]) -> None:

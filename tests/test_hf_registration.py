@@ -90,7 +90,7 @@ def test_model_args_reach_only_adapters_that_take_them(eagle, tmp_path: Path) ->
     data = str(Path(__file__).resolve().parent.parent / "data" / "hub")
     common = ("--tasks", "textvqa", "--limit", "1", "--data-root", data, "--output-dir", str(tmp_path), "--no-progress")
     eagle_run = eagle("run", "--model", "eagle-tiny", "--model-arg", "system_prompt=hi", *common)
-    assert eagle_run.code == 2 and "the eagle adapter takes no --model-arg" in eagle_run.err
+    assert eagle_run.code == 2 and "eagle-tiny does not take it; valid keys: truncate_inputs" in eagle_run.err
     malformed = eagle("run", "--model", "eagle-tiny", "--model-arg", "system_prompt", *common)
     assert malformed.code == 2 and "expected KEY=VALUE" in malformed.err
     twice = eagle("run", "--model", "hf:x/y", "--model-arg", "a=1", "--model-arg", "a=2", *common)

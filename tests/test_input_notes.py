@@ -16,15 +16,14 @@ def truncating(base: type) -> type:
     the checkpoint's limit)."""
 
     class TruncatingToyAdapter(base):
-        last_notes: list[dict]
-
         def info(self) -> ModelInfo:
             return replace(super().info(), settings={"input_max_length": 64})
 
         def generate(self, requests: Sequence[Request]) -> list[str]:
             answers = super().generate(requests)
-            self.last_notes = [{"input_positions": 70 if r.doc_id % 2 else 10,
-                                "input_truncated": bool(r.doc_id % 2)} for r in requests]
+            notes = tuple({"input_positions": 70 if r.doc_id % 2 else 10,
+                           "input_truncated": bool(r.doc_id % 2)} for r in requests)
+            self.call_stats = replace(self.call_stats, notes=notes)
             return answers
 
     return TruncatingToyAdapter

@@ -28,7 +28,6 @@ def module_name(path: Path) -> str:
 def imported_modules(path: Path) -> set[str]:
     """Every module a file imports, at any depth (function-level imports included), made absolute."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    here = module_name(path).split(".")
     is_package = path.stem == "__init__"
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -36,6 +35,7 @@ def imported_modules(path: Path) -> set[str]:
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:
+                here = module_name(path).split(".")
                 base = here if is_package else here[:-1]
                 base = base[: len(base) - (node.level - 1)]
                 module = ".".join([*base, node.module] if node.module else base)

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from rich_argparse import RichHelpFormatter
 
+from eagle_eval.adapter import AdapterError
 from eagle_eval.cli import bench, catalog, compare, lock, run, server, tables
 from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.compare import CompareInputError
@@ -35,6 +36,7 @@ COMMAND_GROUPS = (run, lock, catalog, tables, compare, server, bench)
 
 # Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
+    AdapterError,  # adapters subclass it: a checkpoint that does not fit, a bad --model-arg
     UnknownNameError,
     DataError,
     ResultsError,
@@ -129,10 +131,4 @@ def _guarded(handler) -> int:
 
 
 def _is_input_error(error: BaseException) -> bool:
-    if isinstance(error, INPUT_ERRORS):
-        return True
-    # A checkpoint that does not fit its config is the user's input too; its module is looked up only
-    # if loaded, so the CLI never imports torch to classify an error.
-    checkpoint = sys.modules.get("eagle_eval.model_adapters.eagle.checkpoint")
-    checkpoint_error = getattr(checkpoint, "CheckpointError", None)
-    return isinstance(checkpoint_error, type) and isinstance(error, checkpoint_error)
+    return isinstance(error, INPUT_ERRORS)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich_argparse import RichHelpFormatter
 
 from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, out_console
+
+if TYPE_CHECKING:
+    from eagle_eval.registry import ModelEntry
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -73,40 +77,46 @@ def cmd_models_show(args: argparse.Namespace) -> int:
     entry = get_model_entry(args.name)
     if args.flops:
         return _show_flops(entry, args.text_tokens, args.new_tokens)
-    if not args.state_dict:
-        details = {
-            "name": entry.name,
-            "hub_id": entry.hub_id,
-            "aliases": list(entry.aliases),
-            "description": entry.description,
-            "details": entry.details,
-        }
-        print(json.dumps(details, indent=2, default=str))
-        return EXIT_OK
-    preset = entry.details.get("preset")
-    if preset is None and not entry.name.startswith("eagle"):
-        print(f"model {entry.name} has no checkpoint (it loads no weights)")
-        return EXIT_OK
-    from eagle_eval.model_adapters.eagle.state_dict_listing import expected_checkpoint_tensors
+    if args.state_dict:
+        return _show_state_dict(entry)
+    details = {
+        "name": entry.name,
+        "hub_id": entry.hub_id,
+        "aliases": list(entry.aliases),
+        "description": entry.description,
+        "details": entry.describe(),
+    }
+    print(json.dumps(details, indent=2, default=str))
+    return EXIT_OK
 
-    for key, shape in expected_checkpoint_tensors(preset or entry.name):
+
+def _show_state_dict(entry: ModelEntry) -> int:
+    listing = entry.capabilities.checkpoint_tensors
+    if listing is None:
+        if not entry.loads_weights:
+            print(f"model {entry.name} has no checkpoint (it loads no weights)")
+            return EXIT_OK
+        raise UsageError(f"model {entry.name} cannot list its checkpoint's tensors (--state-dict); "
+                         f"models that can: {_offering('state-dict')}")
+    for key, shape in listing():
         print(f"{key}\t[{', '.join(str(d) for d in shape)}]")
     return EXIT_OK
 
 
-def _show_flops(entry, text_tokens: int, new_tokens: int) -> int:
-    preset_name = entry.details.get("preset") or entry.name
-    from eagle_eval.model_adapters.eagle.flops import count_sample_flops
-    from eagle_eval.model_adapters.eagle.presets import get_preset
-
-    try:
-        config = get_preset(preset_name).eagle_config()
-    except KeyError:
-        raise UsageError(f"model {entry.name} is not an Eagle preset; --flops needs an Eagle architecture") from None
-    flops = count_sample_flops(config, text_tokens + config.image_tokens, new_tokens)
-    print(f"# {entry.name}: one image ({config.image_tokens} tokens), {text_tokens} text tokens, "
-          f"{new_tokens} new tokens; TFLOP per sample (multiply-add = 2)")
-    for part, value in flops.parts().items():
+def _show_flops(entry: ModelEntry, text_tokens: int, new_tokens: int) -> int:
+    count = entry.capabilities.sample_flops
+    if count is None:
+        raise UsageError(f"model {entry.name} offers no FLOP count (--flops); models that do: {_offering('flops')}")
+    flops = count(text_tokens, new_tokens)
+    print(f"# {entry.name}: {flops.description}; TFLOP per sample (multiply-add = 2)")
+    for part, value in flops.parts.items():
         print(f"{part}\t{value / 1e12:.3f}")
     print(f"total\t{flops.total / 1e12:.3f}")
     return EXIT_OK
+
+
+def _offering(capability: str) -> str:
+    from eagle_eval.registry import model_entries
+
+    names = [e.name for e in model_entries() if capability in e.capabilities.offered()]
+    return ", ".join(names) or "none"

@@ -8,7 +8,8 @@ splices, and decodes greedily, with the next batch's image preprocessing overlap
 Input length: where the checkpoint's config.json declares `tokenizer_model_max_length`, every row is cut
 to that many positions after splicing, as the authors' inference code did; `truncate_inputs=False` (the
 model option `truncate_inputs`) turns that off, and `info()` records which. After each `generate`,
-`last_notes` holds one dict per request: `input_positions` (before any cut) and `input_truncated`.
+`last_call_stats()` (eagle_eval.adapter.CallStats) carries one note per request: `input_positions`
+(before any cut) and `input_truncated`, with the call's time to first token and generated tokens.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import torch
 from PIL import Image
 
 from eagle_eval.ablation import ExpertCalibration, VisionExpert
+from eagle_eval.adapter import CallStats
 from eagle_eval.model_adapters.eagle import knockout
 from eagle_eval.model_adapters.eagle.checkpoint import LoadedEagle
 from eagle_eval.model_adapters.eagle.generation import RowSpec
@@ -44,8 +46,7 @@ class EagleAdapter:
         self.device = loaded.device
         self._batch_size = batch_size
         self.vision_batch_size = vision_batch_size or default_vision_batch_size(self.device)
-        self.last_stats: dict[str, float] = {}
-        self.last_notes: list[dict[str, object]] = []
+        self._last_call: CallStats | None = None
         self.truncate_inputs = truncate_inputs
         self.input_limit = loaded.config.tokenizer_model_max_length if truncate_inputs else None
         self._pipeline = BatchedPipeline(self.model, self.vision_batch_size)
@@ -100,28 +101,32 @@ class EagleAdapter:
                           max_length=self.input_limit)
                 for batch in batches]
         limit = self.input_limit
-        self.last_notes = [{"input_positions": n, "input_truncated": limit is not None and n > limit} for n in lengths]
+        notes = tuple({"input_positions": n, "input_truncated": limit is not None and n > limit} for n in lengths)
         answers: list[str] = [""] * len(requests)
         first_token_s: float | None = None
         prefill_s = decode_s = 0.0
+        tokens = 0
         results = self._pipeline.run(work, self.text_tokenizer, self.loaded.eos_token_ids)
         for batch, result in zip(batches, results, strict=True):
             if first_token_s is None:
                 first_token_s = time.perf_counter() - start - result.decode_s
             prefill_s += result.prefill_s
             decode_s += result.decode_s
+            tokens += sum(len(ids) for ids in result.token_ids)
             for i, text in zip(batch, result.texts, strict=True):
                 answers[i] = text
         elapsed = time.perf_counter() - start
-        self.last_stats = {
-            "time_to_first_token_s": first_token_s or 0.0,
-            "seconds": elapsed,
-            "prefill_s": prefill_s,
-            "decode_s": decode_s,
-            "batches": float(len(batches)),
-            "samples_per_s": len(requests) / elapsed if elapsed > 0 else 0.0,
-        }
+        self._last_call = CallStats(
+            seconds=elapsed,
+            time_to_first_token_s=first_token_s or 0.0,
+            tokens_generated=tokens,
+            notes=notes,
+            timings={"prefill_s": prefill_s, "decode_s": decode_s, "batches": float(len(batches))},
+        )
         return answers
+
+    def last_call_stats(self) -> CallStats | None:
+        return self._last_call
 
     # --- expert knock-out (eagle_eval.ablation.SupportsExpertKnockout) ----------------------------------
 

@@ -26,6 +26,7 @@ from accelerate import init_empty_weights
 from accelerate.utils import set_module_tensor_to_device
 from torch import nn
 
+from eagle_eval.adapter import AdapterError
 from eagle_eval.model_adapters.eagle import vision_tower
 from eagle_eval.model_adapters.eagle.config import EagleConfig
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
@@ -35,8 +36,8 @@ _TOWER_PREFIX = "model.vision_tower."
 _WEIGHT_PATTERNS = ["*.json", "*.model", "*.safetensors", "tokenizer*", "*.tiktoken", "*.txt"]
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint that does not match the architecture its config.json describes."""
+class CheckpointError(AdapterError, RuntimeError):
+    """A checkpoint that does not match the architecture its config.json describes (exit 2)."""
 
 
 @dataclass

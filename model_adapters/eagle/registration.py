@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eagle_eval.model_adapters.eagle.capabilities import capabilities_for
 from eagle_eval.model_adapters.eagle.presets import PRESETS, Preset
-from eagle_eval.registry import ModelEntry, ModelOptions, register_model, reject_model_args
+from eagle_eval.registry import ModelArg, ModelEntry, ModelOptions, register_model
 
 if TYPE_CHECKING:
     from eagle_eval.model_adapters.eagle.adapter import EagleAdapter
@@ -19,8 +20,6 @@ def build_adapter(preset: Preset, options: ModelOptions) -> EagleAdapter:
     import torch
 
     from eagle_eval.model_adapters.eagle.adapter import EagleAdapter
-
-    reject_model_args("eagle", options.extra)
     from eagle_eval.model_adapters.eagle.checkpoint import load_eagle
 
     torch.manual_seed(options.seed)
@@ -35,8 +34,10 @@ def build_adapter(preset: Preset, options: ModelOptions) -> EagleAdapter:
         source = preset.hub_id
     loaded = load_eagle(source, revision=revision, device=options.device, dtype=options.dtype,
                         released_preset=not preset.tiny)
+    vision_batch_size = options.extra.get("vision_batch_size")
     return EagleAdapter(preset.name, loaded, hub_id=preset.hub_id, revision=revision,
                         batch_size=options.batch_size,
+                        vision_batch_size=_positive_int(vision_batch_size) if vision_batch_size is not None else None,
                         truncate_inputs=parse_switch(options.extra.get("truncate_inputs", True), "truncate_inputs"))
 
 
@@ -52,6 +53,24 @@ def parse_switch(value: object, name: str) -> bool:
     raise ValueError(f"model option {name}={value!r} is not a switch; use true or false")
 
 
+def _positive_int(text: object) -> int:
+    try:
+        value = int(str(text))
+    except ValueError:
+        raise ValueError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+MODEL_ARGS = (
+    ModelArg("truncate_inputs", "true (default) or false: cut inputs to the checkpoint's tokenizer_model_max_length "
+             "as the authors' inference did", check=lambda text: parse_switch(text, "truncate_inputs")),
+    ModelArg("vision_batch_size", "images per vision-tower call (default 16 on GPU, 8 on CPU); speed only",
+             check=_positive_int),
+)
+
+
 def _factory(preset: Preset):
     def factory(options: ModelOptions) -> EagleAdapter:
         return build_adapter(preset, options)
@@ -59,20 +78,11 @@ def _factory(preset: Preset):
     return factory
 
 
-def _details(preset: Preset) -> dict[str, object]:
-    details: dict[str, object] = {
-        "preset": preset.name,
-        "llm": preset.llm_name,
-        "experts": preset.experts,
-        "mm_vision_tower": preset.mm_vision_tower,
-        "template": preset.template,
-        "revision": preset.revision,
-    }
-    if preset.aliases:
-        details["aliases_note"] = ", ".join(f"{a} resolves to {preset.name}" for a in preset.aliases)
+def _notes(preset: Preset) -> tuple[str, ...]:
+    notes = [f"{a} resolves to {preset.name}" for a in preset.aliases]
     if not preset.tiny:
-        details["revision_note"] = "pinned to 'main' (hub commit not recorded offline); pass --revision to pin"
-    return details
+        notes.append("pinned to 'main' (hub commit not recorded offline); pass --revision to pin")
+    return tuple(notes)
 
 
 def register_eagle_models() -> None:
@@ -80,8 +90,12 @@ def register_eagle_models() -> None:
         description = preset.description
         if preset.aliases:
             description += f" [alias: {', '.join(preset.aliases)}]"
-        register_model(ModelEntry(name=preset.name, factory=_factory(preset), description=description,
-                                  hub_id=preset.hub_id, aliases=preset.aliases, details=_details(preset)))
+        register_model(ModelEntry(
+            name=preset.name, factory=_factory(preset), description=description, hub_id=preset.hub_id,
+            aliases=preset.aliases, family="eagle", preset=preset.name, revision=preset.revision,
+            llm=preset.llm_name, vision=tuple(preset.mm_vision_tower.split(";")), template=preset.template,
+            notes=_notes(preset), model_args=MODEL_ARGS, capabilities=capabilities_for(preset.name),
+        ))
 
 
 register_eagle_models()

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from eagle_eval.adapter import CallStats
 from eagle_eval.model_adapters.hf.generation import RowSpec, greedy_generate
 from eagle_eval.model_adapters.hf.loading import LoadedVLM
 from eagle_eval.model_adapters.hf.prompts import render_prompt, request_messages
@@ -36,7 +37,7 @@ class HFVisionLanguageAdapter:
         self.max_new_tokens_cap = max_new_tokens_cap
         self.eos_token_ids = _eos_token_ids(self.model, self.tokenizer)
         self.pad_token_id = _pad_token_id(self.model, self.tokenizer, self.eos_token_ids)
-        self.last_stats: dict[str, float] = {}
+        self._last_call: CallStats | None = None
 
     # --- the ModelAdapter contract ----------------------------------------------------------------------
 
@@ -77,6 +78,7 @@ class HFVisionLanguageAdapter:
         size = max(1, self.suggested_batch_size())
         answers = [""] * len(requests)
         first_token_s: float | None = None
+        tokens = 0
         for offset in range(0, len(order), size):
             batch = order[offset:offset + size]
             output = greedy_generate(
@@ -86,15 +88,16 @@ class HFVisionLanguageAdapter:
             )
             if first_token_s is None:
                 first_token_s = time.perf_counter() - start - output.seconds + output.first_token_s
+            tokens += sum(len(ids) for ids in output.token_ids)
             for i, text in zip(batch, output.texts, strict=True):
                 answers[i] = text
         elapsed = time.perf_counter() - start
-        self.last_stats = {
-            "time_to_first_token_s": first_token_s or 0.0,
-            "seconds": elapsed,
-            "samples_per_s": len(requests) / elapsed if elapsed > 0 else 0.0,
-        }
+        self._last_call = CallStats(seconds=elapsed, time_to_first_token_s=first_token_s or 0.0,
+                                    tokens_generated=tokens)
         return answers
+
+    def last_call_stats(self) -> CallStats | None:
+        return self._last_call
 
     # --- pieces ---------------------------------------------------------------------------------------
 

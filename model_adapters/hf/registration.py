@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eagle_eval.model_adapters.hf.presets import HF_PRESETS, HFPreset
-from eagle_eval.registry import ModelArgError, ModelEntry, ModelOptions, register_model, register_model_scheme
+from eagle_eval.registry import (
+    ModelArg,
+    ModelArgError,
+    ModelEntry,
+    ModelOptions,
+    register_model,
+    register_model_scheme,
+)
 
 if TYPE_CHECKING:
     from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter
@@ -26,6 +33,9 @@ HF_MODEL_ARGS: dict[str, str] = {
     "max_new_tokens": "a cap on every request's token budget, for smoke runs (off the paper's protocol; recorded)",
 }
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+MODEL_ARGS = tuple(ModelArg(key, text) for key, text in HF_MODEL_ARGS.items())
 
 
 class HFModelArgError(ModelArgError):
@@ -102,7 +112,7 @@ def entry_for_source(source: str) -> ModelEntry:
 
     return ModelEntry(name=name, factory=factory, hub_id=hub_id,
                       description=f"transformers image-text-to-text checkpoint {source}",
-                      details={"adapter": SCHEME, "model_args": sorted(HF_MODEL_ARGS)})
+                      family=SCHEME, model_args=MODEL_ARGS)
 
 
 def _preset_entry(preset: HFPreset) -> ModelEntry:
@@ -110,12 +120,10 @@ def _preset_entry(preset: HFPreset) -> ModelEntry:
         return build_adapter(preset.name, preset.hub_id, options, hub_id=preset.hub_id, revision=preset.revision)
 
     description = preset.description + (f" [alias: {', '.join(preset.aliases)}]" if preset.aliases else "")
-    details = {"adapter": SCHEME, "preset": preset.name, "reference": preset.reference, "revision": preset.revision,
-               "model_args": sorted(HF_MODEL_ARGS)}
-    if preset.revision is None:
-        details["revision_note"] = "unpinned: the loaded hub commit is recorded; pass --revision to pin"
+    notes = ("unpinned: the loaded hub commit is recorded; pass --revision to pin",) if preset.revision is None else ()
     return ModelEntry(name=preset.name, factory=factory, description=description, hub_id=preset.hub_id,
-                      aliases=preset.aliases, details=details)
+                      aliases=preset.aliases, family=SCHEME, preset=preset.name, reference=preset.reference,
+                      revision=preset.revision, notes=notes, model_args=MODEL_ARGS)
 
 
 def register_hf_models() -> None:
