@@ -157,7 +157,7 @@ def test_spelling_out_the_default_dtype_changes_nothing_and_another_dtype_regene
         return made[-1]
 
     registry.register_model(registry.ModelEntry(name="dtype-toy", factory=factory, description="toy with a dtype",
-                                                details={"needs_torch": False}))  # fmt: skip
+                                                needs_torch=False))  # fmt: skip
     assert toy_run(model="dtype-toy").code == 0
     assert toy_run("--dtype", "float32", model="dtype-toy").code == 0
     assert generated(made[-1]) == []  # the default spelled out: same run, nothing regenerated

@@ -36,7 +36,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     model = None
     if args.model is not None:
         entry = get_model_entry(args.model)
-        revision = args.revision or entry.details.get("revision")
+        revision = args.revision or entry.revision
         model = ModelToLock(entry.name, entry.hub_id, str(revision) if revision else None, args.model_path)
     lock = build_lock(tasks, model, resolve_data_root(args.data_root), command_string(args.argv))
     write_lock(args.output, lock)
