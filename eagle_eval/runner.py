@@ -191,7 +191,7 @@ def run_evaluation(
                 batch_size=config.batch_size,
                 limit=config.limit,
                 data_root=str(data_root) if data_root else None,
-                model_args=dict(config.model_args),
+                model_args={key: redact_urls_in_text(str(value)) for key, value in config.model_args.items()},
             ),
         )
         results_path = run_dir / RESULTS_FILENAME
@@ -225,6 +225,7 @@ def run_evaluation(
             scoring.result.timings = stats.timings(time.perf_counter() - started)
             scoring.result.model_fingerprint = model_fingerprint
             add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
+            run.model.extra = dict(adapter.info().extra)  # an adapter's counters (requests, retries) as of now
             write_results(results_path, run)  # after every task, so a killed run keeps what it finished
             if on_task_done is not None:
                 on_task_done(task.name)

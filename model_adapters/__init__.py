@@ -6,6 +6,7 @@ BUILTIN_MODEL_MODULES = (
     "replay",
     "eagle.registration",
     "hf.registration",
+    "openai_api.registration",
 )
 
 

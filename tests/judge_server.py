@@ -1,15 +1,20 @@
-"""A small OpenAI-compatible chat-completions server for judge tests, run as its own process.
+"""A small OpenAI-compatible chat-completions server for judge and model-adapter tests, run as its own process.
 
     python tests/judge_server.py MODE [REPLY]
 
-MODE is `ok` (answer REPLY; with REPLY "auto", the first number in a MathVista response), `fail` (HTTP 500 every
-time) or `slow` (sleep 30 s before answering). It listens on 127.0.0.1 on a free port and prints
-the port on its first line. GET /stats returns {"chat_requests": n, "authorization": [headers seen]},
-so tests can count HTTP calls and check which key was sent.
+MODE is `ok` (answer REPLY; with REPLY "auto", the first number in a MathVista response; with REPLY "model",
+"yes" or "no" decided by a hash of the whole request, as a deterministic stand-in for a VLM), `fail` (HTTP 500
+every time), `slow` (sleep 30 s before answering) or `flaky` (as `ok`, but the first time it sees a request
+whose hash is even it refuses it with HTTP 503 or 429, so clients must retry; which requests fail once does
+not depend on their order or concurrency). It listens on 127.0.0.1 on a free port and prints
+the port on its first line. GET /stats returns {"chat_requests": n, "authorization": [headers seen],
+"requests": [summary of each request body]}, so tests can count HTTP calls, check which key was sent and
+what was asked (sampling settings, the kinds of content parts, the image URLs' prefixes).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import sys
@@ -20,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 MODE = sys.argv[1] if len(sys.argv) > 1 else "ok"
 REPLY = sys.argv[2] if len(sys.argv) > 2 else "auto"
 _lock = threading.Lock()
-_stats: dict = {"chat_requests": 0, "authorization": []}
+_stats: dict = {"chat_requests": 0, "authorization": [], "requests": [], "refused": 0}
+_seen: set[bytes] = set()
 
 
 def auto_reply(prompt: str) -> str:
@@ -28,6 +34,31 @@ def auto_reply(prompt: str) -> str:
     response = prompt.rsplit("\n\nExtracted answer: ", 1)[0].rsplit("\n\n", 1)[-1]
     number = re.search(r"-?\d+(?:\.\d+)?", response)
     return number.group(0) if number else "none"
+
+
+def request_digest(request: dict) -> bytes:
+    return hashlib.sha256(json.dumps(request["messages"], sort_keys=True).encode()).digest()
+
+
+def model_reply(request: dict) -> str:
+    return "yes" if request_digest(request)[0] % 2 == 0 else "no"
+
+
+def summary(request: dict) -> dict:
+    """What a test may want to know about a request body, without its (large) image data."""
+    content = request["messages"][-1]["content"]
+    parts = content if isinstance(content, list) else [{"type": "text", "text": content}]
+    return {
+        "model": request.get("model"),
+        "temperature": request.get("temperature"),
+        "seed": request.get("seed"),
+        "max_tokens": request.get("max_tokens"),
+        "stop": request.get("stop"),
+        "roles": [message["role"] for message in request["messages"]],
+        "parts": [part["type"] for part in parts],
+        "image_urls": [part["image_url"]["url"][:22] for part in parts if part["type"] == "image_url"],
+        "text": "".join(part.get("text", "") for part in parts),
+    }
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -52,13 +83,25 @@ class Handler(BaseHTTPRequestHandler):
         with _lock:
             _stats["chat_requests"] += 1
             _stats["authorization"].append(self.headers.get("Authorization"))
+            _stats["requests"].append(summary(request))
+            digest = request_digest(request)
+            refuse = MODE == "flaky" and digest[1] % 2 == 0 and digest not in _seen
+            _seen.add(digest)
+            _stats["refused"] += refuse
+        if refuse:
+            self._send(503 if digest[2] % 2 else 429, {"error": {"message": "try again"}})
+            return
         if MODE == "fail":
             self._send(500, {"error": {"message": "internal error"}})
             return
         if MODE == "slow":
             time.sleep(30)
-        prompt = request["messages"][-1]["content"]
-        content = auto_reply(prompt) if REPLY == "auto" else REPLY
+        if REPLY == "model":
+            content = model_reply(request)
+        elif REPLY == "auto":
+            content = auto_reply(request["messages"][-1]["content"])
+        else:
+            content = REPLY
         self._send(
             200,
             {
