@@ -193,7 +193,11 @@ def test_a_run_records_its_model_args_and_the_adapter_facts(tiny_dirs, eagle, tm
     assert extra["max_new_tokens_cap"] == 3 and extra["trust_remote_code"] is False
     assert extra["model_class"] == "LlavaForConditionalGeneration"
     bad = eagle("run", *common, "--model-arg", "trust_remote=true", "--output-dir", str(tmp_path / "b"))
-    assert bad.code == 2 and "unknown --model-arg trust_remote for the hf adapter; valid keys:" in bad.err
+    # The registry checks the keys before any data or weights load, listing the valid ones.
+    assert bad.code == 2 and "--model-arg trust_remote: model hf:" in bad.err and "valid keys:" in bad.err
+    assert "trust_remote_code" in bad.err
+    worse = eagle("run", *common, "--model-arg", "max_new_tokens=none", "--output-dir", str(tmp_path / "c"))
+    assert worse.code == 2 and "--model-arg max_new_tokens=none: expected a positive integer" in worse.err
 
 
 def test_dtype_is_applied_to_weights_and_images(tiny_dirs) -> None:

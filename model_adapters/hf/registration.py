@@ -35,7 +35,34 @@ HF_MODEL_ARGS: dict[str, str] = {
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
-MODEL_ARGS = tuple(ModelArg(key, text) for key, text in HF_MODEL_ARGS.items())
+def _positive(value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1:
+        raise ValueError("expected a positive integer")
+    return number
+
+
+def _boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise ValueError("expected true or false")
+
+
+def _template_file(value: Any) -> str:
+    if not Path(str(value)).is_file():
+        raise ValueError("no such file; give the path of a .jinja template")
+    return str(value)
+
+
+# Each value is checked (and converted) the same way by the registry before anything loads and here.
+_CONVERT = {"trust_remote_code": _boolean, "max_new_tokens": _positive, "chat_template": _template_file}
+MODEL_ARGS = tuple(ModelArg(key, text, check=_CONVERT.get(key)) for key, text in HF_MODEL_ARGS.items())
 
 
 class HFModelArgError(ModelArgError):
@@ -49,33 +76,13 @@ def parse_model_args(extra: dict[str, Any]) -> dict[str, Any]:
         valid = "; ".join(f"{key}: {what}" for key, what in HF_MODEL_ARGS.items())
         raise HFModelArgError(f"unknown --model-arg {', '.join(unknown)} for the hf adapter; valid keys: {valid}")
     settings = dict(extra)
-    if "trust_remote_code" in settings:
-        settings["trust_remote_code"] = _boolean("trust_remote_code", settings["trust_remote_code"])
-    if "max_new_tokens" in settings:
-        settings["max_new_tokens"] = _positive("max_new_tokens", settings["max_new_tokens"])
-    template = settings.get("chat_template")
-    if template is not None and not Path(str(template)).is_file():
-        raise HFModelArgError(f"--model-arg chat_template={template}: no such file; give the path of a .jinja template")
+    for key, convert in _CONVERT.items():
+        if key in settings:
+            try:
+                settings[key] = convert(settings[key])
+            except ValueError as err:
+                raise HFModelArgError(f"--model-arg {key}={settings[key]}: {err}") from err
     return settings
-
-
-def _positive(key: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number < 1:
-        raise HFModelArgError(f"--model-arg {key}={value}: expected a positive integer")
-    return number
-
-
-def _boolean(key: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE or text in _FALSE:
-        return text in _TRUE
-    raise HFModelArgError(f"--model-arg {key}={value}: expected true or false")
 
 
 def build_adapter(name: str, source: str, options: ModelOptions, hub_id: str | None = None,
