@@ -7,3 +7,11 @@ python3 -m venv .venv
 extras=${1:+[$1]}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".${extras}"
+# The report's browser tests drive Debian's chromium through its chromedriver; nothing downloads a browser.
+if [[ "${1:-}" == *test* && ! -x /usr/bin/chromium ]]; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "setup_env.sh: the browser tests need chromium and chromium-driver: sudo apt-get install -y chromium chromium-driver" >&2
+    fi
+fi

@@ -29,6 +29,8 @@ def test_wheel_ships_every_module_under_the_eagle_eval_namespace(tmp_path: Path)
             assert expected in names, f"{module.relative_to(ROOT)} is missing from the wheel as {expected}"
     assert "eagle_eval/reference/eagle_readme_tables.csv" in names
     assert "eagle_eval/reference/comparison_models.csv" in names
+    for asset in ("report.html", "report.css", "report.js"):
+        assert f"eagle_eval/report/assets/{asset}" in names
 
     # The installed wheel imports on its own, from outside the source tree.
     target = tmp_path / "site"

@@ -16,7 +16,7 @@ from typing import NoReturn
 from rich_argparse import RichHelpFormatter
 
 from eagle_eval.adapter import AdapterError
-from eagle_eval.cli import bench, catalog, compare, lock, run, server, tables
+from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
 from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
@@ -32,7 +32,7 @@ from eagle_eval.samples_io import SamplesFileError
 from eagle_eval.urls import InsecureURLError
 
 # The command groups, in the order `eagle-eval --help` lists their commands.
-COMMAND_GROUPS = (run, lock, catalog, tables, compare, server, bench)
+COMMAND_GROUPS = (run, lock, catalog, tables, compare, report, server, bench)
 
 # Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (

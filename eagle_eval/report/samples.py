@@ -1,0 +1,162 @@
+"""One task's sample rows: the samples file joined with its scores file and, where the data root is
+reachable, with the dataset rows (question text, references, images).
+
+The samples file is authoritative for which samples exist (the latest line per key wins, as on
+resume); the scores file adds values, extraction path and parsed answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eagle_eval.report.thumbnails import ThumbnailStore
+from eagle_eval.report.view import SampleRow, Verdict
+from eagle_eval.samples_io import SamplesFileError, latest_by_key, read_samples
+from eagle_eval.task import Doc, Task
+
+SampleKey = tuple[str, int]
+# Per-sample value names, in the order one is taken as "the" score when the headline is an aggregate.
+_SCORE_NAMES = ("vqa_accuracy", "accuracy", "correct", "relaxed", "hit")
+
+
+@dataclass
+class TaskSamples:
+    rows: list[SampleRow]
+    score_key: str | None
+    scores: dict[SampleKey, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_jsonl_objects(path: Path) -> list[dict[str, Any]]:
+    """Every JSON object line of a file (scores files, extra samples fields); [] when absent."""
+    if not path.is_file():
+        return []
+    objects = []
+    with open(path, encoding="utf-8") as handle:
+        for line_no, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except ValueError as err:
+                raise SamplesFileError(f"{path}:{line_no}: invalid JSON ({err}); re-score the run") from err
+            if isinstance(obj, dict):
+                objects.append(obj)
+    return objects
+
+
+def _key(obj: Mapping[str, Any]) -> SampleKey | None:
+    try:
+        return (str(obj["split"]), int(obj["doc_id"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def choose_score_key(headline_metric: str, scores: list[dict[str, Any]]) -> str | None:
+    names: list[str] = []
+    for obj in scores:
+        values = obj.get("values")
+        if isinstance(values, dict):
+            names.extend(k for k, v in values.items() if k not in names and isinstance(v, int | float))
+    if headline_metric in names:
+        return headline_metric
+    return next((name for name in _SCORE_NAMES if name in names), names[0] if names else None)
+
+
+def verdict_of(score: float | None, error: str | None) -> Verdict:
+    if error:
+        return "error"
+    if score is None:
+        return "unscored"
+    if score >= 1:
+        return "correct"
+    return "wrong" if score <= 0 else "partial"
+
+
+def _truncated(extra: Mapping[str, Any]) -> bool | None:
+    """Whether generation stopped at max_new_tokens, where the samples line records it."""
+    if isinstance(extra.get("truncated"), bool):
+        return extra["truncated"]
+    reason = extra.get("finish_reason") or extra.get("stop_reason")
+    if isinstance(reason, str):
+        return reason == "length"
+    return None
+
+
+def references_of(row: Mapping[str, Any]) -> list[str]:
+    """The gold answers of a dataset row: `answers` (VQA-style lists) or `answer`."""
+    answers = row.get("answers") if "answers" in row else None
+    if isinstance(answers, list):
+        return [str(a.get("answer", a)) if isinstance(a, dict) else str(a) for a in answers]
+    if "answer" in row and row.get("answer") is not None:
+        return [str(row.get("answer"))]
+    return []
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def collect_task_samples(
+    run_dir: Path,
+    task_name: str,
+    headline_metric: str,
+    task: Task | None,
+    docs: Mapping[SampleKey, Doc] | None,
+    store: ThumbnailStore | None,
+) -> TaskSamples:
+    samples_path = run_dir / "samples" / f"{task_name}.jsonl"
+    records = latest_by_key(read_samples(samples_path))
+    extras = {key: obj for obj in read_jsonl_objects(samples_path) if (key := _key(obj)) is not None}
+    score_objs = read_jsonl_objects(run_dir / "scores" / f"{task_name}.jsonl")
+    scored = {key: obj for obj in score_objs if (key := _key(obj)) is not None}
+    score_key = choose_score_key(headline_metric, score_objs)
+    result = TaskSamples(rows=[], score_key=score_key)
+    if not records:
+        result.notes.append(f"no samples file at {samples_path}")
+    image_failures = 0
+    for key in sorted(records):
+        record = records[key]
+        score_obj = scored.get(key, {})
+        values = score_obj.get("values") if isinstance(score_obj.get("values"), dict) else {}
+        raw = values.get(score_key) if score_key else None
+        score = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        if score is not None:
+            result.scores[key] = score
+        row = SampleRow(
+            task=task_name,
+            split=record.split,
+            doc_id=record.doc_id,
+            prompt=None,
+            prediction=record.prediction,
+            references=[],
+            score=score,
+            verdict=verdict_of(score, record.error),
+            extraction=score_obj.get("extraction") if isinstance(score_obj.get("extraction"), str) else None,
+            parsed=_text(score_obj.get("parsed")),
+            error=record.error,
+            truncated=_truncated(extras.get(key, {})),
+        )
+        doc = docs.get(key) if docs is not None else None
+        if doc is not None and task is not None:
+            row.references = references_of(doc.row)
+            try:
+                row.prompt = task.prompt(doc)
+                pictures = task.images(doc) if store is not None else []
+                row.images = [store.add(picture) for picture in pictures] if store is not None else []
+            except Exception:  # noqa: BLE001 - a sample whose data fails shows without it; counted below
+                image_failures += 1
+        result.rows.append(row)
+    if image_failures:
+        result.notes.append(f"{image_failures} samples' question or images could not be read from the data root")
+    if docs is not None:
+        missing = sum(1 for key in records if key not in docs)
+        if missing:
+            result.notes.append(f"{missing} samples have no row in the dataset at the data root")
+    return result
