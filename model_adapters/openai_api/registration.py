@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.chat_api import ChatClient, ChatEndpoint
-from eagle_eval.registry import ModelArgError, ModelEntry, ModelOptions, register_model_scheme
+from eagle_eval.registry import ModelArg, ModelArgError, ModelEntry, ModelOptions, register_model_scheme
 from eagle_eval.urls import InsecureURLError
 
 SCHEME = "openai"
@@ -30,6 +30,7 @@ OPENAI_MODEL_ARGS: dict[str, str] = {
     "image_format": "png (default, lossless) or jpeg",
     "cache_dir": "where answers are cached (default $EAGLE_EVAL_CACHE/chat or ~/.cache/eagle-eval/chat)",
 }
+MODEL_ARGS = tuple(ModelArg(key, text) for key, text in OPENAI_MODEL_ARGS.items())
 
 
 class OpenAIModelArgError(ModelArgError):
@@ -115,7 +116,10 @@ def entry_for_model(model: str) -> ModelEntry:
         name=name,
         factory=lambda options: build_adapter(name, model, options),
         description=f"{model} behind an OpenAI-compatible chat-completions server",
-        details={"adapter": SCHEME, "model_args": sorted(OPENAI_MODEL_ARGS), "needs_torch": False},
+        family=SCHEME,
+        needs_torch=False,
+        loads_weights=False,
+        model_args=MODEL_ARGS,
     )
 
 
