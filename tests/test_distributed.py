@@ -11,7 +11,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +32,8 @@ from eagle_eval.fixtures import textvqa as textvqa_fixture
 from eagle_eval.runner import RunConfig, run_evaluation
 from eagle_eval.samples_io import SampleRecord, read_samples
 from eagle_eval.task import Doc
+
+from .launches import finish_launch, start_launch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # torchrun is `python -m torch.distributed.run`: the module needs no console script on PATH.
@@ -169,17 +170,7 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
 
 def run_bounded(command: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     """Run a command in its own process group and kill the whole group (torchrun's workers too) on timeout."""
-    with subprocess.Popen(
-        command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    ) as process:
-        try:
-            out, err = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            out, err = process.communicate()
-            pytest.fail(f"{' '.join(command[:4])} … timed out after {timeout} s:\n{err}")
-    return subprocess.CompletedProcess(command, process.returncode, out, err)
+    return finish_launch(start_launch(command, env), timeout)
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 from safetensors.numpy import save_file
 
 from eagle_eval import registry
@@ -165,3 +166,39 @@ def test_spelling_out_the_default_dtype_changes_nothing_and_another_dtype_regene
     assert len(generated(made[-1])) == 10  # another dtype changes predictions: regenerated
     run_dir = only_run_dir(tmp_path / "runs")
     assert results_of(run_dir)["model"]["dtype"] == "bfloat16"
+
+
+@pytest.mark.slow
+def test_an_eagle_checkpoint_rewritten_in_place_regenerates_its_samples(eagle, tmp_path, monkeypatch):
+    """The real adapter: a tiny Eagle checkpoint copied, run, then one shard's values rewritten in place."""
+    import shutil
+
+    from safetensors.torch import load_file
+    from safetensors.torch import save_file as save_torch
+
+    from eagle_eval.fixtures import pope as pope_fixture
+    from eagle_eval.model_adapters.eagle.tiny import ensure_tiny_checkpoint
+    from eagle_eval.samples_io import read_samples
+
+    monkeypatch.setenv("EAGLE_EVAL_HASH_CACHE", str(tmp_path / "hashes.json"))
+    checkpoint = tmp_path / "checkpoint"
+    shutil.copytree(ensure_tiny_checkpoint("eagle-tiny"), checkpoint)
+    pope_fixture.write(tmp_path / "hub")
+    command = ("run", "--model", "eagle-tiny", "--model-path", checkpoint, "--tasks", "pope", "--limit", "1",
+               "--data-root", tmp_path / "hub", "--output-dir", tmp_path / "runs", "--no-progress")  # fmt: skip
+    assert eagle(*command).code == 0
+    run_dir = only_run_dir(tmp_path / "runs")
+    samples = run_dir / "samples" / "pope.jsonl"
+    assert len(read_samples(samples)) == 1
+
+    index = json.loads((checkpoint / "model.safetensors.index.json").read_text())
+    shard = checkpoint / sorted(set(index["weight_map"].values()))[0]
+    tensors = load_file(str(shard))
+    name = sorted(tensors)[0]
+    tensors[name] = tensors[name] + 1  # new values, same names and shapes: the header is unchanged
+    stat = shard.stat()
+    save_torch(tensors, str(shard), metadata={"format": "pt"})
+    os.utime(shard, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert eagle(*command).code == 0
+    records = read_samples(samples)
+    assert len(records) == 2 and records[0].fingerprint != records[1].fingerprint

@@ -29,6 +29,8 @@ from eagle_eval.fixtures import pope as pope_fixture
 from eagle_eval.run_lock import LOCK_FILENAME, WAIT_ENV, RunDirBusyError, RunDirLock, read_holder
 from eagle_eval.samples_io import read_samples
 
+from .launches import finish_launch, start_launch
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SLOW_LAUNCH = Path(__file__).with_name("slow_launch.py")
 N_POPE = len(pope_fixture.ROWS)
@@ -137,20 +139,12 @@ def launch_env(tmp_path: Path, gate: Path, wait_s: float = 0) -> dict[str, str]:
 def start(prefix: list[str], root: Path, predictions: Path, output: Path, env: dict[str, str]) -> subprocess.Popen:
     args = ["run", "--model", "replay", "--predictions", str(predictions), "--tasks", "pope", "--data-root",
             str(root), "--output-dir", str(output), "--no-progress", "--batch-size", "1"]  # fmt: skip
-    return subprocess.Popen(
-        [*prefix, str(SLOW_LAUNCH), *args], env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
+    return start_launch([*prefix, str(SLOW_LAUNCH), *args], env)
 
 
 def finish(process: subprocess.Popen, timeout: float = 240) -> tuple[int, str]:
-    try:
-        _, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        _, err = process.communicate()
-        pytest.fail(f"a launch timed out after {timeout} s:\n{err}")
-    return process.returncode, err
+    done = finish_launch(process, timeout)
+    return done.returncode, done.stderr
 
 
 def wait_until(condition, timeout: float = 150) -> None:
