@@ -157,6 +157,7 @@ _TASKS: dict[str, type[Task]] = {}
 _MODELS: dict[str, ModelEntry] = {}
 _ALIASES: dict[str, str] = {}
 _SCHEMES: dict[str, Callable[[str], ModelEntry]] = {}
+_SCHEME_TARGETS: dict[str, str] = {}  # what follows the prefix, for help and errors: "hub id or local folder"
 _loaded = False
 
 
@@ -173,9 +174,11 @@ def register_model(entry: ModelEntry) -> ModelEntry:
     return entry
 
 
-def register_model_scheme(prefix: str, make_entry: Callable[[str], ModelEntry]) -> None:
-    """Make `prefix:<target>` a model name: `make_entry(target)` builds its entry (`hf:<hub id or folder>`)."""
+def register_model_scheme(prefix: str, make_entry: Callable[[str], ModelEntry], target: str = "target") -> None:
+    """Make `prefix:<target>` a model name: `make_entry(target)` builds its entry (`hf:<hub id or folder>`).
+    `target` says what follows the prefix, for listings and errors."""
     _SCHEMES[prefix] = make_entry
+    _SCHEME_TARGETS[prefix] = target
 
 
 def _scheme_of(name: str) -> tuple[str, str] | None:
@@ -183,7 +186,7 @@ def _scheme_of(name: str) -> tuple[str, str] | None:
     if not colon or prefix not in _SCHEMES:
         return None
     if not target.strip():
-        raise UnknownNameError(f"model '{name}' names no target; write {prefix}:<hub id or local folder>")
+        raise UnknownNameError(f"model '{name}' names no target; write {prefix}:<{_SCHEME_TARGETS[prefix]}>")
     return prefix, target
 
 
@@ -241,7 +244,7 @@ def resolve_model_name(name: str) -> str:
 
 
 def _scheme_hint() -> str:
-    return "; or " + ", ".join(f"{prefix}:<target>" for prefix in sorted(_SCHEMES)) if _SCHEMES else ""
+    return "; or " + ", ".join(f"{p}:<{_SCHEME_TARGETS[p]}>" for p in sorted(_SCHEMES)) if _SCHEMES else ""
 
 
 def get_model_entry(name: str) -> ModelEntry:
@@ -252,7 +255,7 @@ def get_model_entry(name: str) -> ModelEntry:
     return _MODELS[resolved]
 
 
-def model_schemes() -> list[str]:
-    """The registered `prefix:` schemes (for listings and error hints)."""
+def model_schemes() -> dict[str, str]:
+    """The registered `prefix:` schemes, each with what follows its prefix (for listings and hints)."""
     _load_plugins()
-    return sorted(_SCHEMES)
+    return {prefix: _SCHEME_TARGETS[prefix] for prefix in sorted(_SCHEMES)}

@@ -10,7 +10,7 @@ from eagle_eval.fingerprints import compute_run_id
 from eagle_eval.model_adapters.hf.presets import HF_PRESETS
 from eagle_eval.model_adapters.hf.registration import HF_MODEL_ARGS, HFModelArgError, parse_model_args
 from eagle_eval.reference import load_reference_rows
-from eagle_eval.registry import UnknownNameError, get_model_entry, resolve_model_name
+from eagle_eval.registry import UnknownNameError, get_model_entry, model_schemes, resolve_model_name
 from eagle_eval.runner import RunConfig
 
 
@@ -21,8 +21,9 @@ def test_hf_names_resolve_to_hub_ids_or_folders(tmp_path: Path) -> None:
     assert local.hub_id is None and local.name == f"hf:{tmp_path}"
     with pytest.raises(UnknownNameError, match="hf:<hub id or local folder>"):
         get_model_entry("hf:")
-    with pytest.raises(UnknownNameError, match="hf:<target>"):
+    with pytest.raises(UnknownNameError, match="hf:<hub id or local folder>"):
         resolve_model_name("nosuchmodel")
+    assert model_schemes()["hf"] == "hub id or local folder"
 
 
 def test_presets_name_the_llava_hf_conversions_and_their_published_rows() -> None:

@@ -53,7 +53,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from eagle_eval.registry import model_entries
+    from eagle_eval.registry import model_entries, model_schemes
 
     entries = [
         {"name": e.name, "hub_id": e.hub_id, "aliases": list(e.aliases), "description": e.description}
@@ -68,6 +68,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     for entry in entries:
         table.add_row(entry["name"], ", ".join(entry["aliases"]), entry["hub_id"] or "-", entry["description"])
     out_console.print(table)
+    for scheme, target in model_schemes().items():
+        out_console.print(f"also: --model {scheme}:<{target}>", markup=False)
     return EXIT_OK
 
 

@@ -130,11 +130,12 @@ def _preset_entry(preset: HFPreset) -> ModelEntry:
     notes = ("unpinned: the loaded hub commit is recorded; pass --revision to pin",) if preset.revision is None else ()
     return ModelEntry(name=preset.name, factory=factory, description=description, hub_id=preset.hub_id,
                       aliases=preset.aliases, family=SCHEME, preset=preset.name, reference=preset.reference,
-                      revision=preset.revision, notes=notes, model_args=MODEL_ARGS)
+                      revision=preset.revision, llm=preset.llm, vision=preset.vision,
+                      template="the checkpoint's chat template", notes=notes, model_args=MODEL_ARGS)
 
 
 def register_hf_models() -> None:
-    register_model_scheme(SCHEME, entry_for_source)
+    register_model_scheme(SCHEME, entry_for_source, target="hub id or local folder")
     for preset in HF_PRESETS.values():
         register_model(_preset_entry(preset))
 
