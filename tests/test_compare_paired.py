@@ -225,3 +225,23 @@ def test_power_from_one_run_uses_root_two_times_the_standard_error(eagle, tmp_pa
     assert row.mde == pytest.approx(2.801585 * np.sqrt(2) * se, rel=1e-4)
     assert row.samples_for_drop == pytest.approx(len(docs) * (row.mde / 1.0) ** 2, rel=0.01, abs=1)
     assert eagle("power", tmp_path / "one", "--drop", "1").code == 0
+
+
+def test_compare_two_run_folders_written_by_run(toy_world, toy_run, eagle, tmp_path):
+    assert toy_run("--run-id", "a", output_dir=tmp_path / "runs").code == 0
+    assert toy_run("--run-id", "b", output_dir=tmp_path / "runs").code == 0
+    result = eagle(
+        "compare",
+        tmp_path / "runs" / "b",
+        "--baseline",
+        tmp_path / "runs" / "a",
+        "--json",
+        tmp_path / "c.json",
+    )
+    entry = json.loads((tmp_path / "c.json").read_text())["tasks"]["toyqa"]
+    assert (
+        result.code == 0
+        and entry["paired"]
+        and entry["difference"] == 0
+        and entry["gained"] == entry["lost"] == 0
+    )
