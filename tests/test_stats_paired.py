@@ -121,12 +121,13 @@ def test_bootstrap_over_twenty_thousand_samples_takes_seconds():
     old = (rng.random(n) < 0.6).astype(float)
     new = np.where(rng.random(n) < 0.95, old, 1 - old)
     old_table, new_table = _table(old, units, key="correct"), _table(new, units, key="correct")
-    started = time.perf_counter()
+    # CPU time, not wall time: a machine shared with other jobs must not fail the test.
+    started = time.process_time()
     single = estimate(AllRightPerUnit("correct"), old_table, resamples=2000)
     paired = compare_paired(AllRightPerUnit("correct"), old_table, new_table, resamples=2000)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert single.method == "bootstrap" and paired.resamples == 2000
-    assert elapsed < 10, f"bootstrap + permutation over {n} samples took {elapsed:.1f} s"
+    assert elapsed < 10, f"bootstrap + permutation over {n} samples took {elapsed:.1f} s of CPU"
 
 
 def test_minimum_detectable_difference_and_samples_needed():
