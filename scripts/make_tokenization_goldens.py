@@ -96,7 +96,9 @@ def load_authors_code(source: Path) -> tuple[dict, object]:
 
 def wrapper_question(text: str, images: int) -> str:
     """The user turn as the authors' lmms-eval wrapper builds it (models/eagle.py, generate_until): a
-    context without a placeholder gets the image tokens, space-joined, then a newline, in front."""
+    context without a placeholder gets the image tokens, space-joined, then a newline, in front. (The
+    wrapper pairs contexts with the flattened image list, so a context with several images and no
+    placeholder gets only one there; no case here has that shape, see write_prompt_cases.py.)"""
     if images and IMAGE_TOKEN not in text:
         return " ".join([IMAGE_TOKEN] * images) + "\n" + text
     return text
