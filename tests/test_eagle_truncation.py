@@ -144,3 +144,19 @@ def test_truncate_inputs_option_parses_switches() -> None:
     assert parse_switch(True, "x") is True
     with pytest.raises(ValueError, match="truncate_inputs"):
         parse_switch("maybe", "truncate_inputs")
+
+
+@pytest.mark.slow
+def test_a_run_counts_the_truncated_mmmu_samples(adapters: dict[str, EagleAdapter], tmp_path: Path) -> None:
+    from eagle_eval.runner import RunConfig, run_evaluation
+
+    bundled = Path(__file__).resolve().parent.parent / "data" / "hub"
+    config = RunConfig(model="eagle-tiny", tasks=["mmmu"], data_root=bundled, output_dir=tmp_path, batch_size=2,
+                       limit=2, device="cpu", show_progress=False)
+    outcome = run_evaluation(config, adapter=adapters["on"])
+    samples = [json.loads(line) for line in (outcome.run_dir / "samples" / "mmmu.jsonl").read_text().splitlines()]
+    cut = [s["doc_id"] for s in samples if s["notes"]["input_truncated"]]
+    assert all((s["notes"]["input_positions"] > LIMIT) == (s["doc_id"] in cut) for s in samples)
+    assert 0 < len(cut) < len(samples)
+    assert outcome.results.results["mmmu"].n_input_truncated == len(cut)
+    assert json.loads(outcome.results_path.read_text())["model"]["settings"] == {"input_max_length": LIMIT}
