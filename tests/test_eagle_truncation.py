@@ -139,6 +139,15 @@ def test_opting_out_is_explicit_recorded_and_fingerprinted(adapters: dict[str, E
     assert on.info().fingerprint() != off.info().fingerprint()
 
 
+def test_the_opt_out_is_a_declared_model_arg() -> None:
+    from eagle_eval.registry import ModelArgError, get_model_entry
+
+    for preset in ("eagle-tiny", "eagle-x5-7b"):
+        get_model_entry(preset).check_model_args({"truncate_inputs": "false"})
+        with pytest.raises(ModelArgError, match="truncate_inputs"):
+            get_model_entry(preset).check_model_args({"truncate_inputs": "maybe"})
+
+
 def test_truncate_inputs_option_parses_switches() -> None:
     assert parse_switch("false", "truncate_inputs") is False and parse_switch("On", "x") is True
     assert parse_switch(True, "x") is True

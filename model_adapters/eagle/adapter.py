@@ -6,8 +6,8 @@ batches to `BatchedPipeline` (pipeline.py), which runs the experts on each batch
 splices, and decodes greedily, with the next batch's image preprocessing overlapped.
 
 Input length: where the checkpoint's config.json declares `tokenizer_model_max_length`, every row is cut
-to that many positions after splicing, as the authors' inference code did; `truncate_inputs=False` (the
-model option `truncate_inputs`) turns that off, and `info()` records which. After each `generate`,
+to that many positions after splicing, as the authors' inference code did; `truncate_inputs=False`
+(`--model-arg truncate_inputs=false`) turns that off, and `info()` records which. After each `generate`,
 `last_call_stats()` (eagle_eval.adapter.CallStats) carries one note per request: `input_positions`
 (before any cut) and `input_truncated`, with the call's time to first token and generated tokens.
 """
