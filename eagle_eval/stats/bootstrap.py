@@ -4,7 +4,8 @@ Resampling whole units (images, MMBench questions) with replacement keeps the qu
 a unit together, which is what makes the interval honest for clustered data. A resample is a vector
 of counts (how often each unit was drawn), built from an index array with one `bincount`; the
 statistic's totals for a block of resamples are then `counts @ unit_rows`. Blocks bound the memory
-(block × n_units integers) so 2,000 resamples of 10k+ units take well under a second.
+(block × n_units integers), and 2,000 resamples of 10k+ units take a second or so
+(scripts/bench_stats.py).
 
 scipy.stats.bootstrap resamples observations, not clusters, and re-evaluates the statistic per
 resample in Python for non-vectorised statistics; this module exists because neither fits.
