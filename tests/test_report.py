@@ -203,3 +203,14 @@ def test_report_command_input_errors_are_one_line(eagle, tmp_path: Path, argv, n
     result = eagle(*[str(run) if a == "RUN" else str(tmp_path / a) if a == "missing-run" else a for a in argv])
     assert result.code == 2
     assert named in result.err and len(result.err.strip().splitlines()) == 1
+
+
+def test_an_input_the_model_cut_is_shown_as_truncated(tmp_path: Path) -> None:
+    run = write_synthetic_run(tmp_path, 3)
+    path = run / "samples" / "pope.jsonl"
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    lines[1]["notes"] = {"input_positions": 5000, "input_truncated": True}
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    rows = build_report(run).samples["pope"]
+    assert [row.truncation is not None for row in rows] == [False, True, False]
+    assert "5000 positions" in rows[1].truncation

@@ -122,6 +122,7 @@ def _overview(name: str, result: TaskResult, raw: dict[str, Any], samples: TaskS
         time_to_first_token_s=result.timings.time_to_first_token_s,
         wall_seconds=result.timings.wall_seconds,
         score_key=samples.score_key,
+        n_input_truncated=result.n_input_truncated,
         verdicts=verdicts,
         notes=list(samples.notes),
     )

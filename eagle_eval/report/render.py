@@ -75,7 +75,7 @@ def _throughput(task: TaskOverview) -> str:
 def _overview_table(view: ReportView) -> str:
     has_baseline = view.baseline is not None
     head = [
-        "task", "column", "headline", "95% interval", "paper", "Δ paper", "samples", "rows", "errors",
+        "task", "column", "headline", "95% interval", "paper", "Δ paper", "samples", "rows", "errors", "inputs cut",
         "verdicts", "extraction", "throughput",
     ]
     if has_baseline:
@@ -95,6 +95,7 @@ def _overview_table(view: ReportView) -> str:
             f'<td class="num">{task.n_samples}</td>',
             f'<td class="num" data-testid="rows-{escape(task.task)}">{task.n_rows}</td>',
             f'<td class="num">{task.n_errors}</td>',
+            f'<td class="num">{task.n_input_truncated}</td>',
             f"<td>{escape(verdicts)}</td>",
             f"<td>{escape(extraction or '—')}</td>",
             f"<td>{_throughput(task)}</td>",

@@ -77,14 +77,18 @@ def verdict_of(score: float | None, error: str | None) -> Verdict:
     return "wrong" if score <= 0 else "partial"
 
 
-def _truncated(extra: Mapping[str, Any]) -> bool | None:
-    """Whether generation stopped at max_new_tokens, where the samples line records it."""
-    if isinstance(extra.get("truncated"), bool):
-        return extra["truncated"]
+def truncation_of(extra: Mapping[str, Any]) -> str | None:
+    """What was cut, as far as the samples line records it: the input (the adapter's notes) or the
+    output (`truncated` / `finish_reason: "length"`, written by adapters that know it)."""
+    cuts = []
+    notes = extra.get("notes") if isinstance(extra.get("notes"), dict) else {}
+    if notes.get("input_truncated") is True:
+        positions = notes.get("input_positions")
+        cuts.append(f"input cut to the model's length ({positions} positions before the cut)" if positions else "input cut")
     reason = extra.get("finish_reason") or extra.get("stop_reason")
-    if isinstance(reason, str):
-        return reason == "length"
-    return None
+    if extra.get("truncated") is True or reason == "length":
+        cuts.append("output stopped at max_new_tokens")
+    return "; ".join(cuts) or None
 
 
 def references_of(row: Mapping[str, Any]) -> list[str]:
@@ -141,7 +145,7 @@ def collect_task_samples(
             extraction=score_obj.get("extraction") if isinstance(score_obj.get("extraction"), str) else None,
             parsed=_text(score_obj.get("parsed")),
             error=record.error,
-            truncated=_truncated(extras.get(key, {})),
+            truncation=truncation_of(extras.get(key, {})),
         )
         doc = docs.get(key) if docs is not None else None
         if doc is not None and task is not None:

@@ -44,6 +44,7 @@ class TaskOverview:
     time_to_first_token_s: float | None
     wall_seconds: float | None
     score_key: str | None
+    n_input_truncated: int = 0
     verdicts: dict[str, int] = field(default_factory=dict)
     baseline_value: float | None = None
     baseline_delta: float | None = None
@@ -69,7 +70,7 @@ class SampleRow:
     extraction: str | None
     parsed: str | None
     error: str | None
-    truncated: bool | None
+    truncation: str | None
     images: list[str] = field(default_factory=list)
     baseline_prediction: str | None = None
     baseline_score: float | None = None

@@ -109,7 +109,7 @@
       if (row.flip && row.flip !== "same") { score.appendChild(el("span", { "class": "badge flip-" + row.flip }, row.flip)); }
       tr.appendChild(score);
       tr.appendChild(textCell([row.extraction, row.parsed === null ? null : "parsed: " + row.parsed].filter(Boolean).join("\n"), "extraction"));
-      tr.appendChild(textCell([row.error, row.truncated === true ? "truncated at max_new_tokens" : null].filter(Boolean).join("\n"), "error"));
+      tr.appendChild(textCell([row.error, row.truncation].filter(Boolean).join("\n"), "error"));
       if (data.baseline) {
         tr.appendChild(textCell(row.baseline_prediction === null ? null : row.baseline_prediction + "\n(score " + scoreText(row.baseline_score) + ")", "prediction"));
       }
