@@ -214,3 +214,12 @@ def test_an_input_the_model_cut_is_shown_as_truncated(tmp_path: Path) -> None:
     rows = build_report(run).samples["pope"]
     assert [row.truncation is not None for row in rows] == [False, True, False]
     assert "5000 positions" in rows[1].truncation
+
+
+def test_image_dir_gets_every_original_linked_relative_to_the_page(tmp_path: Path) -> None:
+    store = ThumbnailStore(max_side=32, image_dir=tmp_path / "report_images", image_href="report_images")
+    key = store.add(Image.new("RGB", (900, 700), (1, 2, 3)))
+    images, _ = store.finish()
+    assert images[key]["href"] == f"report_images/{key}.jpg"
+    with Image.open(tmp_path / "report_images" / f"{key}.jpg") as original:
+        assert original.size == (900, 700)

@@ -168,6 +168,29 @@ def test_script_prediction_is_shown_as_text(browser, runs, tmp_path: Path) -> No
     assert browser.find_elements("css selector", 'img[src="x"]') == []
 
 
+def test_clicking_a_thumbnail_opens_the_original_from_the_image_folder(browser, runs, tmp_path: Path) -> None:
+    page = tmp_path / "page.html"
+    code = main(["report", str(runs["tiny"]), "-o", str(page), "--image-dir", str(tmp_path / "originals")])
+    assert code == 0
+    browser.get_log("browser")
+    browser.get(page.as_uri())
+    _choose(browser, "task-select", "textvqa")
+    browser.find_element("css selector", "#sample-rows td.thumbs img").click()
+    overlay_image = browser.find_element("id", "overlay-image")
+    assert overlay_image.get_attribute("src").startswith("file://") and "/originals/" in overlay_image.get_attribute("src")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    loaded = "return arguments[0].complete && arguments[0].naturalWidth > 0"
+    WebDriverWait(browser, 10).until(lambda driver: driver.execute_script(loaded, overlay_image))
+    natural = browser.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", overlay_image)
+    (original,) = [p for p in (tmp_path / "originals").iterdir() if p.name in overlay_image.get_attribute("src")]
+    from PIL import Image
+
+    with Image.open(original) as picture:
+        assert natural == list(picture.size)
+    assert _console_errors(browser) == []
+
+
 def test_screenshot_of_the_bundled_sample_report(browser, runs, tmp_path: Path) -> None:
     _open(browser, tmp_path, runs["crafted"], baseline=runs["tiny"], reference="eagle-x5-7b")
     whiskers = browser.find_elements("css selector", "#charts svg line.whisker")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, err_console, out_console
@@ -27,6 +28,8 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     report.add_argument("--data-root", type=Path, help="where the datasets are, for questions and images (default: the run's)")
     report.add_argument("--reference", help="the paper row to compare against (default: the run's model, when published)")
     report.add_argument("--no-images", action="store_true", help="leave the images out")
+    report.add_argument("--image-dir", type=Path,
+                        help="also write every original picture into this folder, opened from the page on click")
     report.add_argument("--thumbnail-size", type=int, default=128, help="longest side of a thumbnail in pixels (default 128)")
     report.add_argument("--image-budget", type=_positive_float, default=8.0,
                         help="MiB all images may take in the page; thumbnails shrink to fit (default 8)")
@@ -40,6 +43,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     if args.thumbnail_size < 16:
         raise UsageError(f"--thumbnail-size {args.thumbnail_size} is too small; use 16 pixels or more")
+    output = args.output or args.run_dir / ("report.json" if args.format == "json" else "report.html")
+    image_href = ""
+    if args.image_dir is not None:
+        image_href = Path(os.path.relpath(args.image_dir.resolve(), output.resolve().parent)).as_posix()
     options = ReportOptions(
         baseline=args.baseline,
         data_root=args.data_root,
@@ -47,10 +54,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         images=not args.no_images,
         thumbnail_side=args.thumbnail_size,
         image_budget_bytes=int(args.image_budget * 1024 * 1024),
+        image_dir=args.image_dir,
+        image_href=image_href,
     )
     view = build_report(args.run_dir, options)
     text = view_json_text(view, indent=1) if args.format == "json" else render_html(view)
-    output = args.output or args.run_dir / ("report.json" if args.format == "json" else "report.html")
     write_text_atomic(output, text)
     for note in view.notes + [f"{task.task}: {note}" for task in view.tasks for note in task.notes]:
         err_console.print(f"note: {note}", markup=False)

@@ -28,6 +28,8 @@ class ReportOptions:
     images: bool = True
     thumbnail_side: int = DEFAULT_MAX_SIDE
     image_budget_bytes: int = DEFAULT_BUDGET_BYTES
+    image_dir: Path | None = None  # also write every original here, linked from the page
+    image_href: str = ""  # the folder's path relative to the page
 
 
 def _run_dir(path: Path) -> Path:
@@ -171,7 +173,11 @@ def build_report(run_path: Path, options: ReportOptions | None = None) -> Report
     notes: list[str] = []
     paper = _reference(run, options.reference, notes)
     data_root = _data_root(run, options, notes)
-    store = ThumbnailStore(options.thumbnail_side, options.image_budget_bytes) if options.images and data_root else None
+    store = (
+        ThumbnailStore(options.thumbnail_side, options.image_budget_bytes, image_dir=options.image_dir, image_href=options.image_href)
+        if options.images and data_root
+        else None
+    )
     base_dir = _run_dir(options.baseline) if options.baseline is not None else None
     base_run = load_results(base_dir) if base_dir is not None else None
     overviews, rows = [], {}

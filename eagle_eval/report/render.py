@@ -157,6 +157,8 @@ def render_html(view: ReportView) -> str:
         "data": _script_safe(view_json_text(view)),
         "css": css,
         "js": js,
+        # Linked originals (--image-dir) are files beside the page: 'self', never another origin.
+        "image_sources": "data: 'self'" if any("href" in entry for entry in view.images.values()) else "data:",
         "style_hash": _csp_hash(css),
         "script_hash": _csp_hash(js),
     }

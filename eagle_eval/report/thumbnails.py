@@ -5,7 +5,9 @@ in the page) passes the budget, all of them are made again from those JPEGs at a
 square root of the overshoot (JPEG size grows with the pixel count), down to `MIN_SIDE`; what still
 does not fit is left out and counted. Identical pictures (POPE asks many questions of one image)
 are stored once. Small originals (at most 512 x 512 pixels and 48 KB as JPEG) are also embedded at full size,
-under a budget of their own, for the click-to-enlarge view.
+under a budget of their own, for the click-to-enlarge view. With an image folder, every original is
+also written there as a JPEG file and the page links it by a path relative to the page, so the
+enlarged view shows the full picture wherever the folder travels with the page.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import base64
 import hashlib
 import io
 import math
+from pathlib import Path
 
 from PIL import Image
 
@@ -55,6 +58,8 @@ class ThumbnailStore:
         max_side: int = DEFAULT_MAX_SIDE,
         budget_bytes: int = DEFAULT_BUDGET_BYTES,
         full_budget_bytes: int = FULL_BUDGET_BYTES,
+        image_dir: Path | None = None,
+        image_href: str = "",
     ) -> None:
         self.max_side = max_side
         self.budget_bytes = budget_bytes
@@ -63,6 +68,8 @@ class ThumbnailStore:
         self._sizes: dict[str, str] = {}
         self._full: dict[str, bytes] = {}
         self._full_used = 0
+        self.image_dir, self.image_href = image_dir, image_href.rstrip("/")
+        self._files: dict[str, str] = {}
 
     def add(self, image: Image.Image) -> str:
         digest = hashlib.sha256(f"{image.mode}{image.size}".encode() + image.tobytes()).hexdigest()[:16]
@@ -70,6 +77,10 @@ class ThumbnailStore:
             return digest
         self._thumbs[digest] = _jpeg(image, self.max_side, THUMB_QUALITY)
         self._sizes[digest] = f"{image.size[0]}x{image.size[1]}"
+        if self.image_dir is not None:
+            self.image_dir.mkdir(parents=True, exist_ok=True)
+            (self.image_dir / f"{digest}.jpg").write_bytes(_jpeg(image, None, 90))
+            self._files[digest] = f"{self.image_href}/{digest}.jpg" if self.image_href else f"{digest}.jpg"
         if max(image.size) > self.max_side and image.size[0] * image.size[1] <= FULL_MAX_PIXELS:
             full = _jpeg(image, None, 85)
             cost = _encoded_size(full)
@@ -96,6 +107,8 @@ class ThumbnailStore:
                 continue
             used += cost
             images[key] = {"thumb": _data_uri(data), "size": self._sizes[key]}
+            if key in self._files:
+                images[key]["href"] = self._files[key]
             if key in self._full:
                 images[key]["full"] = _data_uri(self._full[key])
                 full_used += _encoded_size(self._full[key])

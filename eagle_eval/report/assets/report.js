@@ -69,9 +69,15 @@
     var overlay = document.getElementById("overlay");
     var body = document.getElementById("overlay-body");
     body.textContent = "";
-    body.appendChild(el("img", { src: entry.full || entry.thumb, alt: "full image" }));
-    body.appendChild(el("p", { "class": "muted" }, entry.full ? "original, " + entry.size + " px"
-      : "thumbnail only: the original (" + entry.size + " px) is over the size limit for embedding"));
+    var source = entry.full || entry.href || entry.thumb;
+    var img = el("img", { src: source, alt: "full image", id: "overlay-image" });
+    var note = el("p", { "class": "muted" }, entry.full || entry.href ? "original, " + entry.size + " px"
+      : "thumbnail only: the original (" + entry.size + " px) is over the size limit for embedding (see --image-dir)");
+    img.addEventListener("error", function () {
+      note.textContent = "the original " + entry.href + " is not beside this page: copy its image folder along";
+    });
+    body.appendChild(img);
+    body.appendChild(note);
     overlay.hidden = false;
   }
 
