@@ -6,12 +6,14 @@ This module orchestrates; each concern has its own module:
     eagle_eval/batching.py      adapter calls in batches, OOM backoff, per-sample failure isolation
     eagle_eval/fingerprints.py  run ids and sample fingerprints (what resumes, what is reused)
     eagle_eval/scoring.py       scoring and the results document, shared with `eagle-eval score`
+    eagle_eval/run_lock.py      one launch at a time per run directory (an OS file lock)
+    eagle_eval/model_identity.py  the weights actually loaded, in every sample's fingerprint
 
 A killed run started again with the same command resumes in the same run directory. Failures are
 isolated: a sample that cannot be built or generated is recorded with its reason and the run goes on.
 
 Under torchrun or `accelerate launch` (RANK / WORLD_SIZE set) every rank generates its share of each
-task into samples/<task>.rank<r>.jsonl; rank 0 then folds the rank files into samples/<task>.jsonl,
+task into samples/<task>.rank<r>.<launch>.jsonl; rank 0 then folds the rank files into samples/<task>.jsonl,
 scores and writes results.json (eagle_eval/distributed.py, docs/long-runs.md).
 """
 

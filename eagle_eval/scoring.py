@@ -298,7 +298,7 @@ def outcomes_from_predictions(
     path: Path,
     filters_rows: bool = False,
 ) -> dict[tuple[str, int], Outcome]:
-    """Map predictions onto the task's docs by (split, doc_id); later lines win (retried samples)."""
+    """Map predictions onto the task's docs by (split, doc_id); a retry after a failed line wins (read_predictions refuses other repeats)."""
     splits = sorted({doc.split for doc in docs})
     sizes = {split: sum(1 for d in docs if d.split == split) for split in splits}
     keys = {doc.key for doc in docs}

@@ -79,7 +79,8 @@ def test_new_weights_saved_over_the_same_model_path_regenerate_every_sample(toy_
     assert len(generated(adapter)) == 10
 
 
-def test_a_fixed_run_id_with_another_model_path_never_reuses_its_samples(toy_world, toy_run, tmp_path):
+def test_a_fixed_run_id_with_another_model_path_never_reuses_its_samples(toy_world, toy_run, tmp_path, monkeypatch):
+    monkeypatch.setenv("EAGLE_EVAL_HASH_CACHE", str(tmp_path / "hashes.json"))
     a, b = write_checkpoint(tmp_path / "a", 0.0), write_checkpoint(tmp_path / "b", 2.0)
     assert toy_run("--run-id", "shared", "--model-path", a, tasks="toyqa,toypope").code == 0
     adapter = toy_world.new_adapter()
