@@ -95,6 +95,15 @@ class Ablation:
     def uses_calibration(self) -> bool:
         return bool(self.experts) and self.replacement == "mean"
 
+    @property
+    def run_id_suffix(self) -> str:
+        """Readable run directory names: `eagle-x5-7b-blind__…`, `eagle-x5-7b-ko-sam__…`."""
+        if self.blind:
+            return "-blind"
+        if self.experts:
+            return "-ko-" + "-".join(sorted(re.sub(r"[^a-z0-9]+", "", e.lower()) for e in self.experts))
+        return ""
+
     def fingerprint_payload(self) -> dict[str, Any] | None:
         """What about the ablation changes predictions; None for the full model, so its run ids stay put."""
         if self.is_full:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -115,11 +116,9 @@ def _headers(table: AblationTable) -> list[str]:
 
 def _cell(row: AblationRow, label: str, marks: bool = True) -> str:
     unit = unit_of(row.units)
-    value = row.values.get(label)
-    text = unit.format(value)
-    full = row.values.get(FULL)
-    if value is not None and label not in (FULL, BLIND_LABEL) and full is not None:
-        delta = unit.rounded(value) - unit.rounded(full)
+    text = unit.format(row.values.get(label))
+    delta = _difference(row, label) if label not in (FULL, BLIND_LABEL) else None
+    if delta is not None:
         text += f" ({unit.format(delta, signed=True).replace('-', '−')})"
     return text + (row.marks.get(label, "") if marks else "")
 
@@ -137,6 +136,8 @@ def _used_notes(table: AblationTable) -> list[str]:
 def render_ablation_table(table: AblationTable, fmt: str = "markdown") -> str:
     if fmt == "csv":
         return _render_csv(table)
+    if fmt == "json":
+        return _render_json(table)
     notes = _used_notes(table)
     if fmt == "markdown":
         text = tabulate(_body(table), headers=_headers(table), tablefmt="github", disable_numparse=True)
@@ -154,7 +155,25 @@ def render_ablation_table(table: AblationTable, fmt: str = "markdown") -> str:
         text = tabulate(body, headers=[html.escape(h) for h in _headers(table)], tablefmt="unsafehtml",
                         disable_numparse=True)
         return text + "\n" + "".join(f"<p>{html.escape(note)}</p>\n" for note in notes)
-    raise ValueError(f"unknown table format {fmt!r}; choose one of markdown, latex, csv, html")
+    raise ValueError(f"unknown table format {fmt!r}; choose one of markdown, latex, csv, html, json")
+
+
+def _difference(row: AblationRow, label: str) -> float | None:
+    """A knock-out's score minus the full model's, on the printed values."""
+    unit = unit_of(row.units)
+    value, full = row.values.get(label), row.values.get(FULL)
+    return None if value is None or full is None else unit.rounded(unit.rounded(value) - unit.rounded(full))
+
+
+def _render_json(table: AblationTable) -> str:
+    """Unrounded scores, the printed differences and gain, and the notes."""
+    knockouts = [label for label in table.variants if label not in (FULL, BLIND_LABEL)]
+    rows = [{"model": row.model, "task": row.task, "units": row.units,
+             "values": {label: row.values.get(label) for label in table.variants},
+             "difference_from_full": {label: _difference(row, label) for label in knockouts},
+             "gain": row.gain, "marks": row.marks} for row in table.rows]
+    document = {"variants": table.variants, "rows": rows, "notes": _used_notes(table)}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def _render_csv(table: AblationTable) -> str:
@@ -171,13 +190,11 @@ def _render_csv(table: AblationTable) -> str:
     for row in table.rows:
         unit = unit_of(row.units)
         record: dict[str, object] = {"model": row.model, "task": row.task, "units": row.units}
-        full = row.values.get(FULL)
         for label in table.variants:
             value = row.values.get(label)
             record[label] = None if value is None else unit.rounded(value)
             if label not in (FULL, BLIND_LABEL):
-                record[f"{label} Δ"] = (None if value is None or full is None
-                                        else unit.rounded(unit.rounded(value) - unit.rounded(full)))
+                record[f"{label} Δ"] = _difference(row, label)
         record["gain"] = row.gain
         record["marks"] = " ".join(f"{label}{mark}" for label, mark in row.marks.items())
         records.append(record)

@@ -1,7 +1,7 @@
 """Run and sample fingerprints: what decides whether a run resumes in place and a stored prediction is reused.
 
 A run's id names the model and checkpoint asked for (model, --model-path, --revision, seed, replayed
-predictions, --model-arg settings), so the same command lands in the same run directory. The task
+predictions, --model-arg settings, an expert knock-out or blind), so the same command lands in the same run directory. The task
 list, --limit, --dtype, --device and the batch size are left out: a run directory grows by tasks
 and docs, and whether a stored prediction still holds is decided per sample, after defaults are
 resolved. A sample's fingerprint joins the model's (the adapter's resolved name, hub id, revision,
@@ -45,9 +45,12 @@ def compute_run_id(config: RunConfig) -> str:
     }
     if config.model_args:  # only when given, so the ids of runs without them stay as they were
         payload["model_args"] = dict(sorted(config.model_args.items()))
+    if not config.ablation.is_full:  # absent for the full model, so its run ids stay as they were
+        payload["ablation"] = config.ablation.fingerprint_payload()
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]
     # `hf:org/name` or `hf:/some/folder` must stay one directory name.
-    return f"{re.sub(r'[^A-Za-z0-9._+-]+', '_', model).strip('_')}__{digest}"
+    name = re.sub(r"[^A-Za-z0-9._+-]+", "_", model).strip("_")
+    return f"{name}{config.ablation.run_id_suffix}__{digest}"
 
 
 def sample_fingerprint(model_fingerprint: str, prompt_fingerprint: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from eagle_eval.ablation_run import RunAblation
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.batching import BatchGenerator, GenerationStats
 from eagle_eval.distributed import DistContext, ProcessGroup, fold_rank_files, rank_samples_path, shard_docs
@@ -56,14 +57,17 @@ def generate_task(
     stored: dict[tuple[str, int], SampleRecord] | None = None,
     write_path: Path | None = None,
     model_fingerprint: str | None = None,
+    ablation: RunAblation | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
 
     `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
     a rank's own file under torchrun).
     """
-    # The runner passes the fingerprint of the weights actually loaded (eagle_eval.model_identity).
-    model_fingerprint = model_fingerprint or adapter.info().fingerprint()
+    ablation = ablation or RunAblation()
+    # The runner passes the fingerprint of the weights actually loaded (eagle_eval.model_identity),
+    # extended by the ablation: a knock-out or blind run never reuses the full model's predictions.
+    model_fingerprint = model_fingerprint or ablation.model_fingerprint(adapter.info().fingerprint())
     if stored is None:
         repair_samples_file(samples_path)
         stored = latest_by_key(read_samples(samples_path))
@@ -109,7 +113,7 @@ def generate_task(
 
             for _, doc in ordered:
                 try:
-                    request = task.build_request(doc)
+                    request = ablation.request(task.build_request(doc))
                     fingerprint = sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
                 except Exception as err:
                     record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
@@ -159,6 +163,7 @@ def generate_share(
     group: ProcessGroup,
     launch: str | None = None,
     model_fingerprint: str | None = None,
+    ablation: RunAblation | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
 
@@ -175,7 +180,8 @@ def generate_share(
     write_path = rank_samples_path(samples_path, ctx.rank, launch) if ctx.is_distributed else samples_path
     # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
     result = generate_task(
-        task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path, model_fingerprint
+        task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path, model_fingerprint,
+        ablation,
     )
     group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:

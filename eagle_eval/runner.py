@@ -26,6 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from eagle_eval.ablation import Ablation
+from eagle_eval.ablation_run import RunAblation
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.data import resolve_data_root
 from eagle_eval.distributed import ProcessGroup, context_from_env, device_for_rank
@@ -76,6 +78,7 @@ class RunConfig:
     show_progress: bool = True
     lock: Path | None = None  # --lock FILE: read exactly the revisions it records (docs/reproducibility.md)
     require_pinned: bool = False  # --require-pinned: an unpinned split or checkpoint is an error
+    ablation: Ablation = field(default_factory=Ablation)  # expert knock-out or blind (docs/ablations.md)
 
 
 @dataclass
@@ -171,11 +174,13 @@ def run_evaluation(
                 extra=dict(config.model_args),
             )
             adapter = entry.factory(options)
+        ablation = RunAblation.start(config.ablation, adapter, entry.name)  # exit 2 before any generation
         batch_size = adapter.suggested_batch_size() if auto else int(config.batch_size)
         info = adapter.info()
         provenance, weights_pinned = pins.check_model(info, config.revision, entry.name)  # before any generation
         weights = loaded_weights(info, config.model_path)
-        model_fingerprint = effective_model_fingerprint(info, weights, provenance)
+        # A knock-out or blind run is another model: its own fingerprint (eagle_eval.ablation_run).
+        model_fingerprint = ablation.model_fingerprint(effective_model_fingerprint(info, weights, provenance))
         run = new_run_results(
             run_id=run_id,
             command=config.command,
@@ -196,6 +201,7 @@ def run_evaluation(
                 model_args={key: redact_urls_in_text(str(value)) for key, value in config.model_args.items()},
             ),
         )
+        run.variant = ablation.variant
         results_path = run_dir / RESULTS_FILENAME
         if ctx.is_main:  # a run directory grows by tasks: keep what earlier runs of this model scored
             run.results.update(earlier_results(run_dir, model_fingerprint, {task.name for task in tasks}))
@@ -203,8 +209,10 @@ def run_evaluation(
             started = time.perf_counter()
             docs, subset = loaded[task.name]
             samples_path = run_dir / "samples" / f"{task.name}.jsonl"
+            calibration = ablation.prepare_task(task, docs)
             outcomes, stats = generate_share(
-                task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch, model_fingerprint
+                task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch, model_fingerprint,
+                ablation,
             )
             batch_size = stats.final_batch_size or batch_size
             if not ctx.is_main:
@@ -226,6 +234,7 @@ def run_evaluation(
             # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share.
             scoring.result.timings = stats.timings(time.perf_counter() - started)
             scoring.result.model_fingerprint = model_fingerprint
+            scoring.result.calibration = calibration
             add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
             run.model.extra = dict(adapter.info().extra)  # an adapter's counters (requests, retries) as of now
             write_results(results_path, run)  # after every task, so a killed run keeps what it finished

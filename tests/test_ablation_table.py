@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -64,7 +65,7 @@ def test_columns_follow_the_tower_and_cells_hold_score_and_difference(runs: list
     assert pope[3] == "" and pope[-1] == "+38.8"  # no −CLIP POPE run: an empty cell, not a zero
 
 
-@pytest.mark.parametrize("fmt", ["markdown", "latex", "csv", "html"])
+@pytest.mark.parametrize("fmt", ["markdown", "latex", "csv", "html", "json"])
 def test_renders_in_every_format(runs: list[RunResults], fmt: str) -> None:
     text = render_ablation_table(build_ablation_table(runs), fmt)
     assert "textvqa" in text and "eagle-x5-7b" in text
@@ -74,6 +75,12 @@ def test_renders_in_every_format(runs: list[RunResults], fmt: str) -> None:
         assert (textvqa["full"], textvqa["−SAM"], textvqa["−SAM Δ"], textvqa["blind"], textvqa["gain"]) == (
             "71.2", "68.1", "-3.1", "20.0", "51.2")
         assert rows[1]["gain"] == "629.0" and rows[1]["units"] == "mme_points"
+    elif fmt == "json":
+        document = json.loads(text)
+        assert document["variants"] == ["full", "−CLIP", "−SAM", "blind"]
+        textvqa = document["rows"][0]
+        assert textvqa["values"]["−SAM"] == 68.14 and textvqa["difference_from_full"]["−SAM"] == -3.1
+        assert textvqa["gain"] == 51.2
     elif fmt == "latex":
         assert r"\begin{tabular}" in text and "$-$SAM" in text and "68.1 ($-$3.1)" in text
     elif fmt == "html":
@@ -109,3 +116,15 @@ def test_variant_is_written_and_read_back_and_labels_the_benchmark_table(tmp_pat
     assert sorted(row.label for row in rows) == sorted(run.display_name for run in loaded)
     assert all(row.model == "eagle-x5-7b" for row in rows)  # one model, four variants
     assert "eagle-x5-7b −SAM" in render_table(rows, "markdown")
+
+
+def test_compare_names_both_variants(eagle, tmp_path, runs: list[RunResults]) -> None:
+    paths = {}
+    for run in runs[1:3]:
+        paths[run.display_name] = tmp_path / run.run_id / "results.json"
+        write_results(paths[run.display_name], run)
+    result = eagle("compare", paths["eagle-x5-7b −SAM"], "--baseline", paths["eagle-x5-7b"], "--max-drop", "50")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0].startswith("eagle-x5-7b −SAM (") and "vs baseline eagle-x5-7b (" in result.out
+    result = eagle("compare", paths["eagle-x5-7b −SAM"], "--baseline", paths["eagle-x5-7b"])
+    assert result.code == 1  # −SAM lost 3.1 TextVQA points: beyond the default 0.5 tolerance

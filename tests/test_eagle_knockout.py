@@ -98,7 +98,7 @@ def test_mean_replacement_is_the_experts_mean_map_over_the_calibration_images(ad
     expected = _hand_means(adapter)
     records = adapter.knock_out_experts(EXPERTS, "mean", CALIBRATION[::-1])  # batched, another order
     for name, mean in zip(EXPERTS, expected, strict=True):
-        torch.testing.assert_close(adapter.model.vision_tower._replacements[name], mean, atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(adapter.model.vision_tower.replacement(name), mean, atol=1e-5, rtol=1e-4)
         assert records[name].images == len(CALIBRATION)
 
 

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from rich_argparse import RichHelpFormatter
 
+from eagle_eval.ablation import AblationError
 from eagle_eval.adapter import AdapterError
 from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
 from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, fail
@@ -36,6 +37,7 @@ COMMAND_GROUPS = (run, lock, catalog, tables, compare, report, server, bench)
 
 # Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
+    AblationError,
     AdapterError,  # adapters subclass it: a checkpoint that does not fit, a bad --model-arg
     UnknownNameError,
     DataError,

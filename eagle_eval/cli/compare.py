@@ -73,6 +73,7 @@ def _task_list(text: str | None) -> list[str] | None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from eagle_eval.compare import compare_runs, comparison_json, has_regression, parse_max_drop
     from eagle_eval.compare_output import comparison_headers, comparison_rows, verdict_lines
+    from eagle_eval.results import load_results
     from eagle_eval.samples_io import write_text_atomic
 
     tolerance = parse_max_drop(args.max_drop)
@@ -85,6 +86,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         gate=args.gate,
         allow_data_drift=args.allow_data_drift,
     )
+    new, baseline = load_results(args.new), load_results(args.baseline)
+    # Variants of one model (a knock-out, blind) are named as such: `eagle-x5-7b −SAM vs eagle-x5-7b`.
+    print(f"{new.display_name} ({new.run_id}) vs baseline {baseline.display_name} ({baseline.run_id})")
     headers = comparison_headers(comparisons)
     print(tabulate(comparison_rows(comparisons), headers=headers, tablefmt="github", disable_numparse=True))
     for line in verdict_lines(comparisons, args.alpha, args.gate):

@@ -52,6 +52,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     run.add_argument("--require-pinned", action="store_true",
                      help="an unpinned dataset split or checkpoint (no lock, no commit) is an error, for CI")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_ablation_flags(run)
     run.set_defaults(handler=cmd_run)
 
     score = command("score", "Score a predictions file for one task without a model.")
@@ -121,6 +122,28 @@ def report_errors(run: RunResults, where: str) -> int:
     return EXIT_SAMPLE_ERRORS if run.n_errors or unaggregated else EXIT_OK
 
 
+def add_ablation_flags(run: argparse.ArgumentParser) -> None:
+    from eagle_eval.ablation import DEFAULT_CALIBRATION_IMAGES, REPLACEMENTS
+
+    group = run.add_argument_group("ablations (docs/ablations.md)")
+    group.add_argument("--ablate-expert", action="append", default=[], metavar="NAME",
+                       help="knock out this vision expert (as `models show` lists them: sam, sam-1024, SAM); repeatable")
+    group.add_argument("--ablate-replacement", choices=REPLACEMENTS, default="mean",
+                       help="what replaces a knocked-out expert's features: its mean over calibration images "
+                            "(default) or zeros")
+    group.add_argument("--ablate-calibration-images", type=positive_int, default=DEFAULT_CALIBRATION_IMAGES,
+                       help=f"images per task the mean is taken over: the task's first N (default {DEFAULT_CALIBRATION_IMAGES})")
+    group.add_argument("--blind", action="store_true",
+                       help="the same prompts with no image: images and image placeholders removed")
+
+
+def ablation_from_args(args: argparse.Namespace):
+    from eagle_eval.ablation import Ablation
+
+    return Ablation(experts=tuple(args.ablate_expert), replacement=args.ablate_replacement,
+                    calibration_images=args.ablate_calibration_images, blind=args.blind)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from eagle_eval.runner import RunConfig, command_string, expand_task_names, run_evaluation
 
@@ -148,6 +171,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         show_progress=progress_enabled(args),
         lock=args.lock,
         require_pinned=args.require_pinned,
+        ablation=ablation_from_args(args),
     )
     outcome = run_evaluation(config)
     if not outcome.is_main:

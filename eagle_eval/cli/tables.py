@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from eagle_eval.cli.common import EXIT_OK, AddCommand
+from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError
 from eagle_eval.results import load_results
 
 
@@ -18,6 +18,9 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
     table.add_argument("--uncertainty", choices=["none", "se", "ci"], default="none",
                        help="after each run's value: se = its standard error (71.2 ± 0.6), ci = its 95%% interval")
+    table.add_argument("--ablation", action="store_true",
+                       help="per task: the full model, each expert knocked out, blind, and the multimodal gain "
+                            "(docs/ablations.md)")
     table.set_defaults(handler=cmd_table)
 
     return {"table": table}
@@ -28,6 +31,14 @@ def cmd_table(args: argparse.Namespace) -> int:
     from eagle_eval.results import find_results_files
     from eagle_eval.tables import build_leaderboard, render_table
 
+    if args.ablation:
+        from eagle_eval.ablation_table import build_ablation_table, render_ablation_table
+
+        if args.reference:
+            raise UsageError("--reference does not apply to --ablation (published rows have no knock-outs)")
+        runs = [load_results(path) for path in find_results_files(args.paths)]
+        sys.stdout.write(render_ablation_table(build_ablation_table(runs), args.format))
+        return EXIT_OK
     references = select_references(args.reference) if args.reference else []
     runs = [load_results(path) for path in find_results_files(args.paths)]
     rows, ranking = build_leaderboard(runs, references)

@@ -226,6 +226,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--profile", action="store_true", help="also time each expert and the LLM at the best batch")
     parser.add_argument("--ablation", action="store_true",
                         help="also time the model with each vision expert knocked out, at the best batch")
+    parser.add_argument("--ablation-rounds", type=int, default=3, help="rounds of the knock-out timing (fastest counts)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     args = parser.parse_args(argv)
     if args.samples < 1 or args.new_tokens < 1:
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> dict:
             return run_batched(model, samples, best, args.new_tokens, device, vision_batch)[0]
 
         lines, figures["ablation"] = time_knockouts(model, [s.image for s in samples], seconds, len(samples), best,
-                                                    vision_batch, flops)
+                                                    vision_batch, flops, args.ablation_rounds)
         print("\n".join(lines))
     batched = [size for size in results if size != 1]
     if 1 in results and batched:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from eagle_eval.model_adapters.eagle.capabilities import capabilities_for
 from eagle_eval.model_adapters.eagle.presets import PRESETS, Preset
+from eagle_eval.model_adapters.eagle.vision_config import EXPERT_LABELS
 from eagle_eval.registry import ModelArg, ModelEntry, ModelOptions, register_model
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ def _factory(preset: Preset):
 
 def _notes(preset: Preset) -> tuple[str, ...]:
     notes = [f"{a} resolves to {preset.name}" for a in preset.aliases]
+    experts = ", ".join(f"{name} ({EXPERT_LABELS[name]})" for name in preset.mm_vision_tower.split(";"))
+    notes.append(f"vision experts (names for --ablate-expert, docs/ablations.md): {experts}")
     if not preset.tiny:
         notes.append("pinned to 'main' (hub commit not recorded offline); pass --revision to pin")
     return tuple(notes)

@@ -116,6 +116,10 @@ class EagleVisionTower(nn.Module):
         self._replacements[name] = replacement.detach().float()
         self._placed.clear()
 
+    def replacement(self, name: str) -> torch.Tensor | None:
+        """The map standing in for expert `name` (float32), or None when it runs."""
+        return self._replacements.get(name)
+
     def restore_experts(self) -> None:
         """Undo every knock-out: all experts run again."""
         self._replacements.clear()
