@@ -47,6 +47,7 @@ from eagle_eval.results import (
     write_results,
 )
 from eagle_eval.run_lock import own_run_dir
+from eagle_eval.run_log import RUN_LOG_FILENAME, warnings_to_log
 from eagle_eval.run_pinning import RunPins
 from eagle_eval.samples_io import remove_stale_temporaries
 from eagle_eval.scoring import add_task_result, judge_for_task, new_run_results, score_docs
@@ -152,7 +153,11 @@ def run_evaluation(
     seed_everything(config.seed, with_torch=needs_torch)
     show_progress = config.show_progress and ctx.is_main
     auto = config.batch_size == "auto"
-    with ProcessGroup(ctx, device) as group, own_run_dir(run_dir, ctx.is_main, group) as launch:
+    with (
+        ProcessGroup(ctx, device) as group,
+        own_run_dir(run_dir, ctx.is_main, group) as launch,
+        warnings_to_log(run_dir / RUN_LOG_FILENAME),
+    ):
         if ctx.is_main:
             remove_stale_temporaries(run_dir)  # litter of a killed results or scores write
         # Data and judge settings are checked before the model loads, so a missing split or a half-set

@@ -18,6 +18,7 @@ from transformers import DynamicCache
 
 from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model, place_buffers
 from eagle_eval.model_adapters.eagle.config import EagleConfig
+from eagle_eval.model_adapters.eagle.generation import cache_keyword
 
 META = torch.device("meta")
 
@@ -69,13 +70,13 @@ def count_sample_flops(config: EagleConfig, prompt_tokens: int, new_tokens: int)
     llm = model.llm
     embeds = torch.empty(1, prompt_tokens, config.llm.hidden_size, device=META)
     positions = torch.arange(prompt_tokens, device=META)[None]
-    cache = DynamicCache(config=llm.config)
-    _, flops.prefill = _counted(llm, inputs_embeds=embeds, position_ids=positions, past_key_values=cache,
-                                use_cache=True, logits_to_keep=1)
+    cache = {cache_keyword(llm): DynamicCache(config=llm.config)}
+    _, flops.prefill = _counted(llm, inputs_embeds=embeds, position_ids=positions, use_cache=True,
+                                logits_to_keep=1, **cache)
     # Decode steps differ only in the attention span; count each one at its own cache length.
     for step in range(new_tokens - 1):
         token = torch.zeros(1, 1, dtype=torch.long, device=META)
         _, step_flops = _counted(llm, input_ids=token, position_ids=positions[:, -1:] + 1 + step,
-                                 past_key_values=cache, use_cache=True)
+                                 use_cache=True, **cache)
         flops.decode += step_flops
     return flops

@@ -9,6 +9,7 @@ argmax, so nothing of `generate`'s sampling machinery is needed.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,13 @@ from eagle_eval.decoding import RowSpec, cut_at_stop_strings
 from eagle_eval.decoding import finish_answer as _finish
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM, MultimodalInputs
 
-__all__ = ["BatchResult", "RowSpec", "cut_at_stop_strings", "greedy_generate"]
+__all__ = ["BatchResult", "RowSpec", "cache_keyword", "cut_at_stop_strings", "greedy_generate"]
+
+
+def cache_keyword(llm: Any) -> str:
+    """The name under which this transformers release takes the KV cache: `cache` in the releases that
+    deprecate `past_key_values` (its removal is announced for 5.40), `past_key_values` before them."""
+    return "cache" if "cache" in inspect.signature(llm.forward).parameters else "past_key_values"
 
 
 @dataclass
@@ -62,8 +69,9 @@ def greedy_generate(
 
     cache = DynamicCache(config=llm.config)
     attention_mask = inputs.attention_mask
+    cache_arg = {cache_keyword(llm): cache}
     out = llm(inputs_embeds=inputs.inputs_embeds, attention_mask=attention_mask,
-              position_ids=inputs.position_ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+              position_ids=inputs.position_ids, use_cache=True, logits_to_keep=1, **cache_arg)
     next_tokens = out.logits[:, -1].argmax(dim=-1)
     last_positions = inputs.position_ids[:, -1]
     rows = list(range(batch))  # cache row -> request row
@@ -104,7 +112,7 @@ def greedy_generate(
         attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(rows), 1)], dim=1)
         last_positions = last_positions + 1
         out = llm(input_ids=next_tokens[:, None], attention_mask=attention_mask,
-                  position_ids=last_positions[:, None], past_key_values=cache, use_cache=True)
+                  position_ids=last_positions[:, None], use_cache=True, **cache_arg)
         next_tokens = out.logits[:, -1].argmax(dim=-1)
     result.decode_s = time.perf_counter() - start - result.prefill_s
     result.steps = steps
