@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eagle_eval import text_input
 from eagle_eval.samples_io import write_text_atomic
+from eagle_eval.text_input import not_utf8_message
 
 SCHEMA_VERSION = 1
 RESULTS_FILENAME = "results.json"
@@ -178,8 +180,10 @@ def load_results(path: Path | str) -> RunResults:
     if not path.is_file():
         raise ResultsError(f"results file not found: {path}")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as err:
+        data = text_input.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ResultsError(not_utf8_message(path, err)) from None
+    except ValueError as err:
         raise ResultsError(f"{path}: not valid JSON ({err})") from err
     return _parse_run(data, str(path))
 

@@ -19,6 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from eagle_eval import text_input
+from eagle_eval.text_input import not_utf8_message
+
 TEMPORARY_INFIX = ".tmp-"  # write_text_atomic writes `.<name>.tmp-<pid>`, then renames it
 _STALE_TEMPORARY = re.compile(r"^\..+\.tmp-\d+$")
 
@@ -218,12 +221,15 @@ def read_predictions(path: Path) -> list[Prediction]:
     if not path.is_file():
         raise SamplesFileError(f"predictions file not found: {path}")
     predictions: list[Prediction] = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            obj = _parse_json_line(path, line_no, line)
-            predictions.append(_prediction_from_line(path, line_no, obj))
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                obj = _parse_json_line(path, line_no, line)
+                predictions.append(_prediction_from_line(path, line_no, obj))
+    except UnicodeDecodeError as err:
+        raise SamplesFileError(not_utf8_message(path, err)) from None
     if not predictions:
         raise SamplesFileError(f"{path}: no predictions in the file")
     check_one_prediction_per_doc(path, predictions)
@@ -258,9 +264,9 @@ def check_one_prediction_per_doc(path: Path, predictions: Sequence[Prediction]) 
 
 def _parse_json_line(path: Path, line_no: int, line: str) -> dict[str, Any]:
     try:
-        obj = json.loads(line)
+        obj = text_input.loads(line)
     except ValueError as err:
-        raise SamplesFileError(f"{path}:{line_no}: invalid JSON ({err.msg})") from err
+        raise SamplesFileError(f"{path}:{line_no}: invalid JSON ({getattr(err, 'msg', err)})") from err
     if not isinstance(obj, dict):
         raise SamplesFileError(f"{path}:{line_no}: expected a JSON object, got {type(obj).__name__}")
     return obj

@@ -51,6 +51,35 @@ def key_value(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+DTYPE_NAMES = ("auto", "fp16", "float16", "bf16", "bfloat16", "fp32", "float32")
+
+
+def dtype_name(text: str) -> str:
+    if text not in DTYPE_NAMES:
+        raise argparse.ArgumentTypeError(f"unknown dtype {text!r}; use one of {', '.join(DTYPE_NAMES)}")
+    return text
+
+
+def device_name(text: str) -> str:
+    """A torch device string that names a device this machine has, checked before any model loads."""
+    kind, _, index = text.partition(":")
+    if kind == "gpu":
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; NVIDIA GPUs are 'cuda' (or 'cuda:N'), or use 'cpu'")
+    if kind not in ("cpu", "cuda", "mps", "xpu") or (index and not index.isdigit()):
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu, cuda, cuda:N or mps")
+    if kind == "cpu":
+        return text
+    import torch  # only for accelerator names: listing commands and the CPU path stay light
+
+    backend = getattr(torch, kind, None)
+    count = backend.device_count() if backend is not None and backend.is_available() else 0
+    if count == 0:
+        raise argparse.ArgumentTypeError(f"'{text}': this machine has no {kind} device; use --device cpu")
+    if index and int(index) >= count:
+        raise argparse.ArgumentTypeError(f"'{text}': only {count} {kind} device(s), numbered 0 to {count - 1}")
+    return text
+
+
 def batch_size(text: str) -> int | str:
     return "auto" if text == "auto" else positive_int(text)
 

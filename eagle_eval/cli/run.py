@@ -18,6 +18,8 @@ from eagle_eval.cli.common import (
     AddCommand,
     UsageError,
     batch_size,
+    device_name,
+    dtype_name,
     err_console,
     key_value,
     out_console,
@@ -36,8 +38,9 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     run.add_argument("--tasks", required=True, help="comma-separated task names; paper = the 13 table benchmarks, all = those and their variants")
     run.add_argument("--limit", type=positive_int, help="only the first N docs of each task (results say subset)")
     run.add_argument("--batch-size", default="auto", type=batch_size, help="requests per batch, or auto: the adapter's suggestion, halved on out-of-memory (default)")
-    run.add_argument("--device", help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")
-    run.add_argument("--dtype", help="model dtype, e.g. float16, bfloat16, float32 (adapter default)")
+    run.add_argument("--device", type=device_name, help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")
+    run.add_argument("--dtype", type=dtype_name,
+                     help="model dtype: fp16, bf16, fp32 (or float16, bfloat16, float32; default: the adapter's)")
     run.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"default {DEFAULT_OUTPUT_DIR}/")
     run.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME); or EAGLE_EVAL_DATA_ROOT")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seeds python, numpy and torch (default {DEFAULT_SEED})")

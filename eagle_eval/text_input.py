@@ -1,0 +1,37 @@
+"""Reading the files users hand us (predictions, results, locks): what to say when one is not UTF-8 JSON.
+
+Python's own errors for these cases are a traceback ('utf-8' codec can't decode byte 0xff ...) or a
+RecursionError from the JSON decoder; a user needs the file's name, what is wrong with it and the fix.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"),
+         (codecs.BOM_UTF16_BE, "UTF-16"))
+_EIGHT_BIT = "LATIN1"
+
+
+def not_utf8_message(path: Path, error: UnicodeDecodeError) -> str:
+    """One line: which file, where the bad byte is, what encoding it seems to be in, how to fix it."""
+    try:
+        head = path.read_bytes()[:4]
+    except OSError:
+        head = b""
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), _EIGHT_BIT)
+    guess = "Latin-1 or another 8-bit encoding" if encoding == _EIGHT_BIT else encoding
+    fixed = f"{path.stem}.utf8{path.suffix}"
+    return (f"{path}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}; it looks like "
+            f"{guess}); save it as UTF-8, e.g. iconv -f {encoding} -t UTF-8 {path.name} > {fixed}")
+
+
+def loads(text: str) -> Any:
+    """json.loads, with a JSON nested deeper than the decoder can follow reported as a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply to be a predictions or results record") from None

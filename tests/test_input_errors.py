@@ -1,0 +1,66 @@
+"""Usage, input and environment errors exit 2 with one line naming the thing and the fix, never a traceback
+(exit 1 means "regression" to a CI script). One test per family of input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+DATA_ROOT = Path(__file__).resolve().parents[1] / "data" / "hub"
+
+
+def _one_line_exit_2(result) -> str:
+    assert result.code == 2, result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1, result.err
+    return result.err
+
+
+@pytest.mark.parametrize(
+    ("flag", "says"),
+    [
+        (("--dtype", "fp33"), "unknown dtype 'fp33'; use one of auto, fp16"),
+        (("--device", "gpu"), "NVIDIA GPUs are 'cuda'"),
+        (("--device", "cuda:x"), "use cpu, cuda, cuda:N or mps"),
+        (("--device", "tpu"), "unknown device 'tpu'"),
+    ],
+)
+def test_bad_dtype_and_device_names_are_usage_errors(eagle, flag, says):
+    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", *flag))
+    assert says in err
+
+
+def test_an_accelerator_this_machine_lacks_is_named_before_the_model_loads(eagle, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", "--device", "cuda"))
+    assert "this machine has no cuda device; use --device cpu" in err
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", "--device", "cuda:2"))
+    assert "only 2 cuda device(s), numbered 0 to 1" in err
+
+
+@pytest.mark.parametrize(
+    ("encoding", "says"),
+    [("latin-1", "iconv -f LATIN1 -t UTF-8"), ("utf-16", "it looks like UTF-16"), ("utf-32", "it looks like UTF-32")],
+)
+def test_a_predictions_file_in_another_encoding_names_it_and_the_fix(eagle, tmp_path, encoding, says):
+    path = tmp_path / "predictions.jsonl"
+    path.write_bytes((json.dumps({"doc_id": 0, "prediction": "café"}, ensure_ascii=False) + "\n").encode(encoding))
+    err = _one_line_exit_2(eagle("score", "--task", "pope", "--predictions", path, "--data-root", DATA_ROOT))
+    assert f"{path}: not UTF-8 text" in err and says in err
+
+
+def test_json_nested_beyond_the_decoder_is_an_input_error_everywhere(eagle, tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    predictions = tmp_path / "deep.jsonl"
+    predictions.write_text(deep + "\n")
+    results = tmp_path / "results.json"
+    results.write_text(deep)
+    err = _one_line_exit_2(eagle("score", "--task", "pope", "--predictions", predictions, "--data-root", DATA_ROOT))
+    assert f"{predictions}:1: invalid JSON (JSON nested too deeply" in err
+    assert "nested too deeply" in _one_line_exit_2(eagle("table", results))
+    assert "nested too deeply" in _one_line_exit_2(eagle("compare", results, "--baseline", results))
