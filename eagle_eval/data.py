@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,16 @@ def resolve_data_root(data_root: str | Path | None) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def hub_cli() -> str:
+    """The download command the installed huggingface_hub ships: `hf` in current releases, which no
+    longer install `huggingface-cli`; the old name only where it is the one there is."""
+    scripts = {ep.name for ep in entry_points(group="console_scripts") if ep.value.startswith("huggingface_hub")}
+    return "huggingface-cli" if "huggingface-cli" in scripts and "hf" not in scripts else "hf"
+
+
 def fetch_command(source: Source, local_dir: Path | str) -> str:
     return (
-        f"huggingface-cli download --repo-type dataset {source.repo} --revision {source.revision}"
+        f"{hub_cli()} download --repo-type dataset {source.repo} --revision {source.revision}"
         f" --local-dir {local_dir}"
     )
 
@@ -64,7 +72,7 @@ def _local_cache_dir(local: Path) -> str:
 def snapshot_dir(source: Source, data_root: Path) -> Path:
     """Where a source's files are under a data root.
 
-    `ROOT/ORG/NAME` as `huggingface-cli download --local-dir` leaves it; or, when ROOT is a hub cache
+    `ROOT/ORG/NAME` as `hf download --local-dir` leaves it; or, when ROOT is a hub cache
     (`HF_HUB_CACHE`), `ROOT/datasets--ORG--NAME/snapshots/<commit>` for the source's revision (a ref
     resolved through `refs/<ref>`). A missing snapshot gives the `--local-dir` path, for the message.
     """

@@ -5,7 +5,7 @@ on the day and on the bytes of the files read. The commit comes from, in order:
 
 - the hub cache layout (`<cache>/datasets--ORG--NAME/snapshots/<commit>/`, `refs/<ref>` naming it),
   which `snapshot_download` and `from_pretrained` leave;
-- the metadata `huggingface-cli download --local-dir DIR` writes for each file, at
+- the metadata `hf download --local-dir DIR` writes for each file, at
   `DIR/.cache/huggingface/download/<path in repo>.metadata` (three lines: commit, etag, timestamp).
   As in `huggingface_hub`, a file modified after that timestamp no longer counts as downloaded;
 - the hub itself (`HfApi.repo_info`) when the data is read from the hub and the network answers.
@@ -72,7 +72,7 @@ def hub_cache_commit(directory: Path) -> str | None:
 
 
 def local_dir_commit(directory: Path, relative_files: Sequence[str]) -> tuple[str, str | None]:
-    """(commit, note) from the per-file metadata `huggingface-cli download --local-dir` leaves.
+    """(commit, note) from the per-file metadata `hf download --local-dir` leaves.
 
     Every file read must carry metadata naming one and the same commit; otherwise the snapshot is a
     mixture nobody can name, and the commit is unknown (the note says why).

@@ -29,7 +29,7 @@ from pathlib import Path
 from eagle_eval.ablation import Ablation
 from eagle_eval.ablation_run import RunAblation
 from eagle_eval.adapter import ModelAdapter
-from eagle_eval.data import resolve_data_root
+from eagle_eval.data import DataError, resolve_data_root
 from eagle_eval.distributed import ProcessGroup, context_from_env, device_for_rank
 from eagle_eval.fingerprints import compute_run_id
 from eagle_eval.generate import generate_share, load_task_docs, merged_outcomes
@@ -163,9 +163,16 @@ def run_evaluation(
         # Data and judge settings are checked before the model loads, so a missing split or a half-set
         # judge configuration stops the run at once rather than after hours of generation.
         loaded = {}
+        missing: list[str] = []  # every unreadable task's message, so one try names all that is missing
         for task in tasks:
-            with pins.loading(task.name):  # every split resolved, checked against the pins, recorded
-                loaded[task.name] = load_task_docs(task, data_root, config.limit, show_progress)
+            try:
+                with pins.loading(task.name):  # every split resolved, checked against the pins, recorded
+                    loaded[task.name] = load_task_docs(task, data_root, config.limit, show_progress)
+            except DataError as err:
+                missing.append(str(err) if len(tasks) == 1 else f"{task.name}: {err}")
+        if missing:
+            raise DataError(missing[0] if len(missing) == 1 else
+                            f"{len(missing)} of {len(tasks)} tasks cannot read their data — " + " | ".join(missing))
         judges = {task.name: judge_for_task(task) for task in tasks}
         if adapter is None:
             options = ModelOptions(

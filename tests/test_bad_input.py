@@ -155,7 +155,7 @@ def test_missing_column_names_it_and_the_fetch_command(eagle, tmp_path):
     predictions = write_predictions(tmp_path / "predictions.jsonl", {})
     result = eagle("score", "--task", "pope", "--predictions", predictions, "--data-root", tmp_path / "hub")
     assert result.code == 2
-    assert "lacks column(s) category" in result.err and "huggingface-cli download" in result.err
+    assert "lacks column(s) category" in result.err and "hf download" in result.err
     assert "Traceback" not in result.err
 
 
@@ -168,7 +168,7 @@ def test_data_root_without_the_split_says_how_to_fetch_it(eagle, tmp_path):
     )  # fmt: skip
     assert result.code == 2
     assert "has no split 'test'" in result.err
-    assert "huggingface-cli download --repo-type dataset lmms-lab/POPE" in result.err
+    assert "hf download --repo-type dataset lmms-lab/POPE" in result.err
 
 
 def test_malformed_predictions_line_names_file_and_line(eagle, tmp_path):
@@ -226,5 +226,5 @@ def test_missing_data_of_a_later_task_stops_before_any_generation(eagle, tmp_pat
         "run", "--model", "replay", "--predictions", predictions, "--tasks", "pope,textvqa",
         "--data-root", tmp_path / "hub", "--output-dir", tmp_path / "runs", "--no-progress",
     )  # fmt: skip
-    assert result.code == 2 and "lmms-lab/textvqa" in result.err and "huggingface-cli download" in result.err
+    assert result.code == 2 and "lmms-lab/textvqa" in result.err and "hf download" in result.err
     assert not list((tmp_path / "runs").rglob("*.jsonl"))  # nothing generated for POPE first

@@ -64,3 +64,18 @@ def test_json_nested_beyond_the_decoder_is_an_input_error_everywhere(eagle, tmp_
     assert f"{predictions}:1: invalid JSON (JSON nested too deeply" in err
     assert "nested too deeply" in _one_line_exit_2(eagle("table", results))
     assert "nested too deeply" in _one_line_exit_2(eagle("compare", results, "--baseline", results))
+
+
+def test_every_missing_dataset_is_named_at_once_with_a_command_that_exists(eagle, tmp_path):
+    import shutil
+    import sys
+
+    from eagle_eval.data import hub_cli
+
+    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "textvqa,pope,gqa", "--data-root", tmp_path))
+    assert "3 of 3 tasks cannot read their data" in err
+    for repo in ("lmms-lab/textvqa", "lmms-lab/POPE", "lmms-lab/GQA"):
+        assert f"{hub_cli()} download --repo-type dataset {repo} " in err
+    # The suggested program is one the installed huggingface_hub really put beside this interpreter.
+    assert shutil.which(hub_cli(), path=str(Path(sys.executable).parent)) or shutil.which(hub_cli())
+    assert "huggingface-cli" not in err or hub_cli() == "huggingface-cli"

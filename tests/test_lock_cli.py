@@ -1,5 +1,5 @@
 """`eagle-eval lock`, `run --lock`, `run --require-pinned` and `compare` end to end, on a data root laid
-out as `huggingface-cli download --local-dir` leaves it (metadata written by huggingface_hub's own
+out as `hf download --local-dir` leaves it (metadata written by huggingface_hub's own
 writer) and a checkpoint folder likewise."""
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def test_a_changed_parquet_under_the_same_revision_fails_the_locked_run_before_g
     result = _run(eagle, world, "drifted", "--lock", lock_file)
     assert result.code == 2
     assert f"dataset {REPO}" in result.err and "differs from the lock file" in result.err
-    assert "content sha256:" in result.err and "huggingface-cli download" in result.err
+    assert "content sha256:" in result.err and "hf download" in result.err
     assert not list((world / "drifted").glob("*/samples/*.jsonl"))  # the model never ran
 
 

@@ -57,7 +57,7 @@ def test_a_parquet_changed_under_the_same_commit_fails_the_lock(tmp_path):
         load_source(SOURCE, tmp_path / "root")
     message = str(error.value)
     assert "differs from the lock file" in message and "content" in message and REPO in message
-    assert "huggingface-cli download" in message and COMMIT_A in message
+    assert "hf download" in message and COMMIT_A in message
 
 
 def test_a_different_commit_fails_the_lock(tmp_path):
@@ -150,7 +150,7 @@ def test_build_lock_resolves_each_shared_split_once_and_refuses_the_unknowable(t
     (entry,) = lock.datasets
     assert entry.commit == COMMIT_A and entry.tasks == ("toy", "toy_variant") and entry.revision == "main"
     missing = Source("lmms-lab/absent", None, "test", "main")
-    with pytest.raises(LockError, match="cannot lock: dataset lmms-lab/absent .*huggingface-cli download"):
+    with pytest.raises(LockError, match="cannot lock: dataset lmms-lab/absent .*hf download"):
         build_lock([("toy", [SOURCE, missing])], None, tmp_path / "root")
     contradicted = Source(REPO, "default", "validation", COMMIT_B)
     with pytest.raises(LockError, match=f"at commit {COMMIT_A}, but the task pins {COMMIT_B}"):
