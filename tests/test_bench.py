@@ -45,10 +45,12 @@ def test_bench_reports_both_paths_ratio_profile_and_agreement(capsys: pytest.Cap
 def test_bench_prints_the_time_saved_per_knocked_out_expert(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     figures_path = tmp_path / "bench.json"
     argv = ["bench", "--preset", "eagle-tiny", "--device", "cpu", "--samples", "2", "--hf-samples", "1",
-            "--batch-sizes", "2", "--new-tokens", "2", "--ablation", "--json", str(figures_path)]
+            "--batch-sizes", "2", "--new-tokens", "2", "--ablation", "--ablation-rounds", "1",
+            "--json", str(figures_path)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert re.search(r"time saved per knocked-out expert at batch 2 \(full model [\d.]+ ms/sample", out)
+    assert re.search(r"time saved per knocked-out expert at batch 2 \(fastest of 1 rounds; full model [\d.]+ ms/sample",
+                     out)
     for label, name in (("CLIP", "clip-448"), ("ConvNeXt", "convnext-1024"), ("SAM", "sam-1024"),
                         ("EVA-02", "det-1024"), ("Pix2Struct", "pix2struct-1024")):
         assert re.search(rf"−{label} +\({name} *\) +[\d.]+ ms/sample, saved +-?[\d.]+ ms", out), label
