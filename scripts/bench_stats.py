@@ -33,8 +33,9 @@ def main() -> None:
     rng = np.random.default_rng(0)
     for name, n, n_units, statistic, key, soft in SHAPES:
         units = rng.integers(0, n_units, n)
+        old_rows, new_rows = rows(rng, n, units, key, soft), rows(rng, n, units, key, soft)
         started = time.perf_counter()
-        old, new = (SampleTable.from_rows(rows(rng, n, units, key, soft)) for _ in range(2))
+        old, new = SampleTable.from_rows(old_rows), SampleTable.from_rows(new_rows)
         built = time.perf_counter()
         single = estimate(statistic, old)
         estimated = time.perf_counter()
