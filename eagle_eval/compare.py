@@ -19,6 +19,7 @@ Without scores files (results written elsewhere) a task is compared on the headl
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.data_drift import task_data_drift, unknown_sources
+from eagle_eval.registry import task_names
 from eagle_eval.results import RESULTS_FILENAME, RunResults, TaskResult, load_results
 from eagle_eval.stats import PairedDifference, SampleTable, Statistic, StatsInputError, compare_paired
 from eagle_eval.stats.power import minimum_detectable_difference
@@ -103,7 +105,18 @@ def parse_max_drop(spec: str | None) -> Tolerance:
             per_task[name.strip()] = number
         else:
             default = number
+    _check_task_names(list(per_task))
     return Tolerance(default=default, per_task=tuple(sorted(per_task.items())))
+
+
+def _check_task_names(names: list[str]) -> None:
+    """A tolerance for a task that does not exist would never apply: a typo must not pass silently."""
+    known = task_names()
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        hints = [f"{name} (did you mean {', '.join(close)}?)" if (close := difflib.get_close_matches(name, known, n=2))
+                 else name for name in unknown]
+        raise CompareInputError(f"--max-drop names unknown task(s) {', '.join(hints)}; list them with: eagle-eval tasks")
 
 
 def scores_path(results_path: Path, task: str) -> Path:

@@ -79,3 +79,19 @@ def test_every_missing_dataset_is_named_at_once_with_a_command_that_exists(eagle
     # The suggested program is one the installed huggingface_hub really put beside this interpreter.
     assert shutil.which(hub_cli(), path=str(Path(sys.executable).parent)) or shutil.which(hub_cli())
     assert "huggingface-cli" not in err or hub_cli() == "huggingface-cli"
+
+
+def test_a_tolerance_for_an_unknown_task_is_refused(eagle, tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text("{}")
+    err = _one_line_exit_2(eagle("compare", results, "--baseline", results, "--max-drop", "popx=60"))
+    assert "--max-drop names unknown task(s) popx (did you mean pope" in err
+
+
+def test_output_cut_short_by_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    command = f"{sys.executable} -m eagle_eval models show eagle-x5-7b --state-dict | head -1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Broken pipe" not in done.stderr and done.stdout.strip(), done.stderr

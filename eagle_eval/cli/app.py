@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from rich_argparse import RichHelpFormatter
 from eagle_eval.ablation import AblationError
 from eagle_eval.adapter import AdapterError
 from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
-from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, fail
+from eagle_eval.cli.common import EXIT_OK, EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
 from eagle_eval.distributed import DistributedError
@@ -121,6 +122,11 @@ def _dispatch(argv: list[str]) -> int:
 def _guarded(handler) -> int:
     try:
         return int(handler())
+    except BrokenPipeError:
+        # `eagle-eval ... | head`: the reader has what it wanted. Point stdout at /dev/null so the
+        # interpreter's final flush does not fail again, and end quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except UsageError as err:
         fail(str(err))
     except Exception as err:

@@ -14,7 +14,8 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     table = command("table", "One ranked table (leaderboard) from results files of any models, with published rows and deltas.")
     table.add_argument("paths", nargs="+", type=Path, help="results.json files or folders searched recursively")
     table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html", "json"],
-                       help="json: the leaderboard with ranks, scores, the ranking rule and each published row's source")
+                       help="markdown (default), latex, csv, html, or json: the leaderboard with ranks, scores, the "
+                            "ranking rule and each published row's source")
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
     table.add_argument("--uncertainty", choices=["none", "se", "ci"], default="none",
                        help="after each run's value: se = its standard error (71.2 ± 0.6), ci = its 95%% interval")
