@@ -81,6 +81,8 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
         "scoring_errors", "aggregation_error", "subset_reason",
         "n_input_truncated", "n_dataset_image_markers", "model_fingerprint",
     ]
-    assert list(data["results"]["toyqa"]["timings"]) == ["samples_per_second", "time_to_first_token_s", "wall_seconds"]
+    assert list(data["results"]["toyqa"]["timings"]) == [
+        "samples_per_second", "time_to_first_token_s", "wall_seconds", "tokens_generated", "tokens_per_second",
+    ]
     assert {"python", "eagle_eval", "torch", "transformers", "datasets", "pandas", "numpy", "platform"} <= set(data["software"])
     assert {"cpu", "cpu_count", "gpus"} <= set(data["hardware"])
