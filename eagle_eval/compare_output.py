@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from eagle_eval.compare import TaskComparison
@@ -11,7 +12,8 @@ STATUS_LABELS = {"regression": "REGRESSION", "noise": "within noise", "ok": "ok"
 
 
 def _fmt(value: float | None, units: str, signed: bool = False) -> str:
-    return "-" if value is None else unit_of(units).format_precise(value, signed=signed)
+    # NaN is "no such figure" (the MDE of two identical runs, whose difference has no spread).
+    return "-" if value is None or math.isnan(value) else unit_of(units).format_precise(value, signed=signed)
 
 
 def _p(value: float | None) -> str:

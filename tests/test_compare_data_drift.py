@@ -78,3 +78,10 @@ def test_power_against_a_baseline_refuses_different_data(eagle, tmp_path):
     new = scored_run(tmp_path / "new", [source(A, H2)])
     assert eagle("power", new, "--baseline", old).code == 2
     assert eagle("power", new, "--baseline", old, "--allow-data-drift").code == 0
+
+
+def test_a_figure_that_does_not_exist_prints_as_a_dash_in_integer_units():
+    from eagle_eval.compare_output import _fmt
+
+    # Two identical runs have a zero-spread difference, so no minimum detectable difference (NaN).
+    assert _fmt(float("nan"), "mme_points") == "-" and _fmt(3.0, "mme_points") == "3"
