@@ -1,8 +1,8 @@
 """A request as OpenAI chat messages: text parts and images as base64 data URLs, in the request's order.
 
-Each `<image>` marker in the request text becomes an image part at that place (MMMU's inline images);
-a text without markers gets its images first, then the text, the order the OpenAI vision guide and
-most served VLMs' chat templates use for a single-image question. Images are sent as PNG (lossless,
+The parts are interleaved as eagle_eval.prompt_parts says: each `<image>` marker in the request text
+becomes an image part at that place (MMMU's inline images); a text without markers gets its images
+first, then the text, the order the OpenAI vision guide and most served VLMs' chat templates use. Images are sent as PNG (lossless,
 so the server sees the pixels the task decoded) unless `image_format=jpeg` is asked for.
 """
 
@@ -14,14 +14,11 @@ from typing import Any
 
 from PIL import Image
 
-from eagle_eval.records import IMAGE_PLACEHOLDER, Request
+from eagle_eval.prompt_parts import interleaved_parts
+from eagle_eval.records import Request
 
 Message = dict[str, Any]
 IMAGE_FORMATS = ("png", "jpeg")
-
-
-class RequestShapeError(ValueError):
-    """A request whose `<image>` markers and images do not pair up (the task's bug, named)."""
 
 
 def image_data_url(image: Image.Image, image_format: str = "png") -> str:
@@ -35,28 +32,13 @@ def image_data_url(image: Image.Image, image_format: str = "png") -> str:
 
 
 def request_messages(request: Request, system_prompt: str | None = None, image_format: str = "png") -> list[Message]:
-    pieces = request.text.split(IMAGE_PLACEHOLDER)
-    markers = len(pieces) - 1
-    if markers and markers != len(request.images):
-        raise RequestShapeError(
-            f"request {request.key}: the text has {markers} '{IMAGE_PLACEHOLDER}' placeholders but "
-            f"{len(request.images)} images; a task must give one image per placeholder"
-        )
-    images = iter(request.images)
-
-    def image_part() -> dict[str, Any]:
-        return {"type": "image_url", "image_url": {"url": image_data_url(next(images), image_format)}}
-
     parts: list[dict[str, Any]] = []
-    if markers:
-        for index, piece in enumerate(pieces):
-            if piece:
-                parts.append({"type": "text", "text": piece})
-            if index < markers:
-                parts.append(image_part())
-    else:
-        parts.extend(image_part() for _ in request.images)
-        parts.append({"type": "text", "text": request.text})
+    for part in interleaved_parts(request):
+        if part.image is None:
+            parts.append({"type": "text", "text": part.text})
+        else:
+            url = image_data_url(request.images[part.image], image_format)
+            parts.append({"type": "image_url", "image_url": {"url": url}})
     messages: list[Message] = []
     if system_prompt:
         messages.append({"role": "system", "content": system_prompt})
