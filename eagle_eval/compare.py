@@ -314,7 +314,7 @@ def comparison_json(comparisons: Sequence[TaskComparison], alpha: float, gate: s
             "max_drop": c.max_drop,
             "paired": c.paired is not None,
             "p_value_holm": c.p_holm,
-            "mde_80": c.mde,
+            "mde_80": c.mde if c.mde is not None and math.isfinite(c.mde) else None,
             "verdict": c.status,
             "note": c.note,
             "data_drift": c.data_drift,

@@ -245,3 +245,14 @@ def test_compare_two_run_folders_written_by_run(toy_world, toy_run, eagle, tmp_p
         and entry["difference"] == 0
         and entry["gained"] == entry["lost"] == 0
     )
+
+
+def test_identical_runs_compare_cleanly_in_points(eagle, tmp_path):
+    from eagle_eval.compare import Tolerance, compare_runs
+    from eagle_eval.compare_output import comparison_rows
+
+    old = write_scored_run(tmp_path / "old", {"mmmu": BASE})
+    (item,) = compare_runs(old, old, Tolerance())
+    item.units = "mme_points"  # the undefined detectable difference (no spread) prints as "-"
+    assert comparison_rows([item])[0][10] == "-"
+    assert eagle("compare", old, "--baseline", old).code == 0
