@@ -29,8 +29,8 @@ GAIN = "gain (full − blind)"
 SUBSET_MARK = "*"
 UNPAIRED_MARK = "≠"
 NOTES = {
-    SUBSET_MARK: "a subset of the data (--limit)",
-    UNPAIRED_MARK: "scored on another number of samples than the full model: not a paired difference",
+    SUBSET_MARK: "a subset of the data (--limit).",
+    UNPAIRED_MARK: "scored on another number of samples than the full model: not a paired difference.",
 }
 
 
@@ -123,8 +123,8 @@ def _cell(row: AblationRow, label: str, marks: bool = True) -> str:
     return text + (row.marks.get(label, "") if marks else "")
 
 
-def _body(table: AblationTable) -> list[list[str]]:
-    return [[row.model, row.task, *(_cell(row, label) for label in table.variants),
+def _body(table: AblationTable, marks: bool = True) -> list[list[str]]:
+    return [[row.model, row.task, *(_cell(row, label, marks) for label in table.variants),
              unit_of(row.units).format(row.gain, signed=True).replace("-", "−")] for row in table.rows]
 
 
@@ -143,13 +143,16 @@ def render_ablation_table(table: AblationTable, fmt: str = "markdown") -> str:
         text = tabulate(_body(table), headers=_headers(table), tablefmt="github", disable_numparse=True)
         return text + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
     if fmt == "latex":
-        from eagle_eval.tables import _latex_escape
+        from eagle_eval.latex import latex_marks, latex_note, latex_text
 
-        body = [[_latex_escape(cell).replace("−", "$-$").replace(UNPAIRED_MARK, r"$^{\neq}$") for cell in row]
-                for row in _body(table)]
-        headers = [_latex_escape(h).replace("−", "$-$") for h in _headers(table)]
+        body = [[latex_text(cell) for cell in row] for row in _body(table, marks=False)]
+        for line, row in zip(body, table.rows, strict=True):
+            for index, label in enumerate(table.variants, start=2):
+                line[index] += latex_marks(row.marks.get(label, ""))
+        headers = [latex_text(h) for h in _headers(table)]
         text = tabulate(body, headers=headers, tablefmt="latex_raw", disable_numparse=True)
-        return text + "".join(f"\n% {note}" for note in notes) + "\n"
+        used = "".join(mark for row in table.rows for mark in row.marks.values())
+        return text + "".join(f"\n{latex_note(mark, note)}" for mark, note in NOTES.items() if mark in used) + "\n"
     if fmt == "html":
         body = [[html.escape(cell) for cell in row] for row in _body(table)]
         text = tabulate(body, headers=[html.escape(h) for h in _headers(table)], tablefmt="unsafehtml",

@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import io
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -41,21 +40,23 @@ LEADERBOARD_SCHEMA = "eagle-eval.leaderboard/1"
 Uncertainty = Literal["none", "se", "ci"]
 UNCERTAINTY_STYLES: tuple[str, ...] = ("none", "se", "ci")
 UNCERTAINTY_NOTES = {
-    "se": "± one standard error, clustered where questions share an image (docs/statistics.md)",
-    "ci": "[95% interval], clustered where questions share an image (docs/statistics.md)",
+    "se": "± one standard error, clustered where questions share an image (docs/statistics.md).",
+    "ci": "[95% interval], clustered where questions share an image (docs/statistics.md).",
 }
 SUBSET_MARK = "*"
 PARTIAL_MARK = "¶"
 SERVER_MARK = "†"
 VARIANT_MARK = "‡"
 UNPINNED_MARK = "§"
+# Each note is one full sentence: every format prints it whole, after its mark.
 NOTES = {
-    SUBSET_MARK: "subset of the data (--limit): not comparable with full-set numbers",
+    SUBSET_MARK: "subset of the data (--limit): not comparable with full-set numbers.",
     PARTIAL_MARK: "scored from predictions that cover only part of the data (--allow-subset): not comparable "
-    "with full-set numbers",
-    SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded",
-    VARIANT_MARK: "not the paper's protocol (local validation split or no-OCR prompt), shown for want of the paper's",
-    UNPINNED_MARK: "unpinned source: data or weights read at a moving revision (main) without a lock",
+    "with full-set numbers.",
+    SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded.",
+    VARIANT_MARK: "not the paper's protocol (a local validation split or the prompt without OCR tokens): it fills "
+    "the column because the paper's own split or prompt has no score in these results.",
+    UNPINNED_MARK: "unpinned source: data or weights read at a moving revision (main) without a lock.",
 }
 
 
@@ -226,7 +227,11 @@ def render_table(
     if uncertainty == "none" or not any(row.errors for row in rows) or fmt in ("csv", "json"):
         return text
     note = UNCERTAINTY_NOTES[uncertainty]
-    return text + {"markdown": f"{note}\n", "latex": f"% {note}\n", "html": f"<p>{html.escape(note)}</p>\n"}[fmt]
+    if fmt == "latex":
+        from eagle_eval.latex import latex_text
+
+        return text + f"% {latex_text(note)}\n"
+    return text + {"markdown": f"{note}\n", "html": f"<p>{html.escape(note)}</p>\n"}[fmt]
 
 
 def _render(rows: Sequence[TableRow], fmt: str, ranking: Ranking | None) -> str:
@@ -255,21 +260,17 @@ def _render_markdown(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
     return text + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
 
 
-LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$",
-                  "{": r"\{", "}": r"\}"}
-
-
-def _latex_escape(text: str) -> str:
-    text = re.sub(r"[\\&%#_${}]", lambda m: LATEX_SPECIALS[m.group()], text)
-    text = text.replace("±", r"$\pm$")
-    return text.replace("Δ", r"$\Delta$").replace(SERVER_MARK, r"$^\dagger$").replace(SUBSET_MARK, r"$^*$").replace(
-        UNPINNED_MARK, r"$^\S$").replace(PARTIAL_MARK, r"$^\P$")
-
-
 def _render_latex(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
-    body = [[_latex_escape(row.label), *(_latex_escape(c) for c in _cells(row))] for row in rows]
+    from eagle_eval.latex import latex_marks, latex_note, latex_text
+
+    body = [
+        [latex_text(row.label),
+         *(latex_text(cell) + latex_marks(row.marks.get(column, ""))
+           for column, cell in zip(PAPER_COLUMNS, _cells(row, mark_style="none"), strict=True))]
+        for row in rows
+    ]
     text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="latex_raw", disable_numparse=True)
-    notes = [*(f"% rows {line}" for line in rule), *(f"% {mark} {NOTES[mark]}" for mark in _used_marks(rows))]
+    notes = [*(f"% rows {latex_text(line)}." for line in rule), *(latex_note(mark, NOTES[mark]) for mark in _used_marks(rows))]
     return text + ("\n" + "\n".join(notes) if notes else "") + "\n"
 
 

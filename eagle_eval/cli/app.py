@@ -14,8 +14,6 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from rich_argparse import RichHelpFormatter
-
 from eagle_eval.ablation import AblationError
 from eagle_eval.adapter import AdapterError
 from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
@@ -23,6 +21,7 @@ from eagle_eval.cli.common import EXIT_OK, EXIT_USAGE, UsageError, err_console, 
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
 from eagle_eval.distributed import DistributedError
+from eagle_eval.help_format import HelpFormatter, literal_percent
 from eagle_eval.images import ImageDecodeError
 from eagle_eval.judge import JudgeConfigError
 from eagle_eval.lockfile import LockError
@@ -74,13 +73,15 @@ def build_parser() -> tuple[Parser, dict[str, argparse.ArgumentParser]]:
     parser = Parser(
         prog="eagle-eval",
         description="Evaluate Eagle multimodal LLMs at the paper's protocol.",
-        formatter_class=RichHelpFormatter,
+        formatter_class=HelpFormatter,
         epilog="Exit codes: 0 ok, 1 regression (compare), 2 usage/input error, 3 run completed with sample errors.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser,
+                                help="one of the commands below; eagle-eval COMMAND --help shows its flags")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_text, description=help_text, formatter_class=RichHelpFormatter)
+        # The command list %-formats each command's help; its own page prints the description as is.
+        return sub.add_parser(name, help=literal_percent(help_text), description=help_text, formatter_class=HelpFormatter)
 
     commands: dict[str, argparse.ArgumentParser] = {}
     for group in COMMAND_GROUPS:

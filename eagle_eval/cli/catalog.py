@@ -7,9 +7,9 @@ import json
 from typing import TYPE_CHECKING
 
 from rich.table import Table
-from rich_argparse import RichHelpFormatter
 
 from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, out_console
+from eagle_eval.help_format import HelpFormatter
 
 if TYPE_CHECKING:
     from eagle_eval.registry import ModelEntry
@@ -23,8 +23,11 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     models = command("models", "List the registered models, or show one.")
     models.add_argument("--json", action="store_true", help="print a JSON list")
     models.set_defaults(handler=cmd_models)
-    models_sub = models.add_subparsers(dest="models_command", metavar="show", required=False)
-    show = models_sub.add_parser("show", help="details of one model", formatter_class=RichHelpFormatter)
+    models_sub = models.add_subparsers(dest="models_command", metavar="show", required=False,
+                                       help="show NAME: one model's details; without it, the list of models")
+    show = models_sub.add_parser("show", help="details of one model", formatter_class=HelpFormatter,
+                                 description="The details of one model: its registry entry, and on request the "
+                                             "tensors of its checkpoint or the FLOPs of one sample.")
     show.add_argument("name", help="model name or alias")
     show.add_argument("--state-dict", action="store_true", help="list the checkpoint's tensors: key<TAB>[shape]")
     show.add_argument("--flops", action="store_true",

@@ -19,7 +19,6 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +26,7 @@ import transformers
 from accelerate.utils import set_module_tensor_to_device
 from PIL import Image
 
+from eagle_eval.model_adapters.eagle.bench_options import parse_bench_args
 from eagle_eval.model_adapters.eagle.checkpoint import build_empty_model, parse_dtype, place_buffers
 from eagle_eval.model_adapters.eagle.flops import SampleFlops, count_sample_flops
 from eagle_eval.model_adapters.eagle.generation import RowSpec
@@ -185,8 +185,6 @@ def run_hf_generate(model: EagleForCausalLM, samples: list[Sample], new_tokens: 
 def _batch_sizes(text: str, samples: int) -> list[int]:
     """The requested sizes, capped at the sample count (a larger batch would repeat the same run)."""
     sizes = sorted({int(s) for s in text.split(",") if s.strip()})
-    if not sizes or sizes[0] < 1:
-        raise SystemExit(f"--batch-sizes needs positive integers, got '{text}'")
     return sorted({min(size, samples) for size in sizes})
 
 
@@ -211,28 +209,12 @@ def _roofline_lines(flops: SampleFlops, best_ms: float, peak_tflops: float,
 
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark, print its figures and return them (also written to --json if given)."""
-    parser = argparse.ArgumentParser(prog="eagle-eval bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="eagle-x5-7b")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--dtype", default=None, help="bf16 (GPU default), fp16, fp32 (CPU default)")
-    parser.add_argument("--samples", type=int, default=64)
-    parser.add_argument("--hf-samples", type=int, default=8, help="samples for the slow batch-1 baseline")
-    parser.add_argument("--batch-sizes", default="1,8,16,32,64")
-    parser.add_argument("--vision-batch-size", type=int, default=None,
-                        help="images per vision-tower call (default: the adapter's, 16 on GPU, 8 on CPU)")
-    parser.add_argument("--new-tokens", type=int, default=16)
-    parser.add_argument("--peak-tflops", type=float, default=989.0, help="dense bf16 peak (H100 SXM: 989)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--profile", action="store_true", help="also time each expert and the LLM at the best batch")
-    parser.add_argument("--ablation", action="store_true",
-                        help="also time the model with each vision expert knocked out, at the best batch")
-    parser.add_argument("--ablation-rounds", type=int, default=3, help="rounds of the knock-out timing (fastest counts)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
-    args = parser.parse_args(argv)
-    if args.samples < 1 or args.new_tokens < 1:
-        raise SystemExit("--samples and --new-tokens must be at least 1")
+    return run(parse_bench_args(argv))
 
-    device = torch.device(args.device)
+
+def run(args: argparse.Namespace) -> dict:
+    """The benchmark for parsed flags (bench_options.py)."""
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     dtype = parse_dtype(args.dtype, device)
     vision_batch = args.vision_batch_size or default_vision_batch_size(device)
     model = random_model(args.preset, device, dtype, args.seed)

@@ -34,9 +34,13 @@ def sample_flops(preset_name: str, text_tokens: int, new_tokens: int) -> SampleF
 
 
 def bench(preset_name: str, argv: Sequence[str]) -> int:
-    from eagle_eval.model_adapters.eagle.bench import main
+    from eagle_eval.model_adapters.eagle.bench_options import parse_bench_args
 
-    main(["--preset", preset_name, *argv])
+    # Flags first: `--help` and a bad flag answer before torch and the model code load.
+    args = parse_bench_args(["--preset", preset_name, *argv])
+    from eagle_eval.model_adapters.eagle.bench import run
+
+    run(args)
     return 0
 
 
