@@ -1,9 +1,9 @@
 """Text as LaTeX source for the tables: plain ASCII that pdflatex reads without a Unicode setup.
 
 The tables' own symbols keep the look of a paper's table (`$\\pm$`, `$-$`, `$\\Delta$`; marks as
-superscripts, `71.5$^\\ddagger$`); everything else (LaTeX's special characters, accented or other
-non-ASCII letters in model names and notes) goes through pylatexenc's Unicode-to-LaTeX table, which
-knows far more characters than a hand-made one. A character LaTeX has no name for is written as its
+superscripts, `71.5$^\\ddagger$`) and LaTeX's ten special characters are escaped here; any other
+non-ASCII character (an accented letter in a model name or run id) goes through pylatexenc's
+Unicode-to-LaTeX table, which knows far more characters than a hand-made one. A character LaTeX has no name for is written as its
 code point (`U+65E5`), visibly, never dropped.
 """
 
@@ -54,9 +54,13 @@ def latex_note(mark: str, note: str) -> str:
     return f"% {MARK_NAMES[mark]} {latex_text(note)}"
 
 
+# LaTeX's special characters, as its own manuals write them in text.
+SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$",
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_SPECIAL = re.compile(r"[\\&%#_${}~^]")
+
+
 def _plain(text: str) -> str:
-    if not text:
-        return ""
-    if text.isascii() and not re.search(r"[\\&%#_${}~^]", text):
-        return text
+    if text.isascii():
+        return _SPECIAL.sub(lambda match: SPECIALS[match.group()], text)
     return _encoder().unicode_to_latex(text)
