@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.data_files import corrupt_file, library_logs_silenced, total_rows
 from eagle_eval.file_hashes import FileHashCache
 from eagle_eval.lockfile import Lock, drift
 from eagle_eval.provenance import UNKNOWN, Provenance, directory_provenance, hub_files_provenance, is_commit
@@ -104,31 +105,8 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
                 f"dataset {source.repo} not found under the data root: looked at {local}. "
                 f"Fetch it with: {fetch_command(source, local)}"
             )
-    reading = _READING.get()
-    if reading is not None:
-        source = reading.check(source, data_root)  # may move a hub read to the resolved or locked commit
-    if data_root is not None:
-        local = snapshot_dir(source, data_root)
-        path, revision, cache_dir = str(local), None, _local_cache_dir(local)
-    else:
-        path, revision, cache_dir = source.repo, source.revision, None
-    try:
-        dataset = datasets.load_dataset(
-            path, source.config, split=source.split, revision=revision, cache_dir=cache_dir
-        )
-    except ValueError as err:  # unknown split or config
-        where = f"{data_root / source.repo}" if data_root else f"the hub repo {source.repo}"
-        raise DataError(
-            f"dataset {source.repo} (config {source.config!r}) has no split {source.split!r} at {where}: {err}. "
-            f"Re-fetch it with: {fetch_command(source, data_root / source.repo if data_root else '<dir>')}"
-        ) from err
-    except (FileNotFoundError, ConnectionError, OSError) as err:
-        target = data_root / source.repo if data_root else Path("<DIR>") / source.repo
-        raise DataError(
-            f"cannot load dataset {source.repo} (config {source.config!r}, split {source.split!r}): {err}. "
-            f"Without network access, fetch it elsewhere with: {fetch_command(source, target)} "
-            f"and pass --data-root (or set {DATA_ROOT_ENV})."
-        ) from err
+    with library_logs_silenced():  # each failure below becomes one line naming the file and the fix
+        dataset = _load_checked(source, data_root)
     missing = [c for c in required_columns if c not in dataset.column_names]
     if missing:
         raise DataError(
@@ -139,12 +117,76 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
     return dataset
 
 
-def source_data_files(source: Source, data_root: Path | None) -> list[str]:
-    """The files `datasets` reads for this split: local paths, or `hf://` URLs that carry the commit."""
+def _load_checked(source: Source, data_root: Path | None) -> Any:
+    """`datasets.load_dataset` of one split, every way it fails turned into a DataError with the fix."""
     import datasets
 
+    reading = _READING.get()
+    if reading is not None:
+        source = reading.check(source, data_root)  # may move a hub read to the resolved or locked commit
+    local = snapshot_dir(source, data_root) if data_root is not None else None
+    target = data_root / source.repo if data_root is not None else Path("<DIR>") / source.repo
+    if local is not None:
+        path, revision, cache_dir = str(local), None, _local_cache_dir(local)
+    else:
+        path, revision, cache_dir = source.repo, source.revision, None
+    try:
+        dataset = datasets.load_dataset(
+            path, source.config, split=source.split, revision=revision, cache_dir=cache_dir
+        )
+    except (ValueError, datasets.exceptions.DatasetGenerationError) as err:
+        # A truncated file reads as an unknown split (pyarrow's error is a ValueError) or as a failed
+        # generation: look at the files before saying which.
+        broken = _broken_files_message(source, local) if local is not None else None
+        if broken:
+            raise DataError(f"{broken}. Re-fetch it with: {fetch_command(source, target)}") from err
+        if isinstance(err, datasets.exceptions.DatasetGenerationError):
+            cause = err.__cause__ or err
+            raise DataError(
+                f"cannot build {describe_source(source)} from {local or 'the hub'}: {cause}. "
+                f"Re-fetch it with: {fetch_command(source, target)}"
+            ) from err
+        where = f"{local}" if local is not None else f"the hub repo {source.repo}"
+        raise DataError(
+            f"dataset {source.repo} (config {source.config!r}) has no split {source.split!r} at {where}: {err}. "
+            f"Re-fetch it with: {fetch_command(source, target)}"
+        ) from err
+    except (FileNotFoundError, ConnectionError, OSError) as err:
+        raise DataError(
+            f"cannot load dataset {source.repo} (config {source.config!r}, split {source.split!r}): {err}. "
+            f"Without network access, fetch it elsewhere with: {fetch_command(source, target)} "
+            f"and pass --data-root (or set {DATA_ROOT_ENV})."
+        ) from err
+    if dataset.num_rows == 0:
+        raise DataError(f"{describe_source(source)} has no rows at {local or 'the hub'}; the snapshot is "
+                        f"incomplete or of another revision. Re-fetch it with: {fetch_command(source, target)}")
+    return dataset
+
+
+def _broken_files_message(source: Source, local: Path) -> str | None:
+    """'corrupt file X ...' or '... has no rows' when the split's files say so; None otherwise."""
+    try:
+        files = [Path(file) for file in _split_files(str(local), source, revision=None)]
+    except Exception:  # noqa: BLE001 - only a diagnosis; the caller reports the original error
+        files = sorted(local.rglob("*.parquet"))
+    found = corrupt_file(files)
+    if found is not None:
+        return f"corrupt file {found[0]} of {describe_source(source)} ({found[1]})"
+    if total_rows(files) == 0:
+        return f"{describe_source(source)} has no rows in {local}; the snapshot is incomplete or of another revision"
+    return None
+
+
+def source_data_files(source: Source, data_root: Path | None) -> list[str]:
+    """The files `datasets` reads for this split: local paths, or `hf://` URLs that carry the commit."""
+
     path = str(snapshot_dir(source, data_root)) if data_root is not None else source.repo
-    revision = None if data_root is not None else source.revision
+    return _split_files(path, source, revision=None if data_root is not None else source.revision)
+
+
+def _split_files(path: str, source: Source, revision: str | None) -> list[str]:
+    import datasets
+
     builder = datasets.load_dataset_builder(path, source.config, revision=revision)
     files = (builder.config.data_files or {}).get(source.split)
     return [str(file) for file in files] if files else []

@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from eagle_eval.output_files import writing
+
 LOCK_FILENAME = "run.lock"
 WAIT_ENV = "EAGLE_EVAL_LOCK_WAIT_S"
 _POLL_S = 0.2
@@ -81,8 +83,9 @@ class RunDirLock:
         self._handle: IO[str] | None = None
 
     def acquire(self) -> RunDirLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        with writing(self.path):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
         deadline = time.monotonic() + self.wait_s
         while True:
             try:
@@ -94,11 +97,16 @@ class RunDirLock:
                     handle.close()
                     raise RunDirBusyError(self._busy_message(other)) from None
                 time.sleep(_POLL_S)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(json.dumps(asdict(self.holder)) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+        try:
+            with writing(self.path):
+                handle.seek(0)
+                handle.truncate()
+                handle.write(json.dumps(asdict(self.holder)) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError:
+            handle.close()  # closing releases the lock taken above
+            raise
         self._handle = handle
         return self
 

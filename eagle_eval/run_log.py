@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from eagle_eval.output_files import writing
+
 RUN_LOG_FILENAME = "run.log"
 
 
@@ -22,10 +24,11 @@ def warnings_to_log(path: Path) -> Iterator[None]:
     previous = warnings.showwarning
 
     def write(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001 - warnings' API
-        path.parent.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        with path.open("a", encoding="utf-8") as log:
-            log.write(f"{stamp} {category.__name__}: {message} ({filename}:{lineno})\n")
+        with writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as log:
+                log.write(f"{stamp} {category.__name__}: {message} ({filename}:{lineno})\n")
 
     warnings.showwarning = write
     try:

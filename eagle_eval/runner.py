@@ -35,6 +35,7 @@ from eagle_eval.fingerprints import compute_run_id
 from eagle_eval.generate import generate_share, load_task_docs, merged_outcomes
 from eagle_eval.images import max_pixels_from_env
 from eagle_eval.model_identity import effective_model_fingerprint, loaded_weights
+from eagle_eval.output_files import check_writable_dir
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
 from eagle_eval.results import (
     RESULTS_FILENAME,
@@ -147,6 +148,9 @@ def run_evaluation(
     config = replace(config, revision=pins.model_revision(entry.name, config.revision, config.model_path))
     run_id = config.run_id or compute_run_id(config)  # from config.device: the same on every rank
     run_dir = Path(config.output_dir) / run_id
+    check_writable_dir(run_dir)  # a read-only or full output folder stops the run before data or weights load
+    if (run_dir / "samples").is_dir():
+        check_writable_dir(run_dir / "samples")
     data_root = resolve_data_root(config.data_root)
     needs_torch = entry.needs_torch
     device = device_for_rank(config.device, ctx, ctx.is_distributed and needs_torch and _cuda_available())

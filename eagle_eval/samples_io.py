@@ -11,6 +11,7 @@ our samples files, plain `{"doc_id", "prediction"}` lines, and lmms-eval `--log_
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from eagle_eval import text_input
+from eagle_eval.output_files import writing
 from eagle_eval.text_input import not_utf8_message
 
 TEMPORARY_INFIX = ".tmp-"  # write_text_atomic writes `.<name>.tmp-<pid>`, then renames it
@@ -140,27 +142,39 @@ class SamplesWriter:
     """Appends sample lines; `flush` makes them durable (flush + fsync), once per batch."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._handle: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
+        with writing(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._handle: TextIO = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed in close()
 
     def write(self, record: SampleRecord) -> None:
-        self._handle.write(record.to_line())
+        with writing(self.path):
+            self._handle.write(record.to_line())
 
     def flush(self) -> None:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
+        with writing(self.path):
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
         if not self._handle.closed:
-            self.flush()
-            self._handle.close()
+            with writing(self.path):
+                try:
+                    self.flush()
+                finally:
+                    self._handle.close()
 
     def __enter__(self) -> SamplesWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+            return
+        # Already failing (a full disk, say): close without a second error hiding the first. Lines
+        # flushed before stay; a torn last line is cut off when the run resumes.
+        with contextlib.suppress(OSError):
+            self.close()
 
 
 def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
@@ -174,14 +188,15 @@ def _temporary_path(path: Path) -> Path:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_path(path)
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with writing(path):  # an error names the file asked for, not the hidden temporary
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -218,6 +233,8 @@ def _json_default(value: Any) -> Any:
 
 def read_predictions(path: Path) -> list[Prediction]:
     """Predictions from a JSONL file in any accepted format; raises SamplesFileError at file:line."""
+    if path.is_dir():
+        raise SamplesFileError(f"--predictions {path} is a folder; give a JSONL file (e.g. a run's samples/<task>.jsonl)")
     if not path.is_file():
         raise SamplesFileError(f"predictions file not found: {path}")
     predictions: list[Prediction] = []

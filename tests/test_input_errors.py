@@ -95,3 +95,54 @@ def test_output_cut_short_by_a_closed_pipe_ends_quietly():
     command = f"{sys.executable} -m eagle_eval models show eagle-x5-7b --state-dict | head -1"
     done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "Broken pipe" not in done.stderr and done.stdout.strip(), done.stderr
+
+
+def _pope_snapshot(root: Path) -> Path:
+    """A copy of the POPE fixture snapshot under root; returns its parquet file."""
+    import shutil
+
+    shutil.copytree(DATA_ROOT / "lmms-lab" / "POPE", root / "lmms-lab" / "POPE")
+    (parquet,) = (root / "lmms-lab" / "POPE").rglob("*.parquet")
+    return parquet
+
+
+def _truncate(parquet: Path) -> None:
+    parquet.write_bytes(parquet.read_bytes()[: parquet.stat().st_size // 2])  # a download cut short
+
+
+def _garble_middle(parquet: Path) -> None:
+    data = bytearray(parquet.read_bytes())
+    middle = len(data) // 2
+    data[middle - 200 : middle + 200] = b"\xff" * 400  # footer intact, pages inside not
+    parquet.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", [_truncate, _garble_middle], ids=["truncated", "garbled"])
+@pytest.mark.parametrize("command", ["score", "run"])
+def test_a_corrupt_parquet_file_is_named_with_the_re_download_command(eagle, tmp_path, damage, command):
+    from eagle_eval.data import hub_cli
+
+    parquet = _pope_snapshot(tmp_path / "hub")
+    damage(parquet)
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(json.dumps({"doc_id": 0, "prediction": "yes"}) + "\n")
+    common = ("--predictions", predictions, "--data-root", tmp_path / "hub", "--no-progress")
+    argv = ("score", "--task", "pope") if command == "score" else ("run", "--model", "replay", "--tasks", "pope",
+                                                                   "--output-dir", tmp_path / "runs")
+    err = _one_line_exit_2(eagle(*argv, *common))
+    assert f"corrupt file {parquet}" in err and "has no split" not in err
+    assert f"Re-fetch it with: {hub_cli()} download --repo-type dataset lmms-lab/POPE --revision " in err
+    assert f"--local-dir {tmp_path / 'hub' / 'lmms-lab' / 'POPE'}" in err
+
+
+def test_an_empty_split_is_named_with_the_fix(eagle, tmp_path):
+    import pyarrow.parquet as pq
+
+    parquet = _pope_snapshot(tmp_path / "hub")
+    pq.write_table(pq.read_table(parquet).slice(0, 0), parquet)  # the schema, no rows
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text(json.dumps({"doc_id": 0, "prediction": "yes"}) + "\n")
+    err = _one_line_exit_2(eagle("score", "--task", "pope", "--predictions", predictions,
+                                 "--data-root", tmp_path / "hub", "--no-progress"))
+    assert "dataset lmms-lab/POPE (config 'default', split 'test') has no rows" in err
+    assert "DatasetGenerationError" not in err and "Re-fetch it with:" in err

@@ -26,6 +26,7 @@ from eagle_eval.images import ImageDecodeError
 from eagle_eval.judge import JudgeConfigError
 from eagle_eval.lockfile import LockError
 from eagle_eval.model_provenance import ModelPinError
+from eagle_eval.output_files import describe_os_error
 from eagle_eval.registry import UnknownNameError
 from eagle_eval.results import ResultsError
 from eagle_eval.run_lock import RunDirBusyError
@@ -130,6 +131,8 @@ def _guarded(handler) -> int:
         return EXIT_OK
     except UsageError as err:
         fail(str(err))
+    except OSError as err:  # a file or folder of the user's: name it, and the fix
+        fail(describe_os_error(err))
     except Exception as err:
         if not _is_input_error(err):
             raise

@@ -73,10 +73,13 @@ def _task_list(text: str | None) -> list[str] | None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from eagle_eval.compare import compare_runs, comparison_json, has_regression, parse_max_drop
     from eagle_eval.compare_output import comparison_headers, comparison_rows, verdict_lines
+    from eagle_eval.output_files import check_writable_file
     from eagle_eval.results import load_results
     from eagle_eval.samples_io import write_text_atomic
 
     tolerance = parse_max_drop(args.max_drop)
+    if args.json_path is not None:
+        check_writable_file(args.json_path, "--json")
     comparisons = compare_runs(
         args.new,
         args.baseline,

@@ -29,10 +29,12 @@ def cmd_lock(args: argparse.Namespace) -> int:
     from eagle_eval.data import resolve_data_root
     from eagle_eval.lockfile import write_lock
     from eagle_eval.locking import ModelToLock, build_lock
+    from eagle_eval.output_files import check_writable_file
     from eagle_eval.registry import get_model_entry, get_task
     from eagle_eval.runner import command_string, expand_task_names
 
     tasks = [(name, get_task(name).sources) for name in expand_task_names(args.tasks)]
+    check_writable_file(args.output, "--output")  # before hashing datasets and checkpoints
     model = None
     if args.model is not None:
         entry = get_model_entry(args.model)

@@ -38,12 +38,18 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from eagle_eval.output_files import check_writable_dir, check_writable_file
     from eagle_eval.report import ReportOptions, build_report, render_html, view_json_text
     from eagle_eval.samples_io import write_text_atomic
 
     if args.thumbnail_size < 16:
         raise UsageError(f"--thumbnail-size {args.thumbnail_size} is too small; use 16 pixels or more")
+    if args.run_dir.is_file():  # its results.json named instead of the folder, as other commands take
+        args.run_dir = args.run_dir.parent
     output = args.output or args.run_dir / ("report.json" if args.format == "json" else "report.html")
+    check_writable_file(output, "--output")
+    if args.image_dir is not None:
+        check_writable_dir(args.image_dir, what="--image-dir folder", fix="give --image-dir a writable folder")
     image_href = ""
     if args.image_dir is not None:
         image_href = Path(os.path.relpath(args.image_dir.resolve(), output.resolve().parent)).as_posix()

@@ -186,6 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from eagle_eval.data import resolve_data_root
+    from eagle_eval.output_files import check_writable_file
     from eagle_eval.progress import status
     from eagle_eval.registry import get_task
     from eagle_eval.run_pinning import RunPins
@@ -200,6 +201,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     )
 
     task = get_task(args.task)
+    if args.output is not None:
+        check_writable_file(args.output, "--output")
     predictions = read_predictions(args.predictions)
     data_root = resolve_data_root(args.data_root)
     pins = RunPins()  # no lock here: record what was read, as a run does
