@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eagle_eval.adapter import ModelAdapter, ReportsCallStats
@@ -21,20 +21,57 @@ from eagle_eval.scoring import Outcome
 
 @dataclass
 class GenerationStats:
+    """One launch's generation of one task: what the progress bar's rate and results' timings count."""
+
     n_generated: int = 0
     seconds: float = 0.0
     ttft: list[float] = field(default_factory=list)
     tokens_generated: int | None = None  # None when the adapter reports no token counts
     final_batch_size: int | None = None  # after any OOM halving; the next task starts from it
+    n_reused: int = 0  # stored predictions whose fingerprint still holds
+    # The reused predictions' own `seconds` (samples lines): a launch killed before it wrote the
+    # task's results entry still counts through them.
+    reused_timed: int = 0
+    reused_seconds: float = 0.0
 
-    def timings(self, wall_seconds: float) -> Timings:
-        tokens = self.tokens_generated
+    def timings(self, wall_seconds: float, earlier: Timings | None = None) -> Timings:
+        """This launch's figures added to `earlier` (the task's entry in the run directory's results).
+
+        Totals over totals: samples/s is every counted sample over every counted second inside
+        `generate`, the time to first token the mean over every counted call. A launch that generated
+        nothing keeps the earlier figures as they were (files older than the counters included).
+        """
+        wall = round(wall_seconds, 3)
+        if earlier is not None and self.n_generated == 0 and earlier.samples_per_second is not None:
+            return replace(earlier, wall_seconds=wall, samples_reused=self.n_reused)
+        if earlier is not None and earlier.generation_seconds:
+            base = earlier
+        elif self.reused_timed:
+            base = Timings(samples_generated=self.reused_timed, generation_seconds=self.reused_seconds, launches=1)
+        else:
+            base = Timings(samples_generated=0, generation_seconds=0.0, launches=0)
+        samples = self.n_generated + (base.samples_generated or 0)
+        seconds = self.seconds + (base.generation_seconds or 0.0)
+        calls = len(self.ttft) + (base.ttft_calls or 0)
+        ttft_sum = sum(self.ttft) + (base.time_to_first_token_s or 0.0) * (base.ttft_calls or 0)
+        # Tokens only when every counted sample's tokens were counted; otherwise the rate would mislead.
+        tokens = None
+        earlier_tokens_known = base.tokens_generated is not None or not base.samples_generated
+        if self.tokens_generated is not None and earlier_tokens_known:
+            tokens = self.tokens_generated + (base.tokens_generated or 0)
+        elif self.n_generated == 0:
+            tokens = base.tokens_generated
         return Timings(
-            samples_per_second=round(self.n_generated / self.seconds, 4) if self.seconds > 0 else None,
-            time_to_first_token_s=round(sum(self.ttft) / len(self.ttft), 4) if self.ttft else None,
-            wall_seconds=round(wall_seconds, 3),
+            samples_per_second=round(samples / seconds, 4) if seconds > 0 else None,
+            time_to_first_token_s=round(ttft_sum / calls, 4) if calls else None,
+            wall_seconds=wall,
             tokens_generated=tokens,
-            tokens_per_second=round(tokens / self.seconds, 3) if tokens is not None and self.seconds > 0 else None,
+            tokens_per_second=round(tokens / seconds, 3) if tokens is not None and seconds > 0 else None,
+            samples_generated=samples,
+            generation_seconds=round(seconds, 6),
+            ttft_calls=calls,
+            launches=(base.launches or 0) + (1 if self.n_generated else 0),
+            samples_reused=self.n_reused,
         )
 
 
@@ -58,6 +95,7 @@ class BatchGenerator:
         self.adapter = adapter
         self.batch_size = max(1, batch_size)
         self.stats = stats
+        self._last_call_seconds = 0.0  # the per-request share of the latest adapter call, failed or not
 
     def generate(self, requests: Sequence[Request]) -> list[Outcome]:
         outcomes: list[Outcome] = []
@@ -79,7 +117,7 @@ class BatchGenerator:
 
     def _one_by_one(self, chunk: Sequence[Request], batch_error: BaseException) -> list[Outcome]:
         if len(chunk) == 1:
-            return [Outcome(prediction=None, error=_describe(batch_error))]
+            return [Outcome(prediction=None, error=_describe(batch_error), seconds=self._last_call_seconds)]
         outcomes = []
         for request in chunk:
             try:
@@ -87,13 +125,17 @@ class BatchGenerator:
             except Exception as err:
                 if is_out_of_memory(err):
                     _free_accelerator_memory()
-                outcomes.append(Outcome(prediction=None, error=_describe(err)))
+                outcomes.append(Outcome(prediction=None, error=_describe(err), seconds=self._last_call_seconds))
         return outcomes
 
     def _call(self, chunk: Sequence[Request]) -> list[Outcome]:
         started = time.perf_counter()
-        predictions = self.adapter.generate(list(chunk))
-        self.stats.seconds += time.perf_counter() - started
+        try:
+            predictions = self.adapter.generate(list(chunk))
+        finally:
+            elapsed = time.perf_counter() - started
+            self._last_call_seconds = round(elapsed / len(chunk), 6)
+        self.stats.seconds += elapsed
         if not isinstance(predictions, list) or len(predictions) != len(chunk):
             got = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
             raise RuntimeError(f"adapter returned {got} predictions for {len(chunk)} requests")
@@ -109,7 +151,8 @@ class BatchGenerator:
                 self.stats.tokens_generated = (self.stats.tokens_generated or 0) + int(call.tokens_generated)
             if len(call.notes) == len(chunk):
                 notes = call.notes
-        return [Outcome(prediction=p, notes=n) for p, n in zip(predictions, notes, strict=True)]
+        share = self._last_call_seconds
+        return [Outcome(prediction=p, notes=n, seconds=share) for p, n in zip(predictions, notes, strict=True)]
 
 
 def _describe(error: BaseException) -> str:

@@ -12,7 +12,8 @@ Under torchrun each rank generates its share into its own rank file; rank 0 fold
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from eagle_eval.ablation_run import RunAblation
@@ -20,7 +21,7 @@ from eagle_eval.adapter import ModelAdapter
 from eagle_eval.batching import BatchGenerator, GenerationStats
 from eagle_eval.distributed import DistContext, ProcessGroup, fold_rank_files, rank_samples_path, shard_docs
 from eagle_eval.fingerprints import UNBUILT, sample_fingerprint
-from eagle_eval.progress import make_progress, status
+from eagle_eval.progress import CHECK, RunDisplay, note, status, step_display
 from eagle_eval.records import Doc, Request
 from eagle_eval.samples_io import (
     SampleRecord,
@@ -58,11 +59,14 @@ def generate_task(
     write_path: Path | None = None,
     model_fingerprint: str | None = None,
     ablation: RunAblation | None = None,
+    display: RunDisplay | None = None,
+    announce: Callable[[str], None] | None = note,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
 
     `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
-    a rank's own file under torchrun).
+    a rank's own file under torchrun). On resume, `announce` is told how many stored predictions
+    still hold before any generation starts (None: say nothing, as on ranks other than 0).
     """
     ablation = ablation or RunAblation()
     # The runner passes the fingerprint of the weights actually loaded (eagle_eval.model_identity),
@@ -77,14 +81,23 @@ def generate_task(
 
     # Sort by prompt length so a batch pads little; prompt text is cheap, images are built lazily.
     ordered: list[tuple[int, Doc]] = []
-    with SamplesWriter(write_path or samples_path) as writer:
+    with SamplesWriter(write_path or samples_path) as writer, step_display(display, show_progress) as shown:
 
         def record(doc: Doc, fingerprint: str, outcome: Outcome) -> None:
             outcomes[doc.key] = outcome
             writer.write(
                 SampleRecord(task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error,
-                             notes=outcome.notes)
+                             seconds=outcome.seconds, notes=outcome.notes)
             )
+
+        def build(doc: Doc) -> tuple[Request, str] | None:
+            """The doc's request and sample fingerprint; None once its failure is recorded."""
+            try:
+                request = ablation.request(task.build_request(doc))
+            except Exception as err:
+                record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
+                return None
+            return request, sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
 
         for doc in docs:
             try:
@@ -94,11 +107,41 @@ def generate_task(
         ordered.sort(key=lambda item: (item[0], item[1].split, item[1].doc_id))
         writer.flush()
 
-        progress = make_progress(show_progress)
-        with progress:
-            bar = progress.add_task(f"generating {task.name}", total=len(ordered))
+        # Which stored predictions still hold, before any generation: only docs with a successful
+        # stored line are built here (a fresh task builds each request once, in the loop below).
+        plan = ResumePlan(total=len(docs))
+        to_generate: list[Doc] = []
+        candidates = [doc for _, doc in ordered if doc.key in stored and stored[doc.key].error is None]
+        with shown.line(f"checking stored {task.name} samples", len(candidates), kind=CHECK, keep=False,
+                        visible=bool(candidates)) as row:
+            for _, doc in ordered:
+                previous = stored.get(doc.key)
+                if previous is None or previous.error is not None:
+                    plan.failed_before += previous is not None
+                    to_generate.append(doc)
+                    continue
+                built = build(doc)
+                shown.progress.advance(row)
+                if built is None:
+                    continue
+                if previous.fingerprint == built[1]:
+                    outcomes[doc.key] = Outcome(prediction=previous.prediction, notes=previous.notes)
+                    stats.n_reused += 1
+                    if previous.seconds is not None:
+                        stats.reused_timed += 1
+                        stats.reused_seconds += float(previous.seconds)
+                    continue
+                plan.stale += 1
+                to_generate.append(doc)
+        writer.flush()
+        plan.reused, plan.to_generate = stats.n_reused, len(to_generate)
+        if announce is not None and any(doc.key in stored for doc in docs):
+            announce(plan.message(task.name, samples_path.parent.parent))
+
+        done_before = len(ordered) - len(to_generate)
+        with shown.line(f"generating {task.name}", len(ordered), completed=done_before, generated=0) as bar:
             pending: list[tuple[Request, str]] = []
-            doc_by_key = {doc.key: doc for _, doc in ordered}
+            doc_by_key = {doc.key: doc for doc in to_generate}
 
             def flush_pending() -> None:
                 results = generator.generate([request for request, _ in pending])
@@ -108,30 +151,41 @@ def generate_task(
                         outcome.notes = {**(outcome.notes or {}), "dataset_image_markers": request.dataset_image_markers}
                     record(doc, fingerprint, outcome)
                 writer.flush()
-                progress.advance(bar, len(pending))
+                shown.progress.update(bar, advance=len(pending), generated=stats.n_generated)
                 pending.clear()
 
-            for _, doc in ordered:
-                try:
-                    request = ablation.request(task.build_request(doc))
-                    fingerprint = sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
-                except Exception as err:
-                    record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
+            for doc in to_generate:
+                built = build(doc)
+                if built is None:
                     writer.flush()
-                    progress.advance(bar)
+                    shown.progress.advance(bar)
                     continue
-                previous = stored.get(doc.key)
-                if previous is not None and previous.fingerprint == fingerprint and previous.error is None:
-                    outcomes[doc.key] = Outcome(prediction=previous.prediction, notes=previous.notes)
-                    progress.advance(bar)
-                    continue
-                pending.append((request, fingerprint))
+                pending.append(built)
                 if len(pending) >= generator.batch_size:
                     flush_pending()
             if pending:
                 flush_pending()
     stats.final_batch_size = generator.batch_size
     return outcomes, stats
+
+
+@dataclass
+class ResumePlan:
+    """What a resumed task does with its stored predictions: the line the user and run.log get."""
+
+    total: int
+    reused: int = 0
+    to_generate: int = 0
+    failed_before: int = 0  # stored lines that recorded an error: retried
+    stale: int = 0  # stored predictions of another model, prompt, image or generation setting
+
+    def message(self, task_name: str, run_dir: Path) -> str:
+        reasons = [f"{n} {why}" for n, why in ((self.failed_before, "failed before"),
+                                               (self.stale, "made by another model or prompt")) if n]
+        unbuilt = self.total - self.reused - self.to_generate
+        text = f"{task_name}: {self.reused} of {self.total} samples reused from {run_dir}, {self.to_generate} to generate"
+        text += f" ({', '.join(reasons)})" if reasons else ""
+        return text + (f"; {unbuilt} cannot be built (recorded as errors)" if unbuilt else "")
 
 
 def _is_null(row: dict, column: str) -> bool:
@@ -164,6 +218,8 @@ def generate_share(
     launch: str | None = None,
     model_fingerprint: str | None = None,
     ablation: RunAblation | None = None,
+    display: RunDisplay | None = None,
+    announce: Callable[[str], None] | None = note,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
 
@@ -179,9 +235,14 @@ def generate_share(
     mine = shard_docs(docs, done, ctx)
     write_path = rank_samples_path(samples_path, ctx.rank, launch) if ctx.is_distributed else samples_path
     # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
+    if not ctx.is_main:
+        announce = None
+    elif ctx.is_distributed and announce is not None:
+        tell = announce
+        announce = lambda message: tell(f"{message} (rank 0's share of {ctx.world_size} processes)")  # noqa: E731
     result = generate_task(
         task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path, model_fingerprint,
-        ablation,
+        ablation, display, announce,
     )
     group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:

@@ -1,13 +1,20 @@
-"""Progress bars for the long steps of a run (loading data, generating, scoring).
+"""The progress display of a run (loading data, generating, scoring), and its one-line notes.
 
 Bars go to stderr so that stdout carries only the tables and JSON a command prints. Where stderr
-is not a terminal (CI, pipes) rich prints nothing animated.
+is not a terminal (CI, pipes) the commands turn the bars off (cli.common.progress_enabled).
+
+A run shows one live line per step (`generating textvqa`, `scoring textvqa`) under an overall
+`task 3/7` line. A finished step's line is printed once above the live area and leaves it, so a
+17-task run keeps a two-line display. Only generation lines show a rate, and it counts the samples
+generated in this launch over the time of this launch's bar: reused samples enter the count, never
+the rate. Scoring is mostly a few dictionary lookups per sample, so its rate would say nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -17,6 +24,7 @@ from rich.progress import (
     ProgressColumn,
     SpinnerColumn,
     Task,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -25,29 +33,126 @@ from rich.text import Text
 
 stderr_console = Console(stderr=True)
 
+# The kind of a display line, kept in the rich task's fields: it decides which columns show.
+GENERATE, CHECK, SCORE, OVERALL = "generate", "check", "score", "overall"
+
 
 class SamplesPerSecondColumn(ProgressColumn):
-    """Throughput in samples per second (rich's own speed column speaks of bytes)."""
+    """Samples generated in this launch per second of the line's time; blank on lines that generate nothing.
+
+    rich's own speed column averages every `advance` (reused samples included) and speaks of bytes.
+    """
 
     def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        return Text("-- samples/s" if speed is None else f"{speed:.2f} samples/s", style="progress.data.speed")
+        generated = task.fields.get("generated")
+        if generated is None:
+            return Text("")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        if not generated or not elapsed:
+            return Text("-- samples/s", style="progress.data.speed")
+        return Text(f"{generated / elapsed:.2f} samples/s", style="progress.data.speed")
 
 
-def make_progress(enabled: bool = True) -> Progress:
+class StepColumn(ProgressColumn):
+    """Another column, shown on step lines only: the overall line has no count or ETA."""
+
+    def __init__(self, inner: ProgressColumn) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def render(self, task: Task) -> Any:
+        return Text("") if task.fields.get("kind") == OVERALL else self.inner.render(task)
+
+
+def make_progress(
+    enabled: bool = True, console: Console | None = None, get_time: Callable[[], float] | None = None
+) -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        StepColumn(MofNCompleteColumn()),
         SamplesPerSecondColumn(),
         TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=stderr_console,
+        StepColumn(TextColumn("ETA")),
+        StepColumn(TimeRemainingColumn()),
+        console=console or stderr_console,
         transient=False,
         disable=not enabled,
+        get_time=get_time,
     )
+
+
+class RunDisplay:
+    """One live display for a run: the overall `task i/n` line (when n > 1) and the current step's line."""
+
+    def __init__(
+        self,
+        task_names: Sequence[str],
+        enabled: bool = True,
+        console: Console | None = None,
+        get_time: Callable[[], float] | None = None,
+    ) -> None:
+        self.progress = make_progress(enabled, console, get_time)
+        self.task_names = list(task_names)
+        self._overall = self.progress.add_task(
+            self.overall_text(0) if self.task_names else "",
+            total=max(1, len(self.task_names)),
+            kind=OVERALL,
+            visible=len(self.task_names) > 1,
+        )
+
+    def __enter__(self) -> RunDisplay:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def overall_text(self, index: int) -> str:
+        return f"task {index + 1}/{len(self.task_names)}: {self.task_names[index]}"
+
+    def start_task(self, index: int) -> None:
+        self.progress.update(self._overall, description=self.overall_text(index))
+
+    def finish_task(self) -> None:
+        self.progress.advance(self._overall)
+
+    @contextmanager
+    def line(
+        self,
+        description: str,
+        total: int,
+        kind: str = GENERATE,
+        completed: int = 0,
+        keep: bool = True,
+        visible: bool = True,
+        **fields: Any,
+    ) -> Iterator[TaskID]:
+        """A step's line; when the step ends it leaves the live area, printed once above it if `keep`."""
+        row = self.progress.add_task(description, total=total, completed=completed, kind=kind, visible=visible, **fields)
+        try:
+            yield row
+        finally:
+            finished = [task for task in self.progress.tasks if task.id == row]
+            if keep and visible and not self.progress.disable:
+                self.progress.console.print(self.progress.make_tasks_table(finished))
+            self.progress.remove_task(row)
+
+
+@contextmanager
+def step_display(display: RunDisplay | None, enabled: bool) -> Iterator[RunDisplay]:
+    """The run's display when there is one; otherwise a display of its own for this step alone."""
+    if display is not None:
+        yield display
+        return
+    with RunDisplay([], enabled) as own:
+        yield own
+
+
+def note(message: str) -> None:
+    """A one-line message on stderr, above any live display (shown with or without progress bars)."""
+    stderr_console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -33,12 +33,24 @@ class Headline:
 
 @dataclass
 class Timings:
+    """A task's generation speed over every launch that generated its samples (docs/results-schema.md).
+
+    The rates are totals over totals: a resumed task keeps the figures of the launches that did the
+    work, and a launch that generates more adds its samples, seconds and calls to them.
+    """
+
     samples_per_second: float | None = None
     time_to_first_token_s: float | None = None
-    wall_seconds: float | None = None
+    wall_seconds: float | None = None  # this launch's loading, generation and scoring of the task
     # New tokens over the generated samples, and per second of generation (adapters that count them).
     tokens_generated: int | None = None
     tokens_per_second: float | None = None
+    # What the rates are totals of; null in files written before they existed.
+    samples_generated: int | None = None
+    generation_seconds: float | None = None
+    ttft_calls: int | None = None  # adapter calls that reported a time to first token
+    launches: int | None = None  # launches that generated samples counted here
+    samples_reused: int | None = None  # this launch: stored predictions reused instead of generated
 
 
 @dataclass
@@ -345,6 +357,11 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
             wall_seconds=timings.get("wall_seconds"),
             tokens_generated=timings.get("tokens_generated"),
             tokens_per_second=timings.get("tokens_per_second"),
+            samples_generated=timings.get("samples_generated"),
+            generation_seconds=timings.get("generation_seconds"),
+            ttft_calls=timings.get("ttft_calls"),
+            launches=timings.get("launches"),
+            samples_reused=timings.get("samples_reused"),
         ),
         server_scored=bool(entry.get("server_scored", False)),
         submission_file=entry.get("submission_file"),

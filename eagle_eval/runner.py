@@ -36,6 +36,7 @@ from eagle_eval.generate import generate_share, load_task_docs, merged_outcomes
 from eagle_eval.images import max_pixels_from_env
 from eagle_eval.model_identity import effective_model_fingerprint, loaded_weights
 from eagle_eval.output_files import check_writable_dir
+from eagle_eval.progress import RunDisplay, note
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
 from eagle_eval.results import (
     RESULTS_FILENAME,
@@ -48,7 +49,7 @@ from eagle_eval.results import (
     write_results,
 )
 from eagle_eval.run_lock import own_run_dir
-from eagle_eval.run_log import RUN_LOG_FILENAME, warnings_to_log
+from eagle_eval.run_log import RUN_LOG_FILENAME, log_line, warnings_to_log
 from eagle_eval.run_pinning import RunPins
 from eagle_eval.samples_io import remove_stale_temporaries
 from eagle_eval.scoring import add_task_result, judge_for_task, new_run_results, score_docs
@@ -219,48 +220,66 @@ def run_evaluation(
         )
         run.variant = ablation.variant
         results_path = run_dir / RESULTS_FILENAME
-        if ctx.is_main:  # a run directory grows by tasks: keep what earlier runs of this model scored
-            run.results.update(earlier_results(run_dir, model_fingerprint, {task.name for task in tasks}))
-        for task in tasks:
-            started = time.perf_counter()
-            docs, subset = loaded[task.name]
-            samples_path = run_dir / "samples" / f"{task.name}.jsonl"
-            calibration = ablation.prepare_task(task, docs)
-            outcomes, stats = generate_share(
-                task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch, model_fingerprint,
-                ablation,
-            )
-            batch_size = stats.final_batch_size or batch_size
-            if not ctx.is_main:
-                continue
-            if ctx.is_distributed:
-                outcomes = merged_outcomes(samples_path, docs)
-            scoring = score_docs(
-                task,
-                docs,
-                outcomes,
-                subset=subset,
-                subset_reason=f"--limit {config.limit}: {len(docs)} docs" if subset else None,
-                judge=judges[task.name],
-                submission_path=run_dir / "submissions" / f"{task.name}.json",
-                scores_path=run_dir / "scores" / f"{task.name}.jsonl",
-                show_progress=show_progress,
-            )
-            scoring.result.sources = pins.sources_of(task.sources)
-            # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share.
-            scoring.result.timings = stats.timings(time.perf_counter() - started)
-            scoring.result.model_fingerprint = model_fingerprint
-            scoring.result.calibration = calibration
-            add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
-            run.model.extra = dict(adapter.info().extra)  # an adapter's counters (requests, retries) as of now
-            write_results(results_path, run)  # after every task, so a killed run keeps what it finished
-            if on_task_done is not None:
-                on_task_done(task.name)
+        earlier = earlier_entries(run_dir, model_fingerprint) if ctx.is_main else {}
+        running = {task.name for task in tasks}
+        # A run directory grows by tasks: keep what earlier runs of this model scored.
+        run.results.update({name: result for name, result in earlier.items() if name not in running})
+        log_path = run_dir / RUN_LOG_FILENAME
+
+        def tell(message: str) -> None:
+            note(message)
+            log_line(log_path, message)
+
+        with RunDisplay(config.tasks, show_progress) as display:
+            for index, task in enumerate(tasks):
+                display.start_task(index)
+                if ctx.is_main:
+                    log_line(log_path, display.overall_text(index))
+                started = time.perf_counter()
+                docs, subset = loaded[task.name]
+                samples_path = run_dir / "samples" / f"{task.name}.jsonl"
+                calibration = ablation.prepare_task(task, docs)
+                outcomes, stats = generate_share(
+                    task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch, model_fingerprint,
+                    ablation, display, tell,
+                )
+                batch_size = stats.final_batch_size or batch_size
+                if not ctx.is_main:
+                    continue
+                if ctx.is_distributed:
+                    outcomes = merged_outcomes(samples_path, docs)
+                scoring = score_docs(
+                    task,
+                    docs,
+                    outcomes,
+                    subset=subset,
+                    subset_reason=f"--limit {config.limit}: {len(docs)} docs" if subset else None,
+                    judge=judges[task.name],
+                    submission_path=run_dir / "submissions" / f"{task.name}.json",
+                    scores_path=run_dir / "scores" / f"{task.name}.jsonl",
+                    show_progress=show_progress,
+                    display=display,
+                )
+                scoring.result.sources = pins.sources_of(task.sources)
+                # Under torchrun the throughput is rank 0's; wall_seconds covers every rank's share. The
+                # figures add this launch's generation to what the task's entry already counted.
+                before = earlier.get(task.name)
+                scoring.result.timings = stats.timings(time.perf_counter() - started, before.timings if before else None)
+                scoring.result.model_fingerprint = model_fingerprint
+                scoring.result.calibration = calibration
+                add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
+                run.model.extra = dict(adapter.info().extra)  # an adapter's counters (requests, retries) as of now
+                write_results(results_path, run)  # after every task, so a killed run keeps what it finished
+                display.finish_task()
+                if on_task_done is not None:
+                    on_task_done(task.name)
     return RunOutcome(run_dir=run_dir, results_path=results_path, results=run, is_main=ctx.is_main)
 
 
-def earlier_results(run_dir: Path, model_fingerprint: str, running: set[str]) -> dict[str, TaskResult]:
-    """Entries of the directory's results.json for tasks not run now, scored with the same model.
+def earlier_entries(run_dir: Path, model_fingerprint: str) -> dict[str, TaskResult]:
+    """Entries of the directory's results.json scored with the same model.
+
+    Tasks not run now are kept as they are; a task run again adds its timings to its entry's.
 
     An entry of another model fingerprint (new weights, another dtype) or without its samples file is
     dropped: results.json only ever describes the predictions of one model.
@@ -275,8 +294,7 @@ def earlier_results(run_dir: Path, model_fingerprint: str, running: set[str]) ->
     return {
         name: result
         for name, result in earlier.results.items()
-        if name not in running
-        and result.model_fingerprint == model_fingerprint
+        if result.model_fingerprint == model_fingerprint
         and (run_dir / "samples" / f"{name}.jsonl").is_file()
     }
 

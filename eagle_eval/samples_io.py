@@ -36,8 +36,9 @@ class SamplesFileError(ValueError):
 class SampleRecord:
     """One line of samples/<task>.jsonl.
 
-    `seconds` stays null: wall-clock times differ run to run, and samples files must be byte-identical
-    for the same command, data and model. Timings live in results.json.
+    `seconds` is the sample's share of its batch's time inside the adapter's `generate` (null only
+    where nothing was generated: a request that could not be built). It is the one field that
+    differs between two runs of the same command, data and model; every other field is identical.
     """
 
     task: str

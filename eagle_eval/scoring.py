@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.environment import hardware_summary, software_versions
-from eagle_eval.progress import make_progress
+from eagle_eval.progress import SCORE, RunDisplay, step_display
 from eagle_eval.records import Doc, ScoredDoc
 from eagle_eval.results import (
     EXTRACTION_PATHS,
@@ -50,6 +50,8 @@ class Outcome:
     error: str | None = None
     # What the adapter reported about this sample's input (Eagle: input_positions, input_truncated).
     notes: dict[str, Any] | None = None
+    # Seconds inside the adapter's `generate` for this sample: its share of its batch's call.
+    seconds: float | None = None
 
 
 @dataclass
@@ -248,11 +250,10 @@ def score_docs(
     submission_path: Path | None = None,
     scores_path: Path | None = None,
     show_progress: bool = False,
+    display: RunDisplay | None = None,
 ) -> ScoringResult:
-    """`score_task` behind a progress bar: what `run` and `score` both call."""
-    progress = make_progress(show_progress)
-    with progress:
-        bar = progress.add_task(f"scoring {task.name}", total=len(docs))
+    """`score_task` behind a progress line (the run's display, or one of its own): what `run` and `score` call."""
+    with step_display(display, show_progress) as shown, shown.line(f"scoring {task.name}", len(docs), kind=SCORE) as bar:
         return score_task(
             task,
             docs,
@@ -262,7 +263,7 @@ def score_docs(
             judge=judge,
             submission_path=submission_path,
             scores_path=scores_path,
-            on_scored=lambda: progress.advance(bar),
+            on_scored=lambda: shown.progress.advance(bar),
         )
 
 

@@ -257,3 +257,15 @@ def write_run(tmp_path):
         return path
 
     return write
+
+
+def samples_without_seconds(path: Path) -> list[str]:
+    """A samples file's lines with `seconds` (the one field timing makes differ run to run) taken out."""
+    import json
+
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        del record["seconds"]
+        lines.append(json.dumps(record))
+    return lines

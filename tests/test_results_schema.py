@@ -83,6 +83,7 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
     ]
     assert list(data["results"]["toyqa"]["timings"]) == [
         "samples_per_second", "time_to_first_token_s", "wall_seconds", "tokens_generated", "tokens_per_second",
+        "samples_generated", "generation_seconds", "ttft_calls", "launches", "samples_reused",
     ]
     assert {"python", "eagle_eval", "torch", "transformers", "datasets", "pandas", "numpy", "platform"} <= set(data["software"])
     assert {"cpu", "cpu_count", "gpus"} <= set(data["hardware"])

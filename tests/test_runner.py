@@ -14,6 +14,7 @@ from eagle_eval import registry
 from eagle_eval.batching import is_out_of_memory
 from eagle_eval.fingerprints import compute_run_id
 from eagle_eval.runner import RunConfig, run_evaluation
+from tests.conftest import samples_without_seconds
 
 SAMPLE_KEYS = ["task", "split", "doc_id", "fingerprint", "prediction", "error", "seconds"]
 SCORE_KEYS = ["split", "doc_id", "prediction", "values", "extraction", "parsed", "unit"]
@@ -42,7 +43,9 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     assert len(samples) == 10
     assert all(list(line) == SAMPLE_KEYS for line in samples)
     assert {line["doc_id"] for line in samples} == set(range(10))
-    assert all(line["error"] is None and line["seconds"] is None for line in samples)
+    assert all(line["error"] is None for line in samples)
+    # Each generated sample carries its share of its batch's time inside the adapter's generate.
+    assert all(isinstance(line["seconds"], float) and line["seconds"] > 0 for line in samples)
     scores = read_jsonl(run_dir / "scores" / "toyqa.jsonl")
     assert [list(line) for line in scores] == [SCORE_KEYS] * 10
     assert [line["doc_id"] for line in scores] == list(range(10))  # scores in doc order
@@ -89,13 +92,13 @@ def test_limit_marks_subset(toy_world, toy_run, tmp_path):
     assert results["settings"]["limit"] == 4
 
 
-def test_samples_files_are_byte_identical_across_runs(toy_world, toy_run, tmp_path):
+def test_samples_files_are_identical_across_runs_but_for_seconds(toy_world, toy_run, tmp_path):
     assert toy_run("--batch-size", "3", output_dir=tmp_path / "a").code == 0
     toy_world.new_adapter()
     assert toy_run("--batch-size", "3", output_dir=tmp_path / "b").code == 0
     a, b = only_run_dir(tmp_path / "a"), only_run_dir(tmp_path / "b")
     assert a.name == b.name
-    assert (a / "samples" / "toyqa.jsonl").read_bytes() == (b / "samples" / "toyqa.jsonl").read_bytes()
+    assert samples_without_seconds(a / "samples" / "toyqa.jsonl") == samples_without_seconds(b / "samples" / "toyqa.jsonl")
     assert (a / "scores" / "toyqa.jsonl").read_bytes() == (b / "scores" / "toyqa.jsonl").read_bytes()
 
 
