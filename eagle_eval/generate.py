@@ -1,7 +1,8 @@
 """One task's generation: resume from the samples file, order, batch, and record every outcome at once.
 
-Per task: build each request, skip those whose stored prediction carries the same fingerprint
-(eagle_eval.fingerprints), batch the rest (one task per batch, sorted by prompt length so batch-mates
+Per task: check the stored predictions first (a doc with a successful stored line is built and its
+fingerprint compared, eagle_eval.fingerprints), say how many are reused and how many are to generate,
+then batch the rest (one task per batch, sorted by prompt length so batch-mates
 pad little; the adapter is batch-invariant, so order does not change answers), generate
 (eagle_eval.batching), and append each finished batch to samples/<task>.jsonl with flush + fsync.
 A request that cannot be built (corrupt image, missing value) is recorded with its reason.
