@@ -11,13 +11,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eagle_eval.records import GenerationSettings
+
 
 @dataclass(frozen=True)
 class RowSpec:
-    """How one row decodes: its token budget and stop strings."""
+    """How one row decodes: its token budget and stop strings, and how it samples (temperature 0: greedy)."""
 
     max_new_tokens: int
     until: tuple[str, ...] = ()
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int | None = None
+
+    @classmethod
+    def of(cls, generation: GenerationSettings, max_new_tokens: int | None = None) -> RowSpec:
+        """A request's settings as a row spec; `max_new_tokens` replaces its budget (an adapter's cap)."""
+        budget = generation.max_new_tokens if max_new_tokens is None else max_new_tokens
+        return cls(budget, tuple(generation.until), generation.temperature, generation.top_p, generation.top_k,
+                   generation.seed)
+
+    @property
+    def sampling(self) -> bool:
+        return self.temperature > 0
 
 
 def cut_at_stop_strings(text: str, until: Sequence[str]) -> tuple[str, bool]:

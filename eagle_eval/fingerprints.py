@@ -1,7 +1,7 @@
 """Run and sample fingerprints: what decides whether a run resumes in place and a stored prediction is reused.
 
 A run's id names the model and checkpoint asked for (model, --model-path, --revision, seed, replayed
-predictions, --model-arg settings, an expert knock-out or blind), so the same command lands in the same run directory. The task
+predictions, --model-arg settings, --gen-kwargs overrides, an expert knock-out or blind), so the same command lands in the same run directory. The task
 list, --limit, --dtype, --device and the batch size are left out: a run directory grows by tasks
 and docs, and whether a stored prediction still holds is decided per sample, after defaults are
 resolved. A sample's fingerprint joins the model's (the adapter's resolved name, hub id, revision,
@@ -45,6 +45,8 @@ def compute_run_id(config: RunConfig) -> str:
     }
     if config.model_args:  # only when given, so the ids of runs without them stay as they were
         payload["model_args"] = dict(sorted(config.model_args.items()))
+    if config.gen_kwargs is not None:  # sampling or another budget is another run, never resumed into
+        payload["gen_kwargs"] = config.gen_kwargs.to_json()
     if not config.ablation.is_full:  # absent for the full model, so its run ids stay as they were
         payload["ablation"] = config.ablation.fingerprint_payload()
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:8]

@@ -21,7 +21,9 @@ from eagle_eval.ablation_run import RunAblation
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.batching import BatchGenerator, GenerationStats
 from eagle_eval.distributed import DistContext, ProcessGroup, fold_rank_files, rank_samples_path, shard_docs
+from eagle_eval.doc_window import select_docs
 from eagle_eval.fingerprints import UNBUILT, sample_fingerprint
+from eagle_eval.gen_kwargs import GenKwargs, apply_gen_kwargs
 from eagle_eval.progress import CHECK, RunDisplay, note, status, step_display
 from eagle_eval.records import Doc, Request
 from eagle_eval.samples_io import (
@@ -35,18 +37,18 @@ from eagle_eval.scoring import Outcome
 from eagle_eval.task import Task
 
 
-def load_task_docs(task: Task, data_root: Path | None, limit: int | None, show_progress: bool) -> tuple[list[Doc], bool]:
-    """The task's docs, cut to the first `limit` (deterministic); also whether that is a subset.
+def load_task_docs(task: Task, data_root: Path | None, limit: int | float | None, show_progress: bool,
+                   offset: int = 0) -> tuple[list[Doc], bool]:
+    """The task's docs in the window of `--limit` (a count or a fraction) and `--offset`, deterministic;
+    also whether that is a subset (eagle_eval.doc_window).
 
     Rows keep their images encoded (eagle_eval.rows.lazy_rows): a bad or oversized picture fails its
     own sample when its request is built, not the loading.
     """
     with status(f"loading {task.name} data", enabled=show_progress):
         docs = task.load_docs(data_root)
-    if limit is not None and limit < len(docs):
-        chosen = task.limit_docs(docs, limit)  # whole MME pairs and MMBench circular groups
-        return chosen, len(chosen) < len(docs)
-    return docs, False
+    chosen = select_docs(task, docs, limit, offset)  # whole MME pairs and MMBench circular groups
+    return chosen, len(chosen) < len(docs)
 
 
 def generate_task(
@@ -62,12 +64,14 @@ def generate_task(
     ablation: RunAblation | None = None,
     display: RunDisplay | None = None,
     announce: Callable[[str], None] | None = note,
+    gen_kwargs: GenKwargs | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
 
     `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
     a rank's own file under torchrun). On resume, `announce` is told how many stored predictions
     still hold before any generation starts (None: say nothing, as on ranks other than 0).
+    `gen_kwargs` (--gen-kwargs) overrides every request's generation settings, and so its fingerprint.
     """
     ablation = ablation or RunAblation()
     # The runner passes the fingerprint of the weights actually loaded (eagle_eval.model_identity),
@@ -94,7 +98,7 @@ def generate_task(
         def build(doc: Doc) -> tuple[Request, str] | None:
             """The doc's request and sample fingerprint; None once its failure is recorded."""
             try:
-                request = ablation.request(task.build_request(doc))
+                request = apply_gen_kwargs(ablation.request(task.build_request(doc)), gen_kwargs)
             except Exception as err:
                 record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
                 return None
@@ -221,6 +225,7 @@ def generate_share(
     ablation: RunAblation | None = None,
     display: RunDisplay | None = None,
     announce: Callable[[str], None] | None = note,
+    gen_kwargs: GenKwargs | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
 
@@ -243,7 +248,7 @@ def generate_share(
         announce = lambda message: tell(f"{message} (rank 0's share of {ctx.world_size} processes)")  # noqa: E731
     result = generate_task(
         task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path, model_fingerprint,
-        ablation, display, announce,
+        ablation, display, announce, gen_kwargs,
     )
     group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:

@@ -19,17 +19,32 @@ IMAGE_PLACEHOLDER = "<image>"
 
 @dataclass(frozen=True)
 class GenerationSettings:
-    """How a model decodes one request. Decoding is always greedy (the paper's harness ran temperature 0).
+    """How a model decodes one request: greedily, as the paper's harness did (temperature 0), unless
+    `--gen-kwargs` asks for sampling (eagle_eval.gen_kwargs).
 
     `until` lists stop strings. The paper's harness ignored them (generation ended at EOS or
-    max_new_tokens), so tasks leave it empty unless they say otherwise.
+    max_new_tokens), so tasks leave it empty unless they say otherwise. With `temperature` > 0 the
+    answer is sampled, filtered by `top_p` (1 = off) and `top_k` (0 = off), from a random generator
+    seeded with `seed` (the sample's own).
     """
 
     max_new_tokens: int = 1024
     until: tuple[str, ...] = ()
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int | None = None
+
+    @property
+    def sampling(self) -> bool:
+        return self.temperature > 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"max_new_tokens": self.max_new_tokens, "until": list(self.until)}
+        # The sampling keys only when sampling, so greedy requests keep the fingerprints they had.
+        greedy = {"max_new_tokens": self.max_new_tokens, "until": list(self.until)}
+        if not self.sampling:
+            return greedy
+        return {**greedy, "temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k, "seed": self.seed}
 
 
 @dataclass

@@ -92,6 +92,11 @@ class TaskResult:
     # The model fingerprint of the predictions scored: a later run in the same directory keeps this
     # entry only while its model has the same fingerprint.
     model_fingerprint: str | None = None
+    # --gen-kwargs overrides the task was generated with ({"temperature": 0.2}); None at the task's own
+    # settings (the paper protocol). A task with overrides has paper_protocol false.
+    gen_kwargs: dict[str, Any] | None = None
+    # Hash of the (split, doc id) keys scored: equal sample counts from other docs (--offset) differ.
+    docs_fingerprint: str | None = None
 
 
 @dataclass
@@ -129,9 +134,12 @@ class ModelRecord:
 @dataclass
 class RunSettings:
     batch_size: int | str | None = None
-    limit: int | None = None
+    limit: int | float | None = None  # a count, or a fraction of each task (0 < limit < 1)
     data_root: str | None = None
     model_args: dict[str, str] = field(default_factory=dict)  # --model-arg KEY=VALUE, as given
+    offset: int = 0  # --offset: docs skipped at the start of each task
+    gen_kwargs: dict[str, Any] | None = None  # --gen-kwargs overrides in effect (eagle_eval.gen_kwargs)
+    predict_only: bool = False  # --predict-only: generated, not scored (see RunResults.predicted)
 
 
 @dataclass
@@ -147,6 +155,9 @@ class RunResults:
     hardware: dict[str, Any]
     schema_version: int = SCHEMA_VERSION
     variant: VariantRecord | None = None
+    # --predict-only: tasks generated but not scored, {task: {n_samples, n_errors, samples_file}};
+    # `eagle-eval score` (or the same run without --predict-only) scores them from their samples.
+    predicted: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def display_name(self) -> str:
@@ -171,6 +182,7 @@ class RunResults:
             "hardware": self.hardware,
             "n_errors": self.n_errors,
             "variant": asdict(self.variant) if self.variant is not None else None,
+            "predicted": self.predicted,
         }
 
     @classmethod
@@ -305,12 +317,16 @@ def _parse_run(data: Any, source: str) -> RunResults:
             limit=settings.get("limit"),
             data_root=settings.get("data_root"),
             model_args=settings.get("model_args") or {},
+            offset=int(settings.get("offset") or 0),
+            gen_kwargs=settings.get("gen_kwargs"),
+            predict_only=bool(settings.get("predict_only", False)),
         ),
         results=parsed,
         software=_require(data, "software", dict, source),
         hardware=_require(data, "hardware", dict, source),
         schema_version=version,
         variant=_parse_variant(data.get("variant"), source),
+        predicted=dict(_require(data, "predicted", dict, source) if "predicted" in data else {}),
     )
 
 
@@ -377,4 +393,6 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         scoring_errors=list(entry.get("scoring_errors") or []),
         aggregation_error=entry.get("aggregation_error"),
         subset_reason=entry.get("subset_reason"),
+        gen_kwargs=_require(entry, "gen_kwargs", dict, where, nullable=True) if "gen_kwargs" in entry else None,
+        docs_fingerprint=entry.get("docs_fingerprint"),
     )

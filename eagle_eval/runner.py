@@ -31,11 +31,14 @@ from eagle_eval.ablation_run import RunAblation
 from eagle_eval.adapter import ModelAdapter
 from eagle_eval.data import DataError, resolve_data_root
 from eagle_eval.distributed import ProcessGroup, context_from_env, device_for_rank
+from eagle_eval.doc_window import docs_fingerprint, window_reason
 from eagle_eval.fingerprints import compute_run_id
+from eagle_eval.gen_kwargs import GenKwargs, departure_message
 from eagle_eval.generate import generate_share, load_task_docs, merged_outcomes
 from eagle_eval.images import max_pixels_from_env
 from eagle_eval.model_identity import effective_model_fingerprint, loaded_weights
 from eagle_eval.output_files import check_writable_dir
+from eagle_eval.predict_only import record_predictions
 from eagle_eval.progress import RunDisplay, note
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
 from eagle_eval.results import (
@@ -66,7 +69,7 @@ class RunConfig:
     model: str
     tasks: list[str]
     output_dir: Path = DEFAULT_OUTPUT_DIR
-    limit: int | None = None
+    limit: int | float | None = None  # a count, or a fraction of each task (eagle_eval.doc_window)
     batch_size: int | str = DEFAULT_BATCH_SIZE  # an int, or "auto"
     device: str | None = None
     dtype: str | None = None
@@ -82,6 +85,9 @@ class RunConfig:
     lock: Path | None = None  # --lock FILE: read exactly the revisions it records (docs/reproducibility.md)
     require_pinned: bool = False  # --require-pinned: an unpinned split or checkpoint is an error
     ablation: Ablation = field(default_factory=Ablation)  # expert knock-out or blind (docs/ablations.md)
+    offset: int = 0  # --offset: skip each task's first docs
+    gen_kwargs: GenKwargs | None = None  # --gen-kwargs: generation overrides, off the paper protocol
+    predict_only: bool = False  # --predict-only: generate and write samples, score nothing
 
 
 @dataclass
@@ -165,6 +171,9 @@ def run_evaluation(
     ):
         if ctx.is_main:
             remove_stale_temporaries(run_dir)  # litter of a killed results or scores write
+        gen_kwargs = replace(config.gen_kwargs, seed=config.seed) if config.gen_kwargs else None
+        if gen_kwargs is not None and ctx.is_main:
+            log_line(run_dir / RUN_LOG_FILENAME, f"ProtocolWarning: {departure_message(gen_kwargs)}")
         # Data and judge settings are checked before the model loads, so a missing split or a half-set
         # judge configuration stops the run at once rather than after hours of generation.
         loaded = {}
@@ -172,7 +181,7 @@ def run_evaluation(
         for task in tasks:
             try:
                 with pins.loading(task.name):  # every split resolved, checked against the pins, recorded
-                    loaded[task.name] = load_task_docs(task, data_root, config.limit, show_progress)
+                    loaded[task.name] = load_task_docs(task, data_root, config.limit, show_progress, config.offset)
             except DataError as err:
                 missing.append(str(err) if len(tasks) == 1 else f"{task.name}: {err}")
         if missing:
@@ -216,6 +225,9 @@ def run_evaluation(
                 limit=config.limit,
                 data_root=str(data_root) if data_root else None,
                 model_args={key: redact_urls_in_text(str(value)) for key, value in config.model_args.items()},
+                offset=config.offset,
+                gen_kwargs=gen_kwargs.to_json() if gen_kwargs else None,
+                predict_only=config.predict_only,
             ),
         )
         run.variant = ablation.variant
@@ -241,19 +253,24 @@ def run_evaluation(
                 calibration = ablation.prepare_task(task, docs)
                 outcomes, stats = generate_share(
                     task, docs, adapter, samples_path, batch_size, show_progress, ctx, group, launch, model_fingerprint,
-                    ablation, display, tell,
+                    ablation, display, tell, gen_kwargs,
                 )
                 batch_size = stats.final_batch_size or batch_size
                 if not ctx.is_main:
                     continue
                 if ctx.is_distributed:
                     outcomes = merged_outcomes(samples_path, docs)
+                if config.predict_only:
+                    record_predictions(run, task.name, outcomes, samples_path, run_dir)
+                    write_results(results_path, run)
+                    display.finish_task()
+                    continue
                 scoring = score_docs(
                     task,
                     docs,
                     outcomes,
                     subset=subset,
-                    subset_reason=f"--limit {config.limit}: {len(docs)} docs" if subset else None,
+                    subset_reason=window_reason(config.limit, config.offset, len(docs)) if subset else None,
                     judge=judges[task.name],
                     submission_path=run_dir / "submissions" / f"{task.name}.json",
                     scores_path=run_dir / "scores" / f"{task.name}.jsonl",
@@ -267,6 +284,9 @@ def run_evaluation(
                 scoring.result.timings = stats.timings(time.perf_counter() - started, before.timings if before else None)
                 scoring.result.model_fingerprint = model_fingerprint
                 scoring.result.calibration = calibration
+                scoring.result.docs_fingerprint = docs_fingerprint(docs)
+                if gen_kwargs is not None:  # other decoding than the paper's: tables mark it, compare notes it
+                    scoring.result.gen_kwargs, scoring.result.paper_protocol = gen_kwargs.to_json(), False
                 add_task_result(run, scoring.result, processes=ctx.world_size if ctx.is_distributed else None)
                 run.model.extra = dict(adapter.info().extra)  # an adapter's counters (requests, retries) as of now
                 write_results(results_path, run)  # after every task, so a killed run keeps what it finished

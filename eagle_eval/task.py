@@ -156,12 +156,9 @@ class Task:
         MME scores an image by its two questions and MMBench a question by all its circular copies,
         so `--limit` never cuts a unit in half (which would change acc+ or circular accuracy).
         """
-        head = list(docs[:limit])
-        if not self.scores_units_whole:
-            return head
-        units = {self.unit_of(doc) for doc in head} - {None}
-        chosen = {doc.key for doc in head}
-        return [doc for doc in docs if doc.key in chosen or self.unit_of(doc) in units]
+        from eagle_eval.doc_window import select_docs  # the one rule, shared with --offset and fractions
+
+        return select_docs(self, docs, limit)
 
     def cluster_of(self, doc: Doc) -> str:
         """The unit a doc belongs to: its `cluster_key` value, or the doc itself (also when the

@@ -18,6 +18,7 @@ from eagle_eval.ablation import AblationError
 from eagle_eval.adapter import AdapterError
 from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
 from eagle_eval.cli.common import EXIT_OK, EXIT_USAGE, UsageError, err_console, fail
+from eagle_eval.cli.config_file import with_config_file
 from eagle_eval.compare import CompareInputError
 from eagle_eval.data import DataError
 from eagle_eval.distributed import DistributedError
@@ -113,12 +114,20 @@ def _dispatch(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:
         # The benchmark parses its own flags, --help included.
         return _guarded(lambda: bench.run_bench(argv[1:]))
+    argv = _guarded_argv(lambda: with_config_file(argv, commands["run"]))  # run --config FILE
     args, extras = parser.parse_known_args(argv)
     if extras:
         command_parser = commands.get(getattr(args, "command", ""))
         _unknown_flags(extras, command_parser, command_parser.prog if command_parser else parser.prog)
     args.argv = argv
     return _guarded(lambda: args.handler(args))
+
+
+def _guarded_argv(expand) -> list[str]:
+    try:
+        return expand()
+    except UsageError as err:
+        fail(str(err))
 
 
 def _guarded(handler) -> int:

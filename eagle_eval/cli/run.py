@@ -26,6 +26,13 @@ from eagle_eval.cli.common import (
     positive_int,
     progress_enabled,
 )
+from eagle_eval.cli.run_extras import (
+    add_lmms_eval_flags,
+    check_lmms_eval_flags,
+    limit_value,
+    log_finished_run,
+    print_predicted,
+)
 from eagle_eval.results import ModelRecord, RunResults, RunSettings, write_results
 from eagle_eval.units import unit_of
 
@@ -36,7 +43,8 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     run = command("run", "Generate predictions with a model and score them; resumes an interrupted run.")
     run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
     run.add_argument("--tasks", required=True, help="comma-separated task names; paper = the 13 table benchmarks, all = those and their variants")
-    run.add_argument("--limit", type=positive_int, help="only the first N docs of each task (results say subset)")
+    run.add_argument("--limit", type=limit_value,
+                     help="only the first N docs of each task, or a fraction (0.1: a tenth, rounded up); results say subset")
     run.add_argument("--batch-size", default="auto", type=batch_size, help="requests per batch, or auto: the adapter's suggestion, halved on out-of-memory (default)")
     run.add_argument("--device", type=device_name, help="torch device, e.g. cuda, cuda:1, cpu (adapter default)")
     run.add_argument("--dtype", type=dtype_name,
@@ -56,6 +64,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
                      help="an unpinned dataset split or checkpoint (no lock, no commit) is an error, for CI")
     run.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_ablation_flags(run)
+    add_lmms_eval_flags(run)
     run.set_defaults(handler=cmd_run)
 
     score = command("score", "Score a predictions file for one task without a model.")
@@ -155,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     repeated = sorted({key for key, _ in args.model_arg if [k for k, _ in args.model_arg].count(key) > 1})
     if repeated:
         raise UsageError(f"--model-arg {', '.join(repeated)} given more than once; give each key once")
+    loggers = check_lmms_eval_flags(args)
     config = RunConfig(
         model=args.model,
         tasks=expand_task_names(args.tasks),
@@ -175,13 +185,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         lock=args.lock,
         require_pinned=args.require_pinned,
         ablation=ablation_from_args(args),
+        offset=args.offset,
+        gen_kwargs=args.gen_kwargs,
+        predict_only=args.predict_only,
     )
     outcome = run_evaluation(config)
     if not outcome.is_main:
         return EXIT_OK  # torchrun: rank 0 merges, scores and reports
     print_headlines(outcome.results)
+    print_predicted(outcome.results, outcome.run_dir)
     out_console.print(f"results: {outcome.results_path}", markup=False)
-    return report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")
+    code = report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")
+    return log_finished_run(loggers, outcome.results, outcome.run_dir, code)
 
 
 def cmd_score(args: argparse.Namespace) -> int:

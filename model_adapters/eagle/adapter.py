@@ -96,8 +96,7 @@ class EagleAdapter:
         batches = [order[i:i + size] for i in range(0, len(order), size)]
         work = [BatchWork(prompts=[prompts[i] for i in batch],
                           images=[image for i in batch for image in requests[i].images],
-                          specs=[RowSpec(requests[i].generation.max_new_tokens, tuple(requests[i].generation.until))
-                                 for i in batch],
+                          specs=[RowSpec.of(requests[i].generation) for i in batch],
                           max_length=self.input_limit)
                 for batch in batches]
         limit = self.input_limit

@@ -4,7 +4,8 @@ A small loop of our own rather than `generate(inputs_embeds=…)`: it passes exp
 left-padded rows at every step (so a row's numbers do not depend on its batch-mates), gives each row
 its own `max_new_tokens` and stop strings, drops finished rows from the cache so long answers do not
 keep short ones' compute alive, and measures the time to the first token. Greedy decoding is an
-argmax, so nothing of `generate`'s sampling machinery is needed.
+argmax; a row that samples (`--gen-kwargs temperature=...`) draws from its own generator after
+transformers' logits warpers (eagle_eval.sampling).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from transformers import DynamicCache
 from eagle_eval.decoding import RowSpec, cut_at_stop_strings
 from eagle_eval.decoding import finish_answer as _finish
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM, MultimodalInputs
+from eagle_eval.sampling import next_tokens as pick_next_tokens
+from eagle_eval.sampling import row_samplers
 
 __all__ = ["BatchResult", "RowSpec", "cache_keyword", "cut_at_stop_strings", "greedy_generate"]
 
@@ -49,12 +52,14 @@ def greedy_generate(
     specs: Sequence[RowSpec],
     eos_token_ids: Sequence[int],
 ) -> BatchResult:
-    """Decode every row greedily until EOS, its max_new_tokens or one of its stop strings."""
+    """Decode every row until EOS, its max_new_tokens or one of its stop strings: greedily, or sampled
+    from the row's own generator where its spec asks (`--gen-kwargs`, eagle_eval.sampling)."""
     llm = model.llm
     batch = inputs.inputs_embeds.shape[0]
     if len(specs) != batch:
         raise ValueError(f"{len(specs)} row specs for a batch of {batch}")
     eos = set(eos_token_ids)
+    samplers = row_samplers(specs)
     generated: list[list[int]] = [[] for _ in range(batch)]
     texts: list[str | None] = [None] * batch
     active = [i for i in range(batch) if specs[i].max_new_tokens > 0]
@@ -72,7 +77,7 @@ def greedy_generate(
     cache_arg = {cache_keyword(llm): cache}
     out = llm(inputs_embeds=inputs.inputs_embeds, attention_mask=attention_mask,
               position_ids=inputs.position_ids, use_cache=True, logits_to_keep=1, **cache_arg)
-    next_tokens = out.logits[:, -1].argmax(dim=-1)
+    next_tokens = pick_next_tokens(out.logits[:, -1], samplers)
     last_positions = inputs.position_ids[:, -1]
     rows = list(range(batch))  # cache row -> request row
     first = next_tokens.tolist()
@@ -113,7 +118,7 @@ def greedy_generate(
         last_positions = last_positions + 1
         out = llm(input_ids=next_tokens[:, None], attention_mask=attention_mask,
                   position_ids=last_positions[:, None], use_cache=True, **cache_arg)
-        next_tokens = out.logits[:, -1].argmax(dim=-1)
+        next_tokens = pick_next_tokens(out.logits[:, -1], [samplers[row] for row in rows])
     result.decode_s = time.perf_counter() - start - result.prefill_s
     result.steps = steps
     result.texts = [t if t is not None else "" for t in texts]

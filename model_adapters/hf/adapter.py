@@ -109,7 +109,7 @@ class HFVisionLanguageAdapter:
         budget = request.generation.max_new_tokens
         if self.max_new_tokens_cap is not None:
             budget = min(budget, self.max_new_tokens_cap)
-        return RowSpec(budget, tuple(request.generation.until))
+        return RowSpec.of(request.generation, max_new_tokens=budget)
 
     def batch_inputs(self, prompts: Sequence[str], requests: Sequence[Request]) -> dict[str, Any]:
         """Token ids (left-padded), attention mask and image tensors for one batch, on the model's device."""

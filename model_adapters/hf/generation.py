@@ -5,6 +5,7 @@ Qwen2-VL's 3-D positions) and image-feature plumbing, so it is used as is; what 
 per-row budget. `RowStopper`, a transformers `StoppingCriteria`, ends each row at its own
 `max_new_tokens`, at EOS or at one of its own stop strings, and remembers where, so the answer is
 cut there even though finished rows keep receiving pad tokens until the whole batch is done.
+A row that samples (`--gen-kwargs`) draws from its own generator (eagle_eval.sampling.PerRowSampling).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from eagle_eval.decoding import RowSpec, cut_at_stop_strings, finish_answer
+from eagle_eval.sampling import PerRowSampling, row_samplers
 
 __all__ = ["BatchOutput", "RowSpec", "RowStopper", "greedy_generate"]
 
@@ -72,10 +74,13 @@ def greedy_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], specs: S
     if budget <= 0:
         return BatchOutput(texts=[""] * len(specs), token_ids=[[] for _ in specs])
     stopper = RowStopper(specs, prompt_length, eos_token_ids, tokenizer)
+    samplers = row_samplers(specs)
+    # Sampled rows draw from their own generators (eagle_eval.sampling); generate stays an argmax over them.
+    sampling = LogitsProcessorList([PerRowSampling(samplers)] if any(samplers) else [])
     output = model.generate(
         **inputs, do_sample=False, num_beams=1, max_new_tokens=budget, min_new_tokens=0,
         temperature=None, top_p=None, top_k=None, eos_token_id=list(eos_token_ids), pad_token_id=pad_token_id,
-        stopping_criteria=StoppingCriteriaList([stopper]), return_dict_in_generate=False,
+        stopping_criteria=StoppingCriteriaList([stopper]), logits_processor=sampling, return_dict_in_generate=False,
     )
     generated = output[:, prompt_length:].tolist()
     token_ids = [

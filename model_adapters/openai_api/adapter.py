@@ -4,7 +4,8 @@ Requests of a batch are sent concurrently (at most `max_concurrency` in flight);
 cached by the shared client (eagle_eval/chat_api.py) as soon as it arrives, so when one request of a
 batch fails, the runner's one-by-one retry of that batch pays only for the failed one, and a resumed
 run pays for nothing it already has. Decoding is greedy: temperature 0, and the run's seed where the
-server honours `seed`. Stop strings are sent (the API takes at most four) and also applied here, so
+server honours `seed`; `--gen-kwargs temperature=...` sends its temperature, top_p and top_k (and,
+without a `seed` model arg, each sample's own seed) instead. Stop strings are sent (the API takes at most four) and also applied here, so
 every server cuts the same way.
 """
 
@@ -67,12 +68,18 @@ class OpenAIChatAdapter:
             "model": self.client.endpoint.model,
             "messages": request_messages(request, self.settings.system_prompt, self.settings.image_format),
             "max_tokens": request.generation.max_new_tokens,
-            "temperature": 0.0,
+            "temperature": request.generation.temperature,
         }
         if request.generation.until:
             body["stop"] = list(request.generation.until[:API_MAX_STOP_STRINGS])
-        if self.settings.seed is not None:
-            body["seed"] = self.settings.seed
+        if request.generation.sampling:  # --gen-kwargs: the server's own sampler, seeded per sample
+            if request.generation.top_p < 1:
+                body["top_p"] = request.generation.top_p
+            if request.generation.top_k:
+                body["top_k"] = request.generation.top_k  # OpenAI-compatible servers (vLLM, SGLang) take it
+        seed = self.settings.seed if self.settings.seed is not None else request.generation.seed
+        if seed is not None:
+            body["seed"] = seed
         return body
 
     def _answer(self, request: Request) -> str:

@@ -1,0 +1,31 @@
+"""`--predict-only`: a run that generates and writes its samples but scores nothing.
+
+results.json then lists each task under `predicted` (sample and error counts, the samples file) and
+says `settings.predict_only: true`; its `results` keep only tasks scored by earlier runs in the same
+directory. The predictions are scored later from the samples, without the model, by
+`eagle-eval score --task T --predictions RUN/samples/T.jsonl`, or by the same `run` command without
+`--predict-only`, which reuses every stored prediction (the flag is not in the run id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from eagle_eval.results import RunResults
+from eagle_eval.scoring import Outcome
+
+
+def record_predictions(run: RunResults, task: str, outcomes: Mapping[object, Outcome], samples_path: Path,
+                       run_dir: Path) -> None:
+    """File a generated, unscored task in the results document (and drop an older score of it)."""
+    run.results.pop(task, None)  # the samples it was scored from may have just been regenerated
+    run.predicted[task] = {
+        "n_samples": len(outcomes),
+        "n_errors": sum(1 for outcome in outcomes.values() if outcome.error is not None),
+        "samples_file": str(samples_path.relative_to(run_dir)),
+    }
+
+
+def score_command(task: str, samples_path: Path) -> str:
+    return f"eagle-eval score --task {task} --predictions {samples_path}"
