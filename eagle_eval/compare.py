@@ -241,6 +241,9 @@ def compare_runs(
             item.notes.append(f"data identity unknown ({', '.join(unknown)}): sameness not checked")
         if old_result.subset != new_result.subset or old_result.n_samples != new_result.n_samples:
             item.notes.append(f"different sample sets ({old_result.n_samples} vs {new_result.n_samples})")
+        if old_result.gen_kwargs != new_result.gen_kwargs:
+            item.notes.append(f"different generation settings (--gen-kwargs {_gen_text(old_result.gen_kwargs)} vs "
+                              f"{_gen_text(new_result.gen_kwargs)})")
         if item.baseline is None or item.new is None:
             item.status = "skipped"
             item.notes.append("no headline (server-scored)")
@@ -265,6 +268,10 @@ def compare_runs(
         _decide(item, alpha, gate)
         item.note = "; ".join(item.notes)
     return comparisons
+
+
+def _gen_text(gen_kwargs: dict | None) -> str:
+    return ",".join(f"{key}={value}" for key, value in gen_kwargs.items()) if gen_kwargs else "none"
 
 
 def _holm(comparisons: Sequence[TaskComparison], alpha: float) -> None:

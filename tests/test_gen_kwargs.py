@@ -111,6 +111,10 @@ def test_a_run_applies_records_and_warns(toy_world, eagle, tmp_path):
     assert results["settings"]["gen_kwargs"] == expected
     task = results["results"]["toyqa"]
     assert task["gen_kwargs"] == expected and task["paper_protocol"] is False
+    # compare says the two runs decoded differently (the toy model's answers ignore it, so they pair).
+    (greedy_dir,) = [d for d in run_dirs if d != run_dir]
+    compared = eagle("compare", str(run_dir), "--baseline", str(greedy_dir))
+    assert "different generation settings (--gen-kwargs none vs max_new_tokens=3" in compared.out.replace("\n", " ")
     # The same command again resumes its own directory, reusing every sample.
     toy_world.adapter = again = RecordingAdapter()
     assert eagle(*args, "--gen-kwargs", "max_new_tokens=3,temperature=0.5,top_p=0.9").code == 0

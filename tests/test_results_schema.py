@@ -71,7 +71,7 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
     data = json.loads((run_dir / "results.json").read_text())
     assert list(data) == [
         "schema_version", "run_id", "created_at", "command", "seed", "model", "settings", "results",
-        "software", "hardware", "n_errors", "variant",
+        "software", "hardware", "n_errors", "variant", "predicted",
     ]
     assert data["variant"] is None  # the full model
     assert list(data["results"]["toyqa"]) == [
@@ -79,7 +79,7 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
         "timings", "server_scored", "submission_file", "paper_protocol", "sources", "uncertainty",
         "calibration",
         "scoring_errors", "aggregation_error", "subset_reason",
-        "n_input_truncated", "n_dataset_image_markers", "model_fingerprint",
+        "n_input_truncated", "n_dataset_image_markers", "model_fingerprint", "gen_kwargs", "docs_fingerprint",
     ]
     assert list(data["results"]["toyqa"]["timings"]) == [
         "samples_per_second", "time_to_first_token_s", "wall_seconds", "tokens_generated", "tokens_per_second",

@@ -65,7 +65,8 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
         "extra": {},
         "weights": None,  # the toy model reads no checkpoint folder
     }
-    assert results["settings"] == {"batch_size": "auto", "limit": None, "data_root": None, "model_args": {}}  # the default
+    assert results["settings"] == {"batch_size": "auto", "limit": None, "data_root": None, "model_args": {},
+                                   "offset": 0, "gen_kwargs": None, "predict_only": False}  # the default
     qa = results["results"]["toyqa"]
     # doc_ids 0, 3, 6, 9 answered "wrong": 6 of 10 right.
     assert qa["headline"] == {"metric": "accuracy", "value": 60.0, "units": "percent"}

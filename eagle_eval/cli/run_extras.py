@@ -11,6 +11,7 @@ from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, out_conso
 from eagle_eval.gen_kwargs import GenKwargs, GenKwargsError, departure_message, parse_gen_kwargs
 from eagle_eval.predict_only import score_command
 from eagle_eval.results import RunResults
+from eagle_eval.run_log import RUN_LOG_FILENAME, warnings_to_log
 from eagle_eval.run_loggers import LoggerError, RunLoggers
 
 
@@ -86,7 +87,9 @@ def print_predicted(run: RunResults, run_dir: Path) -> None:
 def log_finished_run(loggers: RunLoggers, run: RunResults, run_dir: Path, code: int) -> int:
     """Log to W&B / the Hub where asked; results.json is already written, so a failure loses nothing."""
     try:
-        for line in loggers.log(run, run_dir):
+        with warnings_to_log(run_dir / RUN_LOG_FILENAME):  # the services' own deprecation notices
+            lines = loggers.log(run, run_dir)
+        for line in lines:
             out_console.print(line, markup=False)
     except Exception as err:  # noqa: BLE001 - any failure of a third-party service: one line, exit 2
         err_console.print(f"eagle-eval: error: logging the run failed: {type(err).__name__}: {err}; the results "
