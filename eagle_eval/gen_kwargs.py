@@ -95,7 +95,11 @@ def departure_message(gen_kwargs: GenKwargs) -> str:
 
 def parse_gen_kwargs(text: str) -> GenKwargs:
     """`temperature=0.2,max_new_tokens=64` -> GenKwargs; GenKwargsError names a bad key or value."""
-    values = parse_pairs(text, "--gen-kwargs", "temperature=0.2,max_new_tokens=64")
+    return check_gen_kwargs(parse_pairs(text, "--gen-kwargs", "temperature=0.2,max_new_tokens=64"))
+
+
+def check_gen_kwargs(values: dict[str, Any]) -> GenKwargs:
+    """Typed values (as lmms-eval's parser or a task YAML gives them) -> GenKwargs, each key checked."""
     unknown = [key for key in values if key not in KEYS]
     if unknown:
         raise GenKwargsError(f"--gen-kwargs: unknown key(s) {', '.join(unknown)}; known: {', '.join(KEYS)}")

@@ -13,17 +13,21 @@ any `--model-arg` the model's adapter takes (e.g. `truncate_inputs=false`), chec
 
 Each lmms-eval request becomes one eagle-eval `Request`: the task's context as the text (our adapter
 adds its template and image placement), the task's `doc_to_visual` images, and its `max_new_tokens`
-and `until` stop strings. Only generation is offered: Eagle was evaluated on generated answers, and
+and `until` stop strings; a task (or `--gen_kwargs`) that samples, with temperature > 0 or
+`do_sample`, samples with its temperature, top_p and top_k, checked as our `--gen-kwargs` are, each answer
+from its own generator (`--model_args sample_seed=N`, default 1234). Only generation is offered: Eagle was evaluated on generated answers, and
 lmms-eval's loglikelihood tasks raise a clear error rather than a made-up score.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lmms_eval.api.model import lmms
 from lmms_eval.models.registry_v2 import ModelManifest
 
+from eagle_eval.gen_kwargs import check_gen_kwargs
 from eagle_eval.records import GenerationSettings, Request
 from eagle_eval.registry import ModelOptions, get_model_entry
 
@@ -42,12 +46,13 @@ class EagleEvalLMM(lmms):
 
     def __init__(self, model: str = DEFAULT_MODEL, pretrained: str | None = None, revision: str | None = None,
                  device: str | None = None, dtype: str | None = None, batch_size: int | str = 1,
-                 **model_args: Any) -> None:
+                 sample_seed: int | str = 1234, **model_args: Any) -> None:
         super().__init__()
         entry = get_model_entry(model)
         extra = {key: str(value) for key, value in model_args.items()}
         entry.check_model_args(extra)
         self.batch_size = int(batch_size)
+        self.sample_seed = int(sample_seed)  # seeds each sampled answer's own generator, with the doc (eagle_eval.gen_kwargs)
         self.adapter = entry.factory(ModelOptions(device=device, dtype=dtype, batch_size=self.batch_size,
                                                   model_path=pretrained, revision=revision, extra=extra))
 
@@ -66,7 +71,18 @@ class EagleEvalLMM(lmms):
         settings = GenerationSettings(
             max_new_tokens=int(generation_kwargs.get("max_new_tokens", DEFAULT_MAX_NEW_TOKENS)), until=until
         )
-        return Request(task=task, split=split, doc_id=int(doc_id), text=context, images=images, generation=settings)
+        request = Request(task=task, split=split, doc_id=int(doc_id), text=context, images=images, generation=settings)
+        return self._sampled(request, generation_kwargs)
+
+    def _sampled(self, request: Request, generation_kwargs: dict) -> Request:
+        """Sampling when lmms-eval asks for it (temperature > 0 or do_sample), checked as our --gen-kwargs
+        are; greedy otherwise, whatever top_p a greedy task's YAML carries."""
+        temperature = generation_kwargs.get("temperature") or 0
+        if not (temperature > 0 or generation_kwargs.get("do_sample") is True):
+            return request
+        keys = ("temperature", "top_p", "top_k", "do_sample")
+        sampling = check_gen_kwargs({k: generation_kwargs[k] for k in keys if generation_kwargs.get(k) is not None})
+        return replace(sampling, seed=self.sample_seed).apply(request)
 
     def loglikelihood(self, requests: list) -> list:
         raise NotImplementedError(

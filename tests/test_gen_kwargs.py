@@ -179,3 +179,19 @@ def test_openai_adapter_sends_the_overrides():
     assert (body["temperature"], body["top_p"], body["top_k"], body["max_tokens"]) == (0.7, 0.8, 20, 9)
     assert body["seed"] == sampled.generation.seed
     adapter.close = lambda: None
+
+
+def test_the_lmms_eval_plugin_samples_when_its_task_asks():
+    from eagle_eval.gen_kwargs import GenKwargsError
+    from eagle_eval.model_adapters.lmms_eval_plugin import EagleEvalLMM
+
+    lmm = EagleEvalLMM.__new__(EagleEvalLMM)  # no model: only the request translation is exercised
+    lmm.sample_seed = 5
+    (request,) = _requests(None, 1)
+    # lmms-eval's POPE/MME YAMLs: greedy, with a top_p that means nothing then.
+    assert lmm._sampled(request, {"temperature": 0, "top_p": 0, "do_sample": False, "num_beams": 1}) is request
+    sampled = lmm._sampled(request, {"temperature": 0.7, "top_p": 0.9, "num_beams": 1})
+    generation = sampled.generation
+    assert (generation.temperature, generation.top_p, generation.seed) == (0.7, 0.9, sample_seed(5, request.key))
+    with pytest.raises(GenKwargsError, match="top_p"):
+        lmm._sampled(request, {"temperature": 0.7, "top_p": 5})
