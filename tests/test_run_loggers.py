@@ -60,7 +60,7 @@ def test_hub_upload_gets_the_run_files(toy_world, eagle, tmp_path, monkeypatch):
     result = eagle(*RUN, "--output-dir", str(tmp_path / "runs"), "--hub-log-args", "repo=org/eagle-results")
     assert result.code == 0, result.err
     (run_dir,) = list((tmp_path / "runs").iterdir())
-    assert FakeHub.staged == ["results.json", "samples/toyqa.jsonl", "scores/toyqa.jsonl"]
+    assert FakeHub.staged == ["results.json", "run.log", "samples/toyqa.jsonl", "scores/toyqa.jsonl"]
     (_, create), (_, upload) = FakeHub.calls
     assert create == {"repo_id": "org/eagle-results", "repo_type": "dataset", "private": True, "exist_ok": True}
     assert upload["path_in_repo"] == run_dir.name and upload["repo_type"] == "dataset"
