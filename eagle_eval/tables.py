@@ -4,7 +4,7 @@ Columns are the paper's 13 (GQA … POPE), in its units: percent with one decima
 as integer points. Each task fills the column named by its `paper_column`; where several tasks share
 a column, the paper-protocol one wins and a variant (validation split, no-OCR prompt) fills it only
 when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
-`‡` a variant standing in for the paper's protocol, `¶` predictions that cover only part of the
+`‡` a variant standing in for the paper's protocol (or a run with --gen-kwargs), `¶` predictions that cover only part of the
 data (score --allow-subset), `§` a number read from an unpinned source (a
 dataset split or the checkpoint at a moving ref such as `main`, with no lock: docs/reproducibility.md).
 
@@ -54,8 +54,8 @@ NOTES = {
     PARTIAL_MARK: "scored from predictions that cover only part of the data (--allow-subset): not comparable "
     "with full-set numbers.",
     SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded.",
-    VARIANT_MARK: "not the paper's protocol (a local validation split or the prompt without OCR tokens): it fills "
-    "the column because the paper's own split or prompt has no score in these results.",
+    VARIANT_MARK: "not the paper's protocol (a local validation split, the prompt without OCR tokens, or decoding "
+    "changed by --gen-kwargs): it fills the column because the paper's own protocol has no score in these results.",
     UNPINNED_MARK: "unpinned source: data or weights read at a moving revision (main) without a lock.",
 }
 

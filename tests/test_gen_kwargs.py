@@ -115,6 +115,8 @@ def test_a_run_applies_records_and_warns(toy_world, eagle, tmp_path):
     (greedy_dir,) = [d for d in run_dirs if d != run_dir]
     compared = eagle("compare", str(run_dir), "--baseline", str(greedy_dir))
     assert "different generation settings (--gen-kwargs none vs max_new_tokens=3" in compared.out.replace("\n", " ")
+    # Tables mark it as off the paper protocol; the greedy run's cell stays unmarked.
+    assert "‡" in eagle("table", str(run_dir)).out and "‡" not in eagle("table", str(greedy_dir)).out
     # The same command again resumes its own directory, reusing every sample.
     toy_world.adapter = again = RecordingAdapter()
     assert eagle(*args, "--gen-kwargs", "max_new_tokens=3,temperature=0.5,top_p=0.9").code == 0
