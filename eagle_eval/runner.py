@@ -38,7 +38,7 @@ from eagle_eval.generate import generate_share, load_task_docs, merged_outcomes
 from eagle_eval.images import max_pixels_from_env
 from eagle_eval.model_identity import effective_model_fingerprint, loaded_weights
 from eagle_eval.output_files import check_writable_dir
-from eagle_eval.predict_only import record_predictions
+from eagle_eval.predict_only import earlier_predictions, record_predictions
 from eagle_eval.progress import RunDisplay, note
 from eagle_eval.registry import ModelOptions, get_model_entry, get_task, task_names
 from eagle_eval.results import (
@@ -236,6 +236,7 @@ def run_evaluation(
         running = {task.name for task in tasks}
         # A run directory grows by tasks: keep what earlier runs of this model scored.
         run.results.update({name: result for name, result in earlier.items() if name not in running})
+        run.predicted.update(earlier_predictions(run_dir, model_fingerprint, running) if ctx.is_main else {})
         log_path = run_dir / RUN_LOG_FILENAME
 
         def tell(message: str) -> None:
@@ -261,7 +262,7 @@ def run_evaluation(
                 if ctx.is_distributed:
                     outcomes = merged_outcomes(samples_path, docs)
                 if config.predict_only:
-                    record_predictions(run, task.name, outcomes, samples_path, run_dir)
+                    record_predictions(run, task.name, outcomes, samples_path, run_dir, model_fingerprint)
                     write_results(results_path, run)
                     display.finish_task()
                     continue

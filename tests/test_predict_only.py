@@ -12,7 +12,8 @@ def test_predict_only_writes_samples_and_is_scored_later(toy_world, eagle, tmp_p
     (run_dir,) = list(tmp_path.iterdir())
     results = json.loads((run_dir / "results.json").read_text())
     assert results["settings"]["predict_only"] is True and results["results"] == {}
-    assert results["predicted"] == {"toyqa": {"n_samples": 10, "n_errors": 0, "samples_file": "samples/toyqa.jsonl"}}
+    assert results["predicted"] == {"toyqa": {"n_samples": 10, "n_errors": 0, "samples_file": "samples/toyqa.jsonl",
+                                              "model_fingerprint": results["model"]["fingerprint"]}}
     assert len((run_dir / "samples" / "toyqa.jsonl").read_text().splitlines()) == 10
     assert not (run_dir / "scores").exists()
     assert "not scored (--predict-only)" in result.out and "eagle-eval score --task toyqa" in result.out
@@ -24,6 +25,10 @@ def test_predict_only_writes_samples_and_is_scored_later(toy_world, eagle, tmp_p
     later = json.loads((tmp_path / "scored" / "results.json").read_text())
     assert later["results"]["toyqa"]["headline"]["value"] == 60.0
 
+    # Another task run in the same directory keeps the unscored one listed.
+    assert eagle(*args[:4], "toypope", *args[5:]).code == 0
+    mixed = json.loads((run_dir / "results.json").read_text())
+    assert set(mixed["results"]) == {"toypope"} and set(mixed["predicted"]) == {"toyqa"}
     # The same run without the flag lands in the same directory and scores every stored prediction.
     toy_world.new_adapter()
     again = eagle(*args)
