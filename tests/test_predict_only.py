@@ -17,6 +17,7 @@ def test_predict_only_writes_samples_and_is_scored_later(toy_world, eagle, tmp_p
     assert len((run_dir / "samples" / "toyqa.jsonl").read_text().splitlines()) == 10
     assert not (run_dir / "scores").exists()
     assert "not scored (--predict-only)" in result.out and "eagle-eval score --task toyqa" in result.out
+    assert "headline" not in result.out  # no empty results table
 
     # The toy model answers doc i with i + i except every third doc (0, 3, 6, 9): 6 of 10 right.
     scored = eagle("score", "--task", "toyqa", "--predictions", str(run_dir / "samples" / "toyqa.jsonl"),

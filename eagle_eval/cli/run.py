@@ -192,7 +192,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     outcome = run_evaluation(config)
     if not outcome.is_main:
         return EXIT_OK  # torchrun: rank 0 merges, scores and reports
-    print_headlines(outcome.results)
+    if outcome.results.results:  # none when every task was --predict-only
+        print_headlines(outcome.results)
     print_predicted(outcome.results, outcome.run_dir)
     out_console.print(f"results: {outcome.results_path}", markup=False)
     code = report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")
