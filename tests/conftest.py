@@ -3,6 +3,9 @@
 ToyQA has 10 docs "What is i plus i?" (answer 2i) in one split; ToyPope has yes/no docs in two
 splits. ToyAdapter answers from the request text and is wrong on purpose for every doc_id divisible
 by 3, so ToyQA's accuracy over the 10 docs is 6/10 (doc_ids 0, 3, 6, 9 wrong): 60.0 percent.
+
+The terminal summary names every test that took longer than SLOW_TEST_S without the `slow` marker,
+so a new expensive test is seen (and marked, or made cheaper) before the suite outgrows its budget.
 """
 
 from __future__ import annotations
@@ -20,6 +23,22 @@ from eagle_eval import registry
 from eagle_eval.adapter import CallStats
 from eagle_eval.records import GenerationSettings, ModelInfo, Request, SampleScore
 from eagle_eval.task import Doc, ScoredDoc, Source, Task
+
+SLOW_TEST_S = 5.0  # setup + call + teardown of one test on an idle 2-core machine
+_unmarked_seconds: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if "slow" not in report.keywords:
+        _unmarked_seconds[report.nodeid] = _unmarked_seconds.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    over = sorted(((s, node) for node, s in _unmarked_seconds.items() if s > SLOW_TEST_S), reverse=True)
+    if over:
+        terminalreporter.section(f"over {SLOW_TEST_S:g} s without @pytest.mark.slow")
+        for seconds, node in over:
+            terminalreporter.write_line(f"{seconds:6.1f}s {node}")
 
 
 class ToyQA(Task):

@@ -1,5 +1,6 @@
 """eagle-tiny end to end: the full model, SAM knocked out and blind on bundled TextVQA and POPE samples,
-then `table --ablation` in every format."""
+then `table --ablation` in every format. Answers are capped at 16 new tokens (tests/short_answers.py):
+the checks are about the variants' records and tables, not the length of a random model's noise."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 
 from eagle_eval.cli import main
 
+from .short_answers import new_tokens_capped
+
 BUNDLED = Path(__file__).resolve().parent.parent / "data" / "hub"
 pytestmark = pytest.mark.slow
 
@@ -19,7 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ablation-runs")
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, new_tokens_capped():
         patch.setenv("EAGLE_EVAL_CACHE", str(tmp_path_factory.mktemp("eagle-cache")))
         for flags in ([], ["--ablate-expert", "sam", "--ablate-calibration-images", "2"], ["--blind"]):
             code = main(["run", "--model", "eagle-tiny", "--tasks", "textvqa,pope", "--limit", "3",

@@ -3,7 +3,9 @@ identical in every field but `seconds` (each sample's generation time).
 
 Two runs of `eagle-eval run --model eagle-tiny --tasks textvqa,pope --limit 4` in separate processes
 (different hash seeds, started side by side) into two output directories; the results of each record
-every software version and the seed.
+every software version and the seed. The same two fresh interpreters show every warning (`-W always`):
+the demo's path, imports included, raises none (transformers' `past_key_values` deprecation broke the
+progress bars), so nothing but the results reaches stderr.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pytest
 
 from eagle_eval.fixtures import pope as pope_fixture
 from eagle_eval.fixtures import textvqa as textvqa_fixture
+from eagle_eval.run_log import RUN_LOG_FILENAME
 from tests.conftest import samples_without_seconds
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,17 +37,21 @@ def test_same_command_same_bytes(tmp_path):
         env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
         env.update(PYTHONHASHSEED=hash_seed, OMP_NUM_THREADS="1", HF_DATASETS_CACHE=str(tmp_path / f"hf-{name}"))
         command = [
-            sys.executable, "-m", "eagle_eval", "run", "--model", "eagle-tiny", "--tasks", "textvqa,pope",
+            sys.executable, "-W", "always", "-m", "eagle_eval", "run", "--model", "eagle-tiny", "--tasks", "textvqa,pope",
             "--data-root", str(root), "--limit", "4", "--output-dir", str(tmp_path / name), "--no-progress",
         ]  # fmt: skip
         runs.append(subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for process in runs:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0, err[-3000:]
+        assert "Warning" not in err, err[-3000:]
 
     (a,) = list((tmp_path / "a").iterdir())
     (b,) = list((tmp_path / "b").iterdir())
     assert a.name == b.name
+    for run_dir in (a, b):
+        log = run_dir / RUN_LOG_FILENAME
+        assert not log.exists() or "past_key_values" not in log.read_text()
     for folder in ("samples", "scores"):
         names = sorted(p.name for p in (a / folder).iterdir())
         assert names == ["pope.jsonl", "textvqa.jsonl"]

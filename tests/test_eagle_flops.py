@@ -1,7 +1,9 @@
 """FLOP counts of the full-size models, checked against closed-form counts derived from each architecture.
 
 A multiply-add is two FLOPs; norms, activations and softmax are not counted (torch's counter counts
-matrix products and convolutions only); attention counts the full score matrix.
+matrix products and convolutions only); attention counts the full score matrix. Counting a 7B model
+walks every module on the meta device (about 10 s of CPU each), so the X5 count is built once per
+module and the X4 comparison counts the prefill only.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from eagle_eval.model_adapters.eagle.flops import count_sample_flops
 from eagle_eval.model_adapters.eagle.presets import get_preset
 
 PROMPT = 1095  # ~70 text tokens around 1,024 image tokens
-NEW_TOKENS = 4
+NEW_TOKENS = 3  # two decode steps at two cache lengths: enough to see the attention span grow
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +66,15 @@ def test_every_expert_and_the_projector_are_counted(x5_7b) -> None:
     # mlp2x_gelu: 7,680 fused channels -> 4,096 -> 4,096 over 1,024 tokens.
     assert x5_7b.projector == 2 * 1024 * (7680 * 4096 + 4096 * 4096)
     assert x5_7b.total == pytest.approx(sum(x5_7b.parts().values()))
-    x4 = count_sample_flops(get_preset("eagle-x4-7b").eagle_config(), PROMPT, NEW_TOKENS)
-    assert "sam-1024" not in x4.vision
-    assert x4.total == pytest.approx(x5_7b.total - x5_7b.vision["sam-1024"]
-                                     - x5_7b.projector + x4.projector)
+
+
+def test_x4_is_x5_without_sam(x5_7b) -> None:
+    x4 = count_sample_flops(get_preset("eagle-x4-7b").eagle_config(), PROMPT, 1)  # decode: same LLM as X5's
+    # Each remaining expert keeps its own count (a shift between names and towers would show here).
+    assert x4.vision == {name: value for name, value in x5_7b.vision.items() if name != "sam-1024"}
+    # Without SAM's 1,024 channels the projector's input is 6,656 wide; the LLM prefill is unchanged.
+    assert x4.projector == 2 * 1024 * (6656 * 4096 + 4096 * 4096)
+    assert x4.prefill == x5_7b.prefill and x4.decode == 0
 
 
 def test_rejects_an_empty_prompt() -> None:

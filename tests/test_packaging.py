@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -50,3 +52,35 @@ def test_console_script_is_declared() -> None:
 
     (script,) = [ep for ep in entry_points(group="console_scripts") if ep.name == "eagle-eval"]
     assert script.value == "eagle_eval.cli:main"
+
+
+# What pip does with a build backend: call its hook in a fresh interpreter and keep the warnings it raised
+# (pip >= 25 prints them, which is how setuptools' notice reached the terminal).
+EDITABLE_BUILD = """
+import json, sys, warnings
+from setuptools import build_meta
+wheel_dir, report = sys.argv[1:]  # setuptools rewrites sys.argv while it builds
+with warnings.catch_warnings(record=True) as seen:
+    build_meta.build_editable(wheel_dir)
+with open(report, "w") as out:
+    json.dump([str(w.message).strip().splitlines()[0] for w in seen], out)
+"""
+
+
+def test_setup_env_filters_setuptools_editable_notice_and_nothing_else(tmp_path: Path) -> None:
+    setup_env = (ROOT / "scripts" / "setup_env.sh").read_text()
+    (warning_filter,) = re.findall(r'PYTHONWARNINGS="\$\{PYTHONWARNINGS:\+\$PYTHONWARNINGS,\}([^"]+)"', setup_env)
+    assert warning_filter == "ignore:Editable installation"  # one message, not a category or all warnings
+
+    def editable_build_warnings(name: str, extra_env: dict[str, str]) -> list[str]:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"} | extra_env
+        (tmp_path / name).mkdir()
+        report = tmp_path / f"{name}.json"
+        subprocess.run([sys.executable, "-c", EDITABLE_BUILD, str(tmp_path / name), str(report)], cwd=ROOT, env=env,
+                       check=True, capture_output=True)  # fmt: skip
+        return json.loads(report.read_text())
+
+    plain = editable_build_warnings("plain", {})
+    assert "Editable installation." in plain  # this layout gets the notice: the filter has work to do
+    filtered = editable_build_warnings("filtered", {"PYTHONWARNINGS": warning_filter})
+    assert filtered == [message for message in plain if message != "Editable installation."]

@@ -3,6 +3,8 @@
 The plugin's files are the worked examples of docs/adding-an-adapter.md and docs/adding-a-task.md,
 taken from the docs as written (code blocks that start with `# <path>`), with the entry points of
 their `pyproject.toml` blocks written into a `.dist-info` on the import path, as `pip install` would.
+A fresh interpreter lists them; the runs call the CLI in-process, with the folder on sys.path and a
+registry that reads the entry points again on first use, as a new process does.
 """
 
 from __future__ import annotations
@@ -20,8 +22,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = (ROOT / "docs" / "adding-an-adapter.md", ROOT / "docs" / "adding-a-task.md")
 DATA = ROOT / "data" / "hub"
-
-pytestmark = pytest.mark.slow  # a few eagle-eval processes
 
 
 def install_examples(site: Path) -> dict[str, dict[str, str]]:
@@ -63,6 +63,23 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture
+def plugins(site: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The examples on sys.path and a copy of the built-in registry that reads the entry points again on
+    first use, as a new process does; both undone afterwards."""
+    from eagle_eval import registry
+
+    registry.task_names()  # the built-ins register when their modules are imported, once per process
+    monkeypatch.syspath_prepend(str(site))
+    for table in ("_TASKS", "_MODELS", "_ALIASES", "_SCHEMES", "_SCHEME_TARGETS"):
+        monkeypatch.setattr(registry, table, dict(getattr(registry, table)))
+    monkeypatch.setattr(registry, "_loaded", False)
+    yield site
+    for module in [name for name in sys.modules if name.split(".")[0] in ("constant_vlm", "pope_yes_ratio")]:
+        del sys.modules[module]
+
+
+@pytest.mark.slow  # two fresh interpreters
 def test_the_plugin_model_and_task_are_listed(site: Path) -> None:
     models = eagle_eval(site, "models", "--json")
     assert models.returncode == 0, models.stderr
@@ -72,13 +89,13 @@ def test_the_plugin_model_and_task_are_listed(site: Path) -> None:
     assert "pope_yes_ratio" in {t["name"] for t in json.loads(tasks.stdout)}
 
 
-def test_the_plugin_model_runs_the_plugin_task_and_a_builtin_one(site: Path) -> None:
-    out = site / "runs"
+def test_the_plugin_model_runs_the_plugin_task_and_a_builtin_one(plugins: Path, eagle, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
     common = ("--tasks", "pope,pope_yes_ratio", "--limit", "6", "--data-root", str(DATA), "--output-dir", str(out),
               "--no-progress")
     for word in ("yes", "no"):
-        result = eagle_eval(site, "run", "--model", "constant", "--model-arg", f"answer={word}", *common)
-        assert result.returncode == 0, result.stderr
+        result = eagle("run", "--model", "constant", "--model-arg", f"answer={word}", *common)
+        assert result.code == 0, result.err
     runs = [json.loads(path.read_text()) for path in sorted(out.glob("*/results.json"))]
     assert len(runs) == 2  # the setting enters the run id
     by_answer = {run["settings"]["model_args"]["answer"]: run for run in runs}
@@ -94,11 +111,11 @@ def test_the_plugin_model_runs_the_plugin_task_and_a_builtin_one(site: Path) -> 
     assert run["results"]["pope"]["timings"]["tokens_generated"] == 6
 
 
-def test_the_plugin_checks_its_own_model_args(site: Path) -> None:
-    common = ("--tasks", "pope", "--limit", "2", "--data-root", str(DATA), "--output-dir", str(site / "bad"),
+def test_the_plugin_checks_its_own_model_args(plugins: Path, eagle, tmp_path: Path) -> None:
+    common = ("--tasks", "pope", "--limit", "2", "--data-root", str(DATA), "--output-dir", str(tmp_path / "bad"),
               "--no-progress")
-    unknown = eagle_eval(site, "run", "--model", "constant", "--model-arg", "colour=blue", *common)
-    assert unknown.returncode == 2 and "valid keys: answer" in unknown.stderr
-    bad = eagle_eval(site, "run", "--model", "constant", "--model-arg", "answer=two words", *common)
-    assert bad.returncode == 2 and "the answer must be one word" in bad.stderr
-    assert "Traceback" not in unknown.stderr + bad.stderr
+    unknown = eagle("run", "--model", "constant", "--model-arg", "colour=blue", *common)
+    assert unknown.code == 2 and "valid keys: answer" in unknown.err
+    bad = eagle("run", "--model", "constant", "--model-arg", "answer=two words", *common)
+    assert bad.code == 2 and "the answer must be one word" in bad.err
+    assert "Traceback" not in unknown.err + bad.err
