@@ -25,5 +25,3 @@ def test_a_warning_raised_during_a_run_goes_to_the_run_log_not_the_terminal(toy_
     (run_dir,) = (tmp_path / "runs").iterdir()
     log = (run_dir / RUN_LOG_FILENAME).read_text()
     assert "FutureWarning: a library's deprecation notice" in log
-
-
