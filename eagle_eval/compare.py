@@ -97,6 +97,8 @@ def parse_max_drop(spec: str | None) -> Tolerance:
             raise CompareInputError(
                 f"--max-drop: cannot read {part!r}; use a number (0.5) or task=number (textvqa=1.0)"
             ) from err
+        if not math.isfinite(number):
+            raise CompareInputError(f"--max-drop: {part!r} is not a finite number; give a drop such as 0.5")
         if number < 0:
             raise CompareInputError(
                 f"--max-drop: {part!r} is negative; tolerances are drops, give a positive number"

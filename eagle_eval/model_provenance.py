@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eagle_eval import text_input
 from eagle_eval.file_hashes import FileHashCache
 from eagle_eval.lockfile import Lock, drift
 from eagle_eval.provenance import (
@@ -34,10 +35,19 @@ def weight_files_in(directory: Path) -> list[Path]:
     for index_name, single in _INDEXES:
         index = directory / index_name
         if index.exists():
-            return [directory / name for name in sorted(set(json.loads(index.read_text())["weight_map"].values()))]
+            return [directory / name for name in _shards_named_in(index)]
         if (directory / single).exists():
             return [directory / single]
     return []
+
+
+def _shards_named_in(index: Path) -> list[str]:
+    try:
+        weight_map = text_input.loads(index.read_text(encoding="utf-8")).get("weight_map")
+        return sorted({str(name) for name in weight_map.values()})
+    except (ValueError, AttributeError) as error:  # not JSON, or not {"weight_map": {...}}
+        raise ModelPinError(f"{index} is not a checkpoint index ({{'weight_map': {{tensor: file}}}}): {error}; "
+                            "the checkpoint is damaged or incomplete: download it again") from error
 
 
 def checkpoint_provenance(directory: Path, cache: FileHashCache | None = None) -> Provenance:

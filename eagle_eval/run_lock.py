@@ -68,7 +68,7 @@ def wait_from_env(environ: Mapping[str, str] | None = None) -> float:
         seconds = float(raw) if raw else 0.0
     except ValueError:
         seconds = -1.0
-    if seconds < 0:
+    if not seconds >= 0:  # also nan, which passes a plain `< 0` test
         raise ValueError(f"{WAIT_ENV}={raw!r} must be a number of seconds, 0 or more")
     return seconds
 

@@ -34,4 +34,4 @@ def loads(text: str) -> Any:
     try:
         return json.loads(text)
     except RecursionError:
-        raise ValueError("JSON nested too deeply to be a predictions or results record") from None
+        raise ValueError("JSON nested too deeply for any file this program reads") from None

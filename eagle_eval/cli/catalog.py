@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, out_console
+from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, int_between, out_console
 from eagle_eval.help_format import HelpFormatter
+
+MAX_SEQUENCE = 65536  # tokens; --flops runs one forward per new token, so a bound keeps a typo from hanging
 
 if TYPE_CHECKING:
     from eagle_eval.registry import ModelEntry
@@ -32,8 +34,8 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     show.add_argument("--state-dict", action="store_true", help="list the checkpoint's tensors: key<TAB>[shape]")
     show.add_argument("--flops", action="store_true",
                       help="FLOPs of one sample by part (one image, --text-tokens of prompt, --new-tokens)")
-    show.add_argument("--text-tokens", type=int, default=70, help="prompt tokens besides the image (default 70)")
-    show.add_argument("--new-tokens", type=int, default=16, help="generated tokens (default 16)")
+    show.add_argument("--text-tokens", type=int_between(0, MAX_SEQUENCE, "more exceeds any Eagle context"), default=70, help="prompt tokens besides the image (default 70)")
+    show.add_argument("--new-tokens", type=int_between(1, MAX_SEQUENCE, "more exceeds any Eagle context"), default=16, help="generated tokens (default 16)")
     show.set_defaults(handler=cmd_models_show)
     return {"tasks": tasks, "models": models}
 

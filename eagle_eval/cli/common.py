@@ -6,6 +6,7 @@ A leaf of the CLI package: command modules import it, it imports none of them.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -41,6 +42,33 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from err
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def int_between(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """An argparse type: an integer from low to high (a bound stops a value no model could use early)."""
+    why = f" ({what})" if what else ""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}, got {text!r}") from err
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected an integer from {low} to {high}{why}, got {text!r}")
+        return value
+
+    return parse
+
+
+def finite_float(text: str) -> float:
+    """float() without nan and inf, which would pass every comparison check and fail later, deep inside."""
+    try:
+        value = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from err
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
 
 

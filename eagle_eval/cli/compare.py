@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from eagle_eval.cli.common import EXIT_OK, EXIT_REGRESSION, AddCommand
+from eagle_eval.cli.common import EXIT_OK, EXIT_REGRESSION, AddCommand, finite_float
 from eagle_eval.compare import DEFAULT_ALPHA, GATES
 
 
@@ -25,7 +25,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     compare.add_argument("--tasks", help="only these comma-separated tasks")
     compare.add_argument(
         "--alpha",
-        type=float,
+        type=finite_float,
         default=DEFAULT_ALPHA,
         help="significance level, Holm-corrected across tasks (default 0.05)",
     )
@@ -55,10 +55,10 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     )
     power.add_argument("--tasks", help="only these comma-separated tasks")
     power.add_argument(
-        "--drop", type=float, default=1.0, help="the drop to detect, in paper units (default 1.0)"
+        "--drop", type=finite_float, default=1.0, help="the drop to detect, in paper units (default 1.0)"
     )
-    power.add_argument("--alpha", type=float, default=DEFAULT_ALPHA, help="significance level (default 0.05)")
-    power.add_argument("--power", type=float, default=0.8, help="probability of detecting it (default 0.8)")
+    power.add_argument("--alpha", type=finite_float, default=DEFAULT_ALPHA, help="significance level (default 0.05)")
+    power.add_argument("--power", type=finite_float, default=0.8, help="probability of detecting it (default 0.8)")
     power.add_argument(
         "--allow-data-drift", action="store_true", help="pair with a baseline whose data differ (refused otherwise)"
     )

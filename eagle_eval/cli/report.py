@@ -6,14 +6,11 @@ import argparse
 import os
 from pathlib import Path
 
-from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, err_console, out_console
+from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, err_console, finite_float, out_console
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from err
+    value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
     return value

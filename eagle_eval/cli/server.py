@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from eagle_eval.cli.common import EXIT_OK, AddCommand, out_console
+from eagle_eval.cli.common import EXIT_OK, AddCommand, finite_float, out_console
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -15,7 +15,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     )
     record.add_argument("results", type=Path, help="the run's results.json (or run folder)")
     record.add_argument("--task", required=True, help="the server-scored task, e.g. vqav2 or vizwiz")
-    record.add_argument("--value", required=True, type=float, help="the server's headline in paper units (percent)")
+    record.add_argument("--value", required=True, type=finite_float, help="the server's headline in paper units (percent)")
     record.add_argument("--metric", help="the server's metric name (default: the task's headline metric)")
     record.add_argument("--note", help="where the number came from, e.g. the EvalAI submission id")
     record.set_defaults(handler=cmd_record_server_score)

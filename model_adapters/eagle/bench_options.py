@@ -8,7 +8,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from eagle_eval.cli.common import device_name, finite_float
 from eagle_eval.help_format import help_parser
+from eagle_eval.output_files import check_writable_file
 
 DTYPES = ("auto", "bf16", "bfloat16", "fp16", "float16", "fp32", "float32")
 
@@ -41,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     option = parser.add_argument
     option("--model", "--preset", dest="preset", default="eagle-x5-7b", metavar="NAME",
            help="the Eagle preset to build (eagle-eval models lists them; default eagle-x5-7b)")
-    option("--device", default=None,
+    option("--device", default=None, type=device_name,
            help="torch device, e.g. cuda, cuda:1 or cpu (default: cuda when a GPU is available, else cpu)")
     option("--dtype", default=None, choices=DTYPES, metavar="DTYPE",
            help="bf16, fp16 or fp32 (default auto: bf16 on a GPU, fp32 on the CPU)")
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
            help="images per vision-tower call (default: the adapter's, 16 on a GPU, 8 on the CPU)")
     option("--new-tokens", type=_at_least_one, default=16, metavar="N",
            help="tokens generated per sample, end-of-sequence ignored so both paths do equal work (default 16)")
-    option("--peak-tflops", type=float, default=989.0, metavar="TFLOPS",
+    option("--peak-tflops", type=finite_float, default=989.0, metavar="TFLOPS",
            help="the device's dense bf16 peak for the roofline fraction (default 989, an H100 SXM)")
     option("--seed", type=int, default=0, help="seed of the random weights and synthetic samples (default 0)")
     option("--profile", action="store_true", help="also time each vision expert and the LLM at the best batch size")
@@ -68,4 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def parse_bench_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return build_parser().parse_args(None if argv is None else list(argv))
+    args = build_parser().parse_args(None if argv is None else list(argv))
+    if args.json is not None:
+        check_writable_file(args.json, "--json")  # before minutes of benchmarking, not after
+    return args

@@ -15,7 +15,7 @@ config, may be stored or absent (`is_recomputed`). Anything else raises
 from __future__ import annotations
 
 import importlib
-import json
+import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from torch import nn
 
 from eagle_eval.adapter import AdapterError
 from eagle_eval.model_adapters.eagle import vision_tower
-from eagle_eval.model_adapters.eagle.config import EagleConfig
+from eagle_eval.model_adapters.eagle.config import EagleConfig, read_checkpoint_json
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
 from eagle_eval.model_adapters.eagle.tokenization import TextTokenizer, load_text_tokenizer
 
@@ -110,7 +110,11 @@ def weight_files(directory: Path) -> list[Path]:
                                ("pytorch_model.bin.index.json", "pytorch_model.bin")):
         index = directory / index_name
         if index.exists():
-            names = sorted(set(json.loads(index.read_text())["weight_map"].values()))
+            weight_map = read_checkpoint_json(index).get("weight_map") if index.stat().st_size else None
+            if not isinstance(weight_map, dict):
+                raise CheckpointError(f"{index} has no 'weight_map' object naming the shards; the checkpoint is "
+                                      "damaged or incomplete: download it again")
+            names = sorted({str(name) for name in weight_map.values()})
             missing = [n for n in names if not (directory / n).exists()]
             if missing:
                 raise CheckpointError(f"{index} names shard(s) {missing} that are not in {directory}; "
@@ -123,18 +127,22 @@ def weight_files(directory: Path) -> list[Path]:
 
 
 def iter_tensors(files: list[Path]) -> Iterator[tuple[str, torch.Tensor]]:
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
     for file in files:
-        if file.suffix == ".safetensors":
-            with safe_open(str(file), framework="pt") as handle:
-                for key in handle.keys():  # noqa: SIM118 (safe_open is not a mapping)
-                    yield key, handle.get_tensor(key)
-        else:
-            # weights_only: a .bin file is a pickle; never let it run code.
-            state = torch.load(file, map_location="cpu", weights_only=True)
-            yield from state.items()
-            del state
+        try:
+            if file.suffix == ".safetensors":
+                with safe_open(str(file), framework="pt") as handle:
+                    for key in handle.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                        yield key, handle.get_tensor(key)
+            else:
+                # weights_only: a .bin file is a pickle; never let it run code.
+                state = torch.load(file, map_location="cpu", weights_only=True)
+                yield from state.items()
+                del state
+        except (SafetensorError, pickle.UnpicklingError, EOFError, RuntimeError, OSError) as error:
+            raise CheckpointError(f"corrupt weight file {file} ({error}); the download is damaged or was cut "
+                                  "short: download the checkpoint again") from error
 
 
 # --- key names ------------------------------------------------------------------------------------------
@@ -259,6 +267,9 @@ def load_tokenizer(directory: Path) -> Any:
     hf_logging.set_verbosity_error()
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(directory), use_fast=False, trust_remote_code=False)
+    except Exception as error:  # transformers' errors for damaged tokenizer files are of many types
+        raise CheckpointError(f"cannot read the tokenizer files in {directory} ({type(error).__name__}: {error}); "
+                              "they are damaged or missing: download the checkpoint again") from error
     finally:
         hf_logging.set_verbosity(verbosity)
     if tokenizer.pad_token is None:
@@ -271,7 +282,8 @@ def read_eos_token_ids(directory: Path, tokenizer: Any, config: EagleConfig) -> 
     path = directory / "generation_config.json"
     eos: Any = None
     if path.exists():
-        eos = json.loads(path.read_text()).get("eos_token_id")
+        data = read_checkpoint_json(path)
+        eos = data.get("eos_token_id") if isinstance(data, dict) else None
     if eos is None:
         eos = config.llm.eos_token_id if config.llm.eos_token_id is not None else tokenizer.eos_token_id
     ids = eos if isinstance(eos, list) else [eos]

@@ -18,7 +18,10 @@ from typing import Any
 
 from transformers import LlamaConfig
 
+from eagle_eval import text_input
+from eagle_eval.adapter import AdapterError
 from eagle_eval.model_adapters.eagle.vision_config import VisionTowerConfig
+from eagle_eval.text_input import not_utf8_message
 
 MODEL_TYPE = "eagle_llama"
 ARCHITECTURE = "EagleLlamaForCausalLM"
@@ -47,8 +50,19 @@ _SUPPORTED = {
 }
 
 
-class EagleConfigError(ValueError):
-    """A config.json that is not an Eagle (v1) checkpoint this project can run."""
+class EagleConfigError(AdapterError, ValueError):
+    """A config.json that is not an Eagle (v1) checkpoint this project can run (exit 2)."""
+
+
+def read_checkpoint_json(path: Path) -> Any:
+    """One of a checkpoint's JSON files (config, index, generation config), or an error naming it."""
+    try:
+        return text_input.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise EagleConfigError(not_utf8_message(path, error)) from None
+    except ValueError as error:
+        raise EagleConfigError(f"{path}: not valid JSON ({error}); the checkpoint is damaged or incomplete: "
+                               "download it again") from error
 
 
 def infer_template(llm: LlamaConfig) -> str:
@@ -157,7 +171,10 @@ class EagleConfig:
     @classmethod
     def from_file(cls, path: str | Path) -> EagleConfig:
         path = Path(path)
-        return cls.from_json_dict(json.loads(path.read_text()), source=str(path))
+        data = read_checkpoint_json(path)
+        if not isinstance(data, dict):
+            raise EagleConfigError(f"{path}: expected a JSON object, got {type(data).__name__}; is it a checkpoint's config.json?")
+        return cls.from_json_dict(data, source=str(path))
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_json_dict(), indent=2, sort_keys=True) + "\n")
