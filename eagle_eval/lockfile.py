@@ -19,8 +19,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eagle_eval import text_input
 from eagle_eval.provenance import UNKNOWN, Provenance, is_commit
 from eagle_eval.samples_io import write_text_atomic
+from eagle_eval.text_input import not_utf8_message
 
 LOCK_VERSION = 1
 DEFAULT_LOCK_FILE = Path("eagle-eval.lock.json")
@@ -115,9 +117,13 @@ def read_lock(path: Path | str) -> Lock:
     path = Path(path)
     fix = "write one with: eagle-eval lock --tasks ... --model ..."
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = text_input.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as err:
         raise LockError(f"lock file {path} not found; {fix}") from err
+    except IsADirectoryError as err:
+        raise LockError(f"lock file {path} is a folder; pass the file `eagle-eval lock --output` wrote") from err
+    except UnicodeDecodeError as err:
+        raise LockError(not_utf8_message(path, err)) from None
     except (OSError, ValueError) as err:
         raise LockError(f"lock file {path} is not readable JSON ({err}); {fix}") from err
     if not isinstance(data, dict) or data.get("lock_version") != LOCK_VERSION:

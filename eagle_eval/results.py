@@ -208,8 +208,16 @@ def load_results(path: Path | str) -> RunResults:
     except UnicodeDecodeError as err:
         raise ResultsError(not_utf8_message(path, err)) from None
     except ValueError as err:
-        raise ResultsError(f"{path}: not valid JSON ({err})") from err
-    return _parse_run(data, str(path))
+        raise ResultsError(f"{path}: not valid JSON ({err}); {_REWRITE}") from err
+    try:
+        return _parse_run(data, str(path))
+    except ResultsError as err:
+        raise ResultsError(f"{err}; {_REWRITE}") from None
+
+
+# The fix for a results file that cannot be read: the samples beside it are the record.
+_REWRITE = ("write it again with the `eagle-eval run` command that made it (which rescores its samples without "
+            "generating) or `eagle-eval score --output`")
 
 
 # Top-level fields every results document has, whatever its file is called.

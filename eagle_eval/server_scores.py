@@ -44,6 +44,11 @@ def record_server_score(
         known = ", ".join(sorted(entries)) or "none"
         raise ResultsError(f"{path}: no results for task {task!r} (tasks in this file: {known})")
     entry = entries[task]
+    if not entry.get("server_scored"):
+        # A locally scored headline would be replaced by a number nothing in the run produced.
+        server = ", ".join(sorted(name for name, other in entries.items() if other.get("server_scored"))) or "none"
+        raise ResultsError(f"{path}: {task} was scored here, not by an evaluation server, so there is no server "
+                           f"score to record; tasks awaiting one in this file: {server}")
     units = entry["headline"]["units"]
     _check_value(float(value), units, task)
 

@@ -55,3 +55,11 @@ def test_unknown_task_names_the_tasks_in_the_file(write_run) -> None:
 def test_missing_file_is_an_error(tmp_path) -> None:
     with pytest.raises(ResultsError, match="not found"):
         record_server_score(tmp_path / "nope" / "results.json", "vqav2", 50.0)
+
+
+def test_a_locally_scored_task_is_not_overwritten(write_run) -> None:
+    path = write_run("m", {"vqav2": ("VQAv2", None), "pope": ("POPE", 88.0)}, server={"vqav2"})
+    before = path.read_text()
+    with pytest.raises(ResultsError, match="pope was scored here.*awaiting one in this file: vqav2"):
+        record_server_score(path, "pope", 50.0)
+    assert path.read_text() == before
