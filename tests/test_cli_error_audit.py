@@ -52,7 +52,7 @@ REPLAY = "run --model replay --tasks pope --data-root {D} --output-dir {O} --no-
 # --- option values ---------------------------------------------------------------------------------
 
 BAD_VALUES = [
-    (f"{REPLAY} --predictions {{P}} --limit 0", "--limit: expected a positive integer, got '0'"),
+    (f"{REPLAY} --predictions {{P}} --limit 0", "--limit: expected a count of docs"),
     (f"{REPLAY} --predictions {{P}} --batch-size many", "--batch-size: expected a positive integer"),
     (f"{REPLAY} --predictions {{P}} --seed x", "--seed: invalid int value: 'x'"),
     (f"{REPLAY} --predictions {{P}} --model-arg novalue", "expected KEY=VALUE, got 'novalue'"),

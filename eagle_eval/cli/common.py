@@ -6,12 +6,13 @@ A leaf of the CLI package: command modules import it, it imports none of them.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from collections.abc import Callable
 from typing import NoReturn
 
 from rich.console import Console
+
+from eagle_eval.option_types import device_name, finite_float  # noqa: F401 - the command modules take them from here
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1
@@ -61,17 +62,6 @@ def int_between(low: int, high: int, what: str = "") -> Callable[[str], int]:
     return parse
 
 
-def finite_float(text: str) -> float:
-    """float() without nan and inf, which would pass every comparison check and fail later, deep inside."""
-    try:
-        value = float(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from err
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
-
-
 def key_value(text: str) -> tuple[str, str]:
     key, equals, value = text.partition("=")
     if not equals or not key.strip():
@@ -85,26 +75,6 @@ DTYPE_NAMES = ("auto", "fp16", "float16", "bf16", "bfloat16", "fp32", "float32")
 def dtype_name(text: str) -> str:
     if text not in DTYPE_NAMES:
         raise argparse.ArgumentTypeError(f"unknown dtype {text!r}; use one of {', '.join(DTYPE_NAMES)}")
-    return text
-
-
-def device_name(text: str) -> str:
-    """A torch device string that names a device this machine has, checked before any model loads."""
-    kind, _, index = text.partition(":")
-    if kind == "gpu":
-        raise argparse.ArgumentTypeError(f"unknown device {text!r}; NVIDIA GPUs are 'cuda' (or 'cuda:N'), or use 'cpu'")
-    if kind not in ("cpu", "cuda", "mps", "xpu") or (index and not index.isdigit()):
-        raise argparse.ArgumentTypeError(f"unknown device {text!r}; use cpu, cuda, cuda:N or mps")
-    if kind == "cpu":
-        return text
-    import torch  # only for accelerator names: listing commands and the CPU path stay light
-
-    backend = getattr(torch, kind, None)
-    count = backend.device_count() if backend is not None and backend.is_available() else 0
-    if count == 0:
-        raise argparse.ArgumentTypeError(f"'{text}': this machine has no {kind} device; use --device cpu")
-    if index and int(index) >= count:
-        raise argparse.ArgumentTypeError(f"'{text}': only {count} {kind} device(s), numbered 0 to {count - 1}")
     return text
 
 
