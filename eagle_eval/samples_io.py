@@ -108,29 +108,36 @@ def read_samples(path: Path) -> list[SampleRecord]:
     records: list[SampleRecord] = []
     if not path.exists():
         return records
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            obj = _parse_json_line(path, line_no, line)
-            try:
-                records.append(
-                    SampleRecord(
-                        task=str(obj["task"]),
-                        split=str(obj["split"]),
-                        doc_id=int(obj["doc_id"]),
-                        fingerprint=str(obj["fingerprint"]),
-                        prediction=obj.get("prediction"),
-                        error=obj.get("error"),
-                        seconds=obj.get("seconds"),
-                        notes=obj.get("notes"),
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = _parse_json_line(path, line_no, line)
+                except SamplesFileError as err:  # damaged inside, not at the end (a torn tail is repaired)
+                    raise SamplesFileError(f"{err}; delete that line to redo its sample, or the file to redo the "
+                                           "task") from None
+                try:
+                    records.append(
+                        SampleRecord(
+                            task=str(obj["task"]),
+                            split=str(obj["split"]),
+                            doc_id=int(obj["doc_id"]),
+                            fingerprint=str(obj["fingerprint"]),
+                            prediction=obj.get("prediction"),
+                            error=obj.get("error"),
+                            seconds=obj.get("seconds"),
+                            notes=obj.get("notes"),
+                        )
                     )
-                )
-            except (KeyError, TypeError, ValueError) as err:
-                raise SamplesFileError(
-                    f"{path}:{line_no}: not a samples line ({err!r} missing or invalid); "
-                    "delete the file to redo this task"
-                ) from err
+                except (KeyError, TypeError, ValueError) as err:
+                    raise SamplesFileError(
+                        f"{path}:{line_no}: not a samples line ({err!r} missing or invalid); "
+                        "delete the file to redo this task"
+                    ) from err
+    except UnicodeDecodeError as err:
+        raise SamplesFileError(f"{not_utf8_message(path, err)}; or delete the file to redo this task") from None
     return records
 
 

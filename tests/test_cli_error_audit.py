@@ -369,3 +369,34 @@ def test_every_command_has_help_that_prints(eagle):
     for name in ["", *commands, "models show"]:
         result = eagle(*name.split(), "--help")
         assert result.code == 0 and "Traceback" not in result.err and result.out.strip(), (name, result.err)
+
+
+# --- a run folder whose samples or scores file is damaged inside --------------------------------------
+
+RUN_FILE_DAMAGE = {
+    "line-not-json": (lambda lines: lines.__setitem__(3, '{"task": "pope", broken\n'), "pope.jsonl:4: "),
+    "not-utf8": (lambda lines: lines.insert(0, "\udcff\n"), "not UTF-8 text"),
+}
+READS_RUN_FILES = [
+    ("samples", "run --model replay --tasks pope --predictions {P} --data-root {D} --output-dir {T} --run-id run "
+                "--no-progress", "delete"),
+    ("samples", "run --model replay --tasks pope --predictions {T}/run --data-root {D} --output-dir {O} "
+                "--no-progress", ""),
+    ("samples", "report {T}/run -o {T}/report.html --no-images", ""),
+    ("scores", "compare {T}/run --baseline {T}/run", "re-score"),
+]
+
+
+@pytest.mark.parametrize("damage", sorted(RUN_FILE_DAMAGE))
+@pytest.mark.parametrize(("kind", "command", "fix"), READS_RUN_FILES, ids=[c for _, c, _ in READS_RUN_FILES])
+def test_a_damaged_samples_or_scores_file_in_a_run_folder(eagle, inputs, kind, command, fix, damage):
+    made = eagle(*argv("run --model replay --tasks pope --predictions {P} --data-root {D} --output-dir {T} "
+                       "--run-id run --no-progress", inputs))
+    assert made.code == 0, made.err
+    path = inputs["T"] / "run" / kind / "pope.jsonl"
+    lines = path.read_text().splitlines(keepends=True)
+    edit, says = RUN_FILE_DAMAGE[damage]
+    edit(lines)
+    path.write_bytes("".join(lines).encode("utf-8", errors="surrogateescape"))
+    line = one_line_exit_2(eagle(*argv(command, inputs)))
+    assert str(path) in line and says in line and fix in line
