@@ -130,7 +130,7 @@ MISSING = [
     (f"{REPLAY} --predictions {{P}} --lock {{T}}/none.json", "lock file {T}/none.json not found; write one with"),
     (f"{REPLAY} --predictions {{P}} --data-root {{T}}/none", "dataset lmms-lab/POPE not found under the data root"),
     ("run --model eagle-tiny --tasks pope --data-root {D} --output-dir {O} --model-path {T}/none",
-     "checkpoint directory {T}/none does not exist"),
+     "--model-path {T}/none does not exist; pass the checkpoint folder"),
     ("table {T}/none.json", "results file not found: {T}/none.json"),
     ("compare {T}/none --baseline {R}", "results file not found: {T}/none"),
     ("compare {R} --baseline {T}/none", "results file not found: {T}/none"),
@@ -145,6 +145,8 @@ MISSING = [
 
 WRONG_KIND = [
     (f"{SCORE} --predictions {{DIR}}", "--predictions {DIR} is a folder; give a JSONL file"),
+    ("run --model eagle-tiny --tasks pope --data-root {D} --output-dir {O} --model-path {FILE}",
+     "--model-path {FILE} is a file; pass the checkpoint folder"),
     (f"{SCORE} --predictions {{P}} --output {{DIR}}", "--output {DIR} is a folder; give a file path"),
     (f"{SCORE} --predictions {{P}} --output {{FILE}}/res.json", "{FILE} is a file, not a folder"),
     (f"{REPLAY} --predictions {{DIR}}", "no *.jsonl predictions files in {DIR}"),

@@ -164,6 +164,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     repeated = sorted({key for key, _ in args.model_arg if [k for k, _ in args.model_arg].count(key) > 1})
     if repeated:
         raise UsageError(f"--model-arg {', '.join(repeated)} given more than once; give each key once")
+    _check_local_model_path(args.model_path)
     loggers = check_lmms_eval_flags(args)
     config = RunConfig(
         model=args.model,
@@ -198,6 +199,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_console.print(f"results: {outcome.results_path}", markup=False)
     code = report_errors(outcome.results, f"{outcome.run_dir / 'samples'}/<task>.jsonl ('error' field)")
     return log_finished_run(loggers, outcome.results, outcome.run_dir, code)
+
+
+def _check_local_model_path(model_path: str | None) -> None:
+    """A --model-path written as a path (not a hub id) must be a folder, found before data or weights load."""
+    if model_path is None or not model_path.startswith((".", "/", "~")):
+        return
+    folder = Path(model_path).expanduser()
+    if not folder.is_dir():
+        what = "is a file" if folder.is_file() else "does not exist"
+        raise UsageError(f"--model-path {model_path} {what}; pass the checkpoint folder (config.json and weights)")
 
 
 def cmd_score(args: argparse.Namespace) -> int:
