@@ -22,7 +22,6 @@ from typing import Any, TextIO
 
 from eagle_eval import text_input
 from eagle_eval.output_files import writing
-from eagle_eval.text_input import not_utf8_message
 
 TEMPORARY_INFIX = ".tmp-"  # write_text_atomic writes `.<name>.tmp-<pid>`, then renames it
 _STALE_TEMPORARY = re.compile(r"^\..+\.tmp-\d+$")
@@ -108,36 +107,28 @@ def read_samples(path: Path) -> list[SampleRecord]:
     records: list[SampleRecord] = []
     if not path.exists():
         return records
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = _parse_json_line(path, line_no, line)
-                except SamplesFileError as err:  # damaged inside, not at the end (a torn tail is repaired)
-                    raise SamplesFileError(f"{err}; delete that line to redo its sample, or the file to redo the "
-                                           "task") from None
-                try:
-                    records.append(
-                        SampleRecord(
-                            task=str(obj["task"]),
-                            split=str(obj["split"]),
-                            doc_id=int(obj["doc_id"]),
-                            fingerprint=str(obj["fingerprint"]),
-                            prediction=obj.get("prediction"),
-                            error=obj.get("error"),
-                            seconds=obj.get("seconds"),
-                            notes=obj.get("notes"),
-                        )
-                    )
-                except (KeyError, TypeError, ValueError) as err:
-                    raise SamplesFileError(
-                        f"{path}:{line_no}: not a samples line ({err!r} missing or invalid); "
-                        "delete the file to redo this task"
-                    ) from err
-    except UnicodeDecodeError as err:
-        raise SamplesFileError(f"{not_utf8_message(path, err)}; or delete the file to redo this task") from None
+    fix = "delete that line to redo its sample, or the file to redo the task"
+    for line_no, obj in text_input.json_lines(path, SamplesFileError, fix):
+        if not isinstance(obj, dict):
+            raise SamplesFileError(f"{path}:{line_no}: expected a JSON object, got {type(obj).__name__}; {fix}")
+        try:
+            records.append(
+                SampleRecord(
+                    task=str(obj["task"]),
+                    split=str(obj["split"]),
+                    doc_id=int(obj["doc_id"]),
+                    fingerprint=str(obj["fingerprint"]),
+                    prediction=obj.get("prediction"),
+                    error=obj.get("error"),
+                    seconds=obj.get("seconds"),
+                    notes=obj.get("notes"),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as err:
+            raise SamplesFileError(
+                f"{path}:{line_no}: not a samples line ({err!r} missing or invalid); "
+                "delete the file to redo this task"
+            ) from err
     return records
 
 
@@ -246,15 +237,10 @@ def read_predictions(path: Path) -> list[Prediction]:
     if not path.is_file():
         raise SamplesFileError(f"predictions file not found: {path}")
     predictions: list[Prediction] = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                obj = _parse_json_line(path, line_no, line)
-                predictions.append(_prediction_from_line(path, line_no, obj))
-    except UnicodeDecodeError as err:
-        raise SamplesFileError(not_utf8_message(path, err)) from None
+    for line_no, obj in text_input.json_lines(path, SamplesFileError, "fix or remove that line"):
+        if not isinstance(obj, dict):
+            raise SamplesFileError(f"{path}:{line_no}: expected a JSON object, got {type(obj).__name__}")
+        predictions.append(_prediction_from_line(path, line_no, obj))
     if not predictions:
         raise SamplesFileError(f"{path}: no predictions in the file")
     check_one_prediction_per_doc(path, predictions)
@@ -285,16 +271,6 @@ def check_one_prediction_per_doc(path: Path, predictions: Sequence[Prediction]) 
                 "keep one line per doc (only a failed attempt may be followed by a retry)"
             )
         latest[key] = prediction
-
-
-def _parse_json_line(path: Path, line_no: int, line: str) -> dict[str, Any]:
-    try:
-        obj = text_input.loads(line)
-    except ValueError as err:
-        raise SamplesFileError(f"{path}:{line_no}: invalid JSON ({getattr(err, 'msg', err)})") from err
-    if not isinstance(obj, dict):
-        raise SamplesFileError(f"{path}:{line_no}: expected a JSON object, got {type(obj).__name__}")
-    return obj
 
 
 def _prediction_from_line(path: Path, line_no: int, obj: dict[str, Any]) -> Prediction:

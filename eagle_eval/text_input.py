@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,3 +36,23 @@ def loads(text: str) -> Any:
         return json.loads(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply for any file this program reads") from None
+
+
+def json_lines(path: Path, error: type[Exception], fix: str) -> Iterator[tuple[int, Any]]:
+    """(line number, value) for each non-blank line of a JSONL file.
+
+    A line that is not JSON raises `error` as `FILE:LINE: invalid JSON (reason); fix`, a file that is
+    not UTF-8 as `not_utf8_message`; `fix` says what the user can do (re-score, delete the line).
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line_no, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = loads(line)
+                except ValueError as err:
+                    raise error(f"{path}:{line_no}: invalid JSON ({getattr(err, 'msg', err)}); {fix}") from err
+                yield line_no, value
+    except UnicodeDecodeError as err:
+        raise error(f"{not_utf8_message(path, err)}; or {fix}") from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eagle_eval import text_input
 from eagle_eval.report.thumbnails import ThumbnailStore
 from eagle_eval.report.view import SampleRow, Verdict
 from eagle_eval.samples_io import SamplesFileError, latest_by_key, read_samples
@@ -35,18 +36,8 @@ def read_jsonl_objects(path: Path) -> list[dict[str, Any]]:
     """Every JSON object line of a file (scores files, extra samples fields); [] when absent."""
     if not path.is_file():
         return []
-    objects = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except ValueError as err:
-                raise SamplesFileError(f"{path}:{line_no}: invalid JSON ({err}); re-score the run") from err
-            if isinstance(obj, dict):
-                objects.append(obj)
-    return objects
+    lines = text_input.json_lines(path, SamplesFileError, "re-score the run")
+    return [obj for _, obj in lines if isinstance(obj, dict)]
 
 
 def _key(obj: Mapping[str, Any]) -> SampleKey | None:

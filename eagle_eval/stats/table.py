@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from eagle_eval import text_input
-from eagle_eval.text_input import not_utf8_message
 
 SampleKey = tuple[str, int]
 
@@ -107,21 +106,12 @@ def read_score_rows(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise StatsInputError(f"per-sample scores not found: {path}")
     rows = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line_no, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = text_input.loads(line)
-                    row["split"], row["doc_id"], row["values"]  # noqa: B018 (presence check)
-                except (ValueError, KeyError, TypeError) as err:
-                    raise StatsInputError(
-                        f"{path}:{line_no}: not a scores line ({err}); re-score the run"
-                    ) from err
-                rows.append(row)
-    except UnicodeDecodeError as err:
-        raise StatsInputError(f"{not_utf8_message(path, err)}; or re-score the run") from None
+    for line_no, row in text_input.json_lines(path, StatsInputError, "re-score the run"):
+        try:
+            row["split"], row["doc_id"], row["values"]  # noqa: B018 (presence check)
+        except (KeyError, TypeError, IndexError) as err:
+            raise StatsInputError(f"{path}:{line_no}: not a scores line ({err!r} missing); re-score the run") from err
+        rows.append(row)
     return rows
 
 
