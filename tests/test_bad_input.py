@@ -96,6 +96,7 @@ def test_broken_rows_fail_their_own_samples_and_the_run_completes(eagle, tmp_pat
     )  # fmt: skip
     assert result.code == 3, result.err
     assert "6 sample(s) failed" in result.err
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1, result.err
     run_dir = only_run_dir(tmp_path / "runs")
     samples = {line["doc_id"]: line for line in jsonl(run_dir / "samples" / "pope.jsonl")}
     assert sorted(samples) == list(range(12))

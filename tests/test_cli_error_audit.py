@@ -38,7 +38,9 @@ def inputs(tmp_path, write_run):
     folder.mkdir()
     a_file = tmp_path / "a-file"
     a_file.write_text("x")
-    return {"R": results, "RD": results.parent, "P": predictions, "L": lock, "DIR": folder, "FILE": a_file,
+    config = tmp_path / "run.yaml"
+    config.write_text("model: replay\ntasks: pope\n")
+    return {"Y": config, "R": results, "RD": results.parent, "P": predictions, "L": lock, "DIR": folder, "FILE": a_file,
             "D": DATA_ROOT, "O": tmp_path / "out", "T": tmp_path}
 
 
@@ -87,6 +89,11 @@ BAD_VALUES = [
     ("bench --dtype fp33", "invalid choice: 'fp33'"),
     ("run --model replay --tasks pope --ouptut-dir x", "unrecognized arguments: --ouptut-dir (did you mean --output-dir?)"),
     ("tabel {R}", "unknown choice 'tabel'; did you mean table?"),
+    (f"{REPLAY} --predictions {{P}} --offset -1", "--offset: expected an integer >= 0, got '-1'"),
+    (f"{REPLAY} --predictions {{P}} --limit 1.5", "--limit: expected a count of docs (an integer >= 1) or a fraction"),
+    ("run --model eagle-tiny --tasks pope --gen-kwargs colour=red", "--gen-kwargs: unknown key(s) colour"),
+    ("run --model eagle-tiny --tasks pope --gen-kwargs temperature=hot", "temperature=hot must be a number"),
+    (f"{REPLAY} --predictions {{P}} --wandb-args nokey", "--wandb-args: 'nokey' is not KEY=VALUE"),
     ("run --tasks pope", "the following arguments are required: --model"),
 ]
 
@@ -162,6 +169,8 @@ WRONG_KIND = [
     ("run --model eagle-tiny --tasks pope --data-root {D} --output-dir {O} --model-path {DIR}",
      "{DIR} has no config.json"),
     ("bench --json {DIR}", "--json {DIR} is a folder; give a file path"),
+    ("run --config {DIR}", "--config {DIR} is a folder; give the YAML file"),
+    ("run --config {T}/none.yaml", "--config {T}/none.yaml: file not found"),
 ]
 
 
@@ -181,6 +190,7 @@ UNREADABLE = [
     ("power {R}", "R"),
     ("record-server-score {R} --task pope --value 1", "R"),
     ("report {RD}", "R"),
+    ("run --config {Y}", "Y"),
 ]
 
 
@@ -295,6 +305,23 @@ def test_a_malformed_lock_file(eagle, inputs, case):
         path.write_text(content)
     line = one_line_exit_2(eagle(*argv(f"{REPLAY} --predictions {{P}} --lock {path}", inputs)))
     assert str(path) in line and says in line
+
+
+CONFIGS = {
+    "not-yaml": ("model: [unclosed\n", "not valid YAML (line 2)"),
+    "a-list": ("- model\n- tasks\n", "expected a mapping of run's flags (key: value), got a list"),
+    "unknown-key": ("model: replay\nmodle: x\n", "unknown key 'modle'"),
+    "bad-value": ("model: replay\ntasks: pope\nlimit: zero\n", "argument --limit: expected a count of docs"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONFIGS))
+def test_a_malformed_run_config(eagle, inputs, case):
+    content, says = CONFIGS[case]
+    path = inputs["T"] / "bad.yaml"
+    path.write_text(content)
+    line = one_line_exit_2(eagle("run", "--config", path))
+    assert says in line and (str(path) in line or "--limit" in line)
 
 
 # --- checkpoints that are damaged or do not fit the architecture ------------------------------------

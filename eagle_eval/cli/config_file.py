@@ -64,6 +64,10 @@ def _load(path: Path) -> dict[str, Any]:
         raise UsageError(f"--config {path}: file not found") from None
     except UnicodeDecodeError:
         raise UsageError(f"--config {path}: not UTF-8 text; save it as UTF-8") from None
+    except IsADirectoryError:
+        raise UsageError(f"--config {path} is a folder; give the YAML file of run's flags") from None
+    except OSError as err:  # unreadable: a permission, a broken mount
+        raise UsageError(f"--config {path}: cannot read it ({err.strerror or err})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as err:
