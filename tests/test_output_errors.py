@@ -173,3 +173,23 @@ def test_an_output_dir_that_is_a_file_is_refused_before_the_model_loads(toy_worl
     a_file.write_text("not a folder")
     err = _one_line_exit_2(toy_run(output_dir=a_file))
     assert f"{a_file} is a file, not a folder; pass a writable --output-dir" in err
+
+
+@pytest.mark.parametrize(
+    ("code", "says"),
+    [
+        (errno.ENOSPC, "free disk space (or raise the quota), then run the same command again"),
+        (errno.EDQUOT, "free disk space (or raise the quota), then run the same command again"),
+        (errno.EROFS, "choose a writable location (--output-dir), then run the same command again"),
+        (errno.EACCES, "permission denied; make it accessible to this user or choose another path"),
+    ],
+    ids=["ENOSPC", "EDQUOT", "EROFS", "EACCES"],
+)
+def test_each_kind_of_failed_write_names_the_file_and_the_fix(tmp_path, code, says):
+    from eagle_eval.output_files import describe_os_error, writing
+
+    target = tmp_path / "samples" / "pope.jsonl"
+    with pytest.raises(OSError) as caught, writing(target):
+        raise OSError(code, "the system's words")  # as write() and fsync() raise: no file name
+    message = describe_os_error(caught.value)
+    assert str(target) in message and says in message and "\n" not in message
