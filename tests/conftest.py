@@ -10,6 +10,13 @@ so a new expensive test is seen (and marked, or made cheaper) before the suite o
 
 from __future__ import annotations
 
+import os
+
+# The tests' models are tiny: a second intra-op thread only spins, and on a shared 2-core machine it
+# makes their millisecond-sized matmuls many times slower. Set before torch is first imported, and
+# inherited by the processes tests launch; an explicit OMP_NUM_THREADS is kept.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field

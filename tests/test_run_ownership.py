@@ -172,9 +172,32 @@ def moment_reached(output: Path, moment: str) -> bool:
     return lock is not None and generated_lines(runs[0]) >= 2  # "generating"
 
 
+def holds_open(launch: int, path: Path) -> bool:
+    """Whether the process `launch` or one of its descendants (torchrun's workers) has `path` open: a
+    launch that waits for the lock keeps the lock file open while it polls."""
+    target, parents = os.path.realpath(path), {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:  # "pid (name) state ppid ...": the name may hold spaces, so split after its ')'
+            parents[int(stat.parent.name)] = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):  # the process ended while we looked
+            continue
+    family, grown = {launch}, True
+    while grown:
+        children = {pid for pid, parent in parents.items() if parent in family} - family
+        family |= children
+        grown = bool(children)
+    for pid in family:
+        try:
+            if any(os.readlink(fd) == target for fd in Path(f"/proc/{pid}/fd").iterdir()):
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def overlap(prefix: list[str], moment: str, pope_setup, tmp_path: Path, wait_s: float = 0) -> None:
     """Start a second launch at `moment` of the first; the first is held at a gate until the second
-    has given up (or, when it waits for the lock, for a few seconds), then both finish."""
+    has given up (or, when it waits for the lock, until it holds the lock file open), then both finish."""
     root, predictions = pope_setup
     output, gate = tmp_path / "out", tmp_path / "gate"
     first = start(prefix, root, predictions, output, launch_env(tmp_path, gate))
@@ -185,8 +208,8 @@ def overlap(prefix: list[str], moment: str, pope_setup, tmp_path: Path, wait_s: 
         wait_until(lambda: moment_reached(output, moment))
     second = start(prefix, root, predictions, output, launch_env(tmp_path, gate, wait_s))
     if moment != "after":
-        if wait_s:
-            time.sleep(4)  # the second launch meets the held lock and waits
+        if wait_s:  # hold the gate until the second launch has met the held lock and waits on it
+            wait_until(lambda: holds_open(second.pid, only_run_dir(output) / LOCK_FILENAME))
         else:
             wait_until(lambda: first.poll() is not None or second.poll() is not None)
         gate.touch()
