@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup_env.sh test
 .venv/bin/ruff check .
-.venv/bin/python -m pytest
+# One worker per core (at most 4: each worker imports torch, and many tests start their own processes).
+.venv/bin/python -m pytest -n auto --maxprocesses 4

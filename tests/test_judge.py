@@ -176,6 +176,7 @@ def test_slow_endpoint_times_out_within_the_bound(slow_server: Server, tmp_path:
     assert elapsed < 3.0, f"one judge call took {elapsed:.1f} s against a 1 s bound"
 
 
+@pytest.mark.slow  # a CLI process scoring through a judge server
 def test_api_key_is_never_written(ok_server: Server, tmp_path: Path, hub: Path) -> None:
     predictions = tmp_path / "predictions.jsonl"
     unreadable = "It was taken by a camera"

@@ -10,10 +10,13 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_FOLDERS = {"eagle_eval": "eagle_eval", "tasks": "eagle_eval/tasks", "model_adapters": "eagle_eval/model_adapters"}
 
 
+@pytest.mark.slow  # builds a wheel
 def test_wheel_ships_every_module_under_the_eagle_eval_namespace(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],

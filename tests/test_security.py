@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from eagle_eval.fixtures import mmbench as mmbench_fixture
 
@@ -73,6 +74,7 @@ def files_containing(root: Path, secrets: list[str]) -> list[str]:
     return hits
 
 
+@pytest.mark.slow  # two CLI processes and a judge server
 def test_api_keys_are_sent_but_never_written(tmp_path):
     judge_key = "sk-eagle-judge-" + os.urandom(8).hex()
     openai_key = "sk-openai-" + os.urandom(8).hex()

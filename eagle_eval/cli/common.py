@@ -19,7 +19,18 @@ EXIT_REGRESSION = 1
 EXIT_USAGE = 2
 EXIT_SAMPLE_ERRORS = 3
 
-out_console = Console(highlight=False, soft_wrap=True)
+
+
+class _StdoutConsole(Console):
+    """Rich ends the process with exit 1 when stdout's reader goes away (`eagle-eval tasks | head`), and
+    exit 1 means "regression" to a CI script: the broken pipe goes to the CLI's quiet exit 0 instead."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out_console = _StdoutConsole(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # How a command module adds a subcommand: command(name, help) -> its parser.
