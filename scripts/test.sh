@@ -4,5 +4,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup_env.sh test
 .venv/bin/ruff check .
-# One worker per core (at most 4: each worker imports torch, and many tests start their own processes).
-.venv/bin/python -m pytest -n auto --maxprocesses 4
+# One worker per core, at most 4 (each imports torch, and many tests start processes of their own);
+# worksteal: a worker out of tests takes queued ones from a busy one, so no long test ends the run alone.
+.venv/bin/python -m pytest -n auto --maxprocesses 4 --dist worksteal

@@ -184,6 +184,7 @@ def test_data_errors_exit_2(toy_world, toy_run):
     assert result.code == 2 and "dataset test/toyqa not found" in result.err
 
 
+@pytest.mark.slow  # two interpreters importing the CLI
 def test_python_dash_m_runs_the_cli():
     done = subprocess.run([sys.executable, "-m", "eagle_eval", "compare", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--max-drop" in done.stdout

@@ -18,7 +18,7 @@ def test_a_warning_raised_during_a_run_goes_to_the_run_log_not_the_terminal(toy_
 
     monkeypatch.setattr(toy_world.adapter, "generate", noisy)
     with warnings.catch_warnings():
-        warnings.simplefilter("always")
+        warnings.simplefilter("always", FutureWarning)
         result = toy_run("--limit", "4")
     assert result.code == 0, result.err
     assert "deprecation notice" not in result.err + result.out
