@@ -213,6 +213,14 @@ class CliResult:
     err: str
 
 
+def one_line_exit_2(result: CliResult) -> str:
+    """The usage/input error contract: exit 2, no traceback, one line on stderr; returns that line."""
+    assert result.code == 2, (result.code, result.err, result.out[-500:])
+    lines = result.err.strip().splitlines()
+    assert "Traceback" not in result.err and len(lines) == 1, result.err
+    return lines[0]
+
+
 @pytest.fixture
 def eagle(capsys: pytest.CaptureFixture[str]):
     """Call the CLI in-process: eagle("run", "--model", ...) -> CliResult(code, out, err)."""

@@ -15,15 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import one_line_exit_2
+
 DATA_ROOT = Path(__file__).resolve().parents[1] / "data" / "hub"
-
-
-def one_line_exit_2(result) -> str:
-    assert result.code == 2, (result.code, result.err, result.out[-500:])
-    assert "Traceback" not in result.err, result.err
-    lines = [line for line in result.err.splitlines() if line.strip()]
-    assert len(lines) == 1, result.err
-    return lines[0]
 
 
 @pytest.fixture

@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import one_line_exit_2
+
 DATA_ROOT = Path(__file__).resolve().parents[1] / "data" / "hub"
-
-
-def _one_line_exit_2(result) -> str:
-    assert result.code == 2, result.err
-    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1, result.err
-    return result.err
 
 
 @pytest.mark.parametrize(
@@ -27,7 +23,7 @@ def _one_line_exit_2(result) -> str:
     ],
 )
 def test_bad_dtype_and_device_names_are_usage_errors(eagle, flag, says):
-    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", *flag))
+    err = one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", *flag))
     assert says in err
 
 
@@ -35,11 +31,11 @@ def test_an_accelerator_this_machine_lacks_is_named_before_the_model_loads(eagle
     import torch
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", "--device", "cuda"))
+    err = one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", "--device", "cuda"))
     assert "this machine has no cuda device; use --device cpu" in err
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", "--device", "cuda:2"))
+    err = one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "pope", "--device", "cuda:2"))
     assert "only 2 cuda device(s), numbered 0 to 1" in err
 
 
@@ -50,7 +46,7 @@ def test_an_accelerator_this_machine_lacks_is_named_before_the_model_loads(eagle
 def test_a_predictions_file_in_another_encoding_names_it_and_the_fix(eagle, tmp_path, encoding, says):
     path = tmp_path / "predictions.jsonl"
     path.write_bytes((json.dumps({"doc_id": 0, "prediction": "café"}, ensure_ascii=False) + "\n").encode(encoding))
-    err = _one_line_exit_2(eagle("score", "--task", "pope", "--predictions", path, "--data-root", DATA_ROOT))
+    err = one_line_exit_2(eagle("score", "--task", "pope", "--predictions", path, "--data-root", DATA_ROOT))
     assert f"{path}: not UTF-8 text" in err and says in err
 
 
@@ -60,10 +56,10 @@ def test_json_nested_beyond_the_decoder_is_an_input_error_everywhere(eagle, tmp_
     predictions.write_text(deep + "\n")
     results = tmp_path / "results.json"
     results.write_text(deep)
-    err = _one_line_exit_2(eagle("score", "--task", "pope", "--predictions", predictions, "--data-root", DATA_ROOT))
+    err = one_line_exit_2(eagle("score", "--task", "pope", "--predictions", predictions, "--data-root", DATA_ROOT))
     assert f"{predictions}:1: invalid JSON (JSON nested too deeply" in err
-    assert "nested too deeply" in _one_line_exit_2(eagle("table", results))
-    assert "nested too deeply" in _one_line_exit_2(eagle("compare", results, "--baseline", results))
+    assert "nested too deeply" in one_line_exit_2(eagle("table", results))
+    assert "nested too deeply" in one_line_exit_2(eagle("compare", results, "--baseline", results))
 
 
 def test_every_missing_dataset_is_named_at_once_with_a_command_that_exists(eagle, tmp_path):
@@ -72,7 +68,7 @@ def test_every_missing_dataset_is_named_at_once_with_a_command_that_exists(eagle
 
     from eagle_eval.data import hub_cli
 
-    err = _one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "textvqa,pope,gqa", "--data-root", tmp_path))
+    err = one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "textvqa,pope,gqa", "--data-root", tmp_path))
     assert "3 of 3 tasks cannot read their data" in err
     for repo in ("lmms-lab/textvqa", "lmms-lab/POPE", "lmms-lab/GQA"):
         assert f"{hub_cli()} download --repo-type dataset {repo} " in err
@@ -84,7 +80,7 @@ def test_every_missing_dataset_is_named_at_once_with_a_command_that_exists(eagle
 def test_a_tolerance_for_an_unknown_task_is_refused(eagle, tmp_path):
     results = tmp_path / "results.json"
     results.write_text("{}")
-    err = _one_line_exit_2(eagle("compare", results, "--baseline", results, "--max-drop", "popx=60"))
+    err = one_line_exit_2(eagle("compare", results, "--baseline", results, "--max-drop", "popx=60"))
     assert "--max-drop names unknown task(s) popx (did you mean pope" in err
 
 
@@ -133,7 +129,7 @@ def test_a_corrupt_parquet_file_is_named_with_the_re_download_command(eagle, tmp
     common = ("--predictions", predictions, "--data-root", tmp_path / "hub", "--no-progress")
     argv = ("score", "--task", "pope") if command == "score" else ("run", "--model", "replay", "--tasks", "pope",
                                                                    "--output-dir", tmp_path / "runs")
-    err = _one_line_exit_2(eagle(*argv, *common))
+    err = one_line_exit_2(eagle(*argv, *common))
     assert f"corrupt file {parquet}" in err and "has no split" not in err
     assert f"Re-fetch it with: {hub_cli()} download --repo-type dataset lmms-lab/POPE --revision " in err
     assert f"--local-dir {tmp_path / 'hub' / 'lmms-lab' / 'POPE'}" in err
@@ -146,7 +142,7 @@ def test_an_empty_split_is_named_with_the_fix(eagle, tmp_path):
     pq.write_table(pq.read_table(parquet).slice(0, 0), parquet)  # the schema, no rows
     predictions = tmp_path / "predictions.jsonl"
     predictions.write_text(json.dumps({"doc_id": 0, "prediction": "yes"}) + "\n")
-    err = _one_line_exit_2(eagle("score", "--task", "pope", "--predictions", predictions,
+    err = one_line_exit_2(eagle("score", "--task", "pope", "--predictions", predictions,
                                  "--data-root", tmp_path / "hub", "--no-progress"))
     assert "dataset lmms-lab/POPE (config 'default', split 'test') has no rows" in err
     assert "DatasetGenerationError" not in err and "Re-fetch it with:" in err

@@ -14,6 +14,7 @@ import pytest
 
 from eagle_eval import registry
 from eagle_eval.samples_io import read_samples
+from tests.conftest import one_line_exit_2
 
 
 class _FillingDisk:
@@ -75,17 +76,11 @@ def disk():
     state.free()
 
 
-def _one_line_exit_2(result) -> str:
-    assert result.code == 2, (result.code, result.err)
-    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1, result.err
-    return result.err
-
-
 def test_a_disk_full_mid_run_names_the_file_keeps_what_was_written_and_the_rerun_resumes(
     toy_world, toy_run, tmp_path, disk
 ):
     disk.fill("toyqa.jsonl", after=5)  # one sample per batch: five samples reach the disk, the sixth tears
-    err = _one_line_exit_2(toy_run("--batch-size", "1"))
+    err = one_line_exit_2(toy_run("--batch-size", "1"))
     (run_dir,) = (tmp_path / "runs").iterdir()
     samples = run_dir / "samples" / "toyqa.jsonl"
     assert f"cannot write {samples}: No space left on device" in err
@@ -106,14 +101,14 @@ def test_every_output_file_on_a_full_disk_is_named(toy_world, toy_run, tmp_path,
     # results.json is written after generation, the scores file (also toyqa.jsonl, under scores/) after
     # the samples, run.lock first of all: each failure names its own path.
     disk.fill(name, after=0 if name != "toyqa.jsonl" else 10)
-    err = _one_line_exit_2(toy_run("--batch-size", "4"))
+    err = one_line_exit_2(toy_run("--batch-size", "4"))
     assert "No space left on device" in err and name in err and "run the same command again" in err
     assert ".tmp-" not in err  # the file the user knows, not the temporary an atomic write goes through
 
 
 def test_a_full_disk_while_scoring_keeps_every_prediction(toy_world, toy_run, tmp_path, disk):
     disk.fill("results.json")
-    _one_line_exit_2(toy_run())
+    one_line_exit_2(toy_run())
     disk.free()
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert len(read_samples(run_dir / "samples" / "toyqa.jsonl")) == 10
@@ -161,7 +156,7 @@ def test_an_unwritable_output_dir_is_refused_before_data_or_model_load(toy_world
     readonly = tmp_path / "readonly"
     readonly.mkdir()
     _forbid_file_creation_in(monkeypatch, readonly)
-    err = _one_line_exit_2(toy_run(output_dir=readonly))
+    err = one_line_exit_2(toy_run(output_dir=readonly))
     assert f"cannot write the run folder {readonly}/" in err and "Permission denied" in err
     assert "pass a writable --output-dir" in err
     assert loaded == []  # neither the data nor the model was loaded
@@ -171,7 +166,7 @@ def test_an_output_dir_that_is_a_file_is_refused_before_the_model_loads(toy_worl
     _replace_model_factory(monkeypatch, lambda options: pytest.fail("the model was loaded"))
     a_file = tmp_path / "results"
     a_file.write_text("not a folder")
-    err = _one_line_exit_2(toy_run(output_dir=a_file))
+    err = one_line_exit_2(toy_run(output_dir=a_file))
     assert f"{a_file} is a file, not a folder; pass a writable --output-dir" in err
 
 

@@ -19,6 +19,7 @@ from eagle_eval.report.intervals import headline_interval
 from eagle_eval.report.redact import redact_command
 from eagle_eval.report.thumbnails import ThumbnailStore
 from eagle_eval.results import load_results, write_results
+from tests.conftest import one_line_exit_2
 
 
 class _Scripts(HTMLParser):
@@ -201,8 +202,7 @@ def test_report_command_writes_the_page_and_the_same_view_as_json(eagle, tmp_pat
 def test_report_command_input_errors_are_one_line(eagle, tmp_path: Path, argv, named: str) -> None:
     run = write_synthetic_run(tmp_path, 3)
     result = eagle(*[str(run) if a == "RUN" else str(tmp_path / a) if a == "missing-run" else a for a in argv])
-    assert result.code == 2
-    assert named in result.err and len(result.err.strip().splitlines()) == 1
+    assert named in one_line_exit_2(result)
 
 
 def test_an_input_the_model_cut_is_shown_as_truncated(tmp_path: Path) -> None:
