@@ -27,9 +27,9 @@ from typing import Any
 from lmms_eval.api.model import lmms
 from lmms_eval.models.registry_v2 import ModelManifest
 
-from eagle_eval.gen_kwargs import check_gen_kwargs
-from eagle_eval.records import GenerationSettings, Request
-from eagle_eval.registry import ModelOptions, get_model_entry
+from eagle_eval.api.registry import ModelOptions, get_model_entry
+from eagle_eval.core.records import GenerationSettings, Request
+from eagle_eval.generation.gen_kwargs import check_gen_kwargs
 
 MODEL_ID = "eagle_eval"
 DEFAULT_MODEL = "eagle-x5-7b"
@@ -52,7 +52,7 @@ class EagleEvalLMM(lmms):
         extra = {key: str(value) for key, value in model_args.items()}
         entry.check_model_args(extra)
         self.batch_size = int(batch_size)
-        self.sample_seed = int(sample_seed)  # seeds each sampled answer's own generator, with the doc (eagle_eval.gen_kwargs)
+        self.sample_seed = int(sample_seed)  # seeds each sampled answer's own generator, with the doc (eagle_eval.generation.gen_kwargs)
         self.adapter = entry.factory(ModelOptions(device=device, dtype=dtype, batch_size=self.batch_size,
                                                   model_path=pretrained, revision=revision, extra=extra))
 

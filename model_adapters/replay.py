@@ -12,9 +12,9 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from eagle_eval.records import ModelInfo, Request
-from eagle_eval.registry import ModelEntry, ModelOptions, register_model, reject_model_args
-from eagle_eval.samples_io import Prediction, SamplesFileError, read_predictions
+from eagle_eval.api.registry import ModelEntry, ModelOptions, register_model, reject_model_args
+from eagle_eval.core.records import ModelInfo, Request
+from eagle_eval.results.samples import Prediction, SamplesFileError, read_predictions
 
 Key = tuple[str | None, str | None, int]
 

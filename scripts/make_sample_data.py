@@ -4,7 +4,7 @@ import argparse
 import shutil
 from pathlib import Path
 
-from eagle_eval.fixtures import write_all
+from eagle_eval.data.fixtures import write_all
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "data" / "hub")

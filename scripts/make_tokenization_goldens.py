@@ -19,7 +19,7 @@ this repository (NVlabs/EAGLE, commit fef95f1, the folder holding `eagle/`). The
     /tmp/authors-venv/bin/python scripts/make_tokenization_goldens.py /tmp/eagle-src \\
         tests/goldens/eagle_prompt_cases.json tests/goldens/eagle_tokenization.json --source-commit fef95f1
 
-tests/test_eagle_tokenization_goldens.py compares the project's ids and texts with the output under the
+tests/model_adapters/eagle/test_eagle_tokenization_goldens.py compares the project's ids and texts with the output under the
 installed transformers.
 """
 

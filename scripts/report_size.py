@@ -17,8 +17,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from eagle_eval.fixtures.report_runs import write_synthetic_run
 from eagle_eval.report import build_report, render_html
+from eagle_eval.report.fixture_runs import write_synthetic_run
 from eagle_eval.report.thumbnails import ThumbnailStore
 
 

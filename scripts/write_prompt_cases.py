@@ -4,7 +4,7 @@ inline multi-image prompts in MMMU's style.
     .venv/bin/python scripts/write_prompt_cases.py tests/goldens/eagle_prompt_cases.json
 
 The output is the input of scripts/make_tokenization_goldens.py (see its docstring for the whole
-procedure); tests/test_eagle_tokenization_goldens.py checks that it still lists every task's prompts.
+procedure); tests/model_adapters/eagle/test_eagle_tokenization_goldens.py checks that it still lists every task's prompts.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ INLINE_CASES: tuple[tuple[str, int], ...] = (
 
 def task_cases() -> list[dict[str, object]]:
     sys.path.insert(0, str(REPO))
-    from eagle_eval.registry import get_task, task_names
+    from eagle_eval.api.registry import get_task, task_names
 
     cases: list[dict[str, object]] = []
     for name in task_names():

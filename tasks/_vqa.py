@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 from PIL import Image
 
+from eagle_eval.api.task import Doc, ScoredDoc, Task
+from eagle_eval.core.records import SampleScore
 from eagle_eval.metrics.aggregate import mean_score
 from eagle_eval.metrics.vqa import normalize_answer, score_against_answers
-from eagle_eval.records import SampleScore
-from eagle_eval.task import Doc, ScoredDoc, Task
 
 
 class VQATask(Task):

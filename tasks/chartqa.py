@@ -7,12 +7,12 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.aggregate import mean_of
 from eagle_eval.metrics.relaxed import relaxed_correct
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MeanOf
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/ChartQA"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/chartqa.md

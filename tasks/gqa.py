@@ -14,12 +14,12 @@ from typing import Any
 
 from PIL import Image
 
-from eagle_eval.data import DataError, load_source
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ImageColumn, LazyRow, ScoredDoc, Source, Task, lazy_rows
+from eagle_eval.core.records import GenerationSettings, SampleScore
+from eagle_eval.data.loading import DataError, load_source
 from eagle_eval.metrics.aggregate import mean_score
 from eagle_eval.metrics.exact import exact_match
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
-from eagle_eval.task import Doc, ImageColumn, LazyRow, ScoredDoc, Source, Task, lazy_rows
 
 REPO = "lmms-lab/GQA"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/gqa.md

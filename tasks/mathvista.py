@@ -12,6 +12,9 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_score
 from eagle_eval.metrics.mathvista import (
     answers_match,
@@ -20,10 +23,7 @@ from eagle_eval.metrics.mathvista import (
     normalize_answer,
     rule_extract,
 )
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MeanByGroup, MeanOf
-from eagle_eval.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
 
 REPO = "AI4Math/MathVista"
 # No commit hash of the repo is confirmed in public material; see docs/protocol/mathvista.md.

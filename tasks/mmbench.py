@@ -13,12 +13,12 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_of, mean_score
 from eagle_eval.metrics.choice import circular_accuracy, circular_group, infer_choice, present_options
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import AllRightPerUnit, MeanOf
-from eagle_eval.task import Doc, JudgeUnavailable, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/MMBench"
 # No commit hash of the repo is confirmed in public material; see docs/protocol/mmbench.md.

@@ -7,6 +7,9 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.mme import (
     COGNITION_CATEGORIES,
     PERCEPTION_CATEGORIES,
@@ -15,10 +18,7 @@ from eagle_eval.metrics.mme import (
     parse_yes_no,
     split_totals,
 )
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MMEScore
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/MME"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/mme.md

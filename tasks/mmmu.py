@@ -14,11 +14,11 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import IMAGE_PLACEHOLDER, GenerationSettings, SampleScore
 from eagle_eval.metrics import mmmu as mmmu_metric
 from eagle_eval.metrics.aggregate import extraction_counts, grouped_means, mean_of, mean_score
-from eagle_eval.records import IMAGE_PLACEHOLDER, GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/MMMU"
 # The hub's commit could not be read from here; pin the real hash when fetching (docs/protocol/mmmu.md).

@@ -7,16 +7,16 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.ocrbench import (
     CATEGORY_FULL_SIZE,
     FULL_SET_SIZE,
     category_totals,
     ocrbench_hit,
 )
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MeanOf
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "echo840/OCRBench"
 REVISION = "main"  # no commit hash of the repo is confirmed in public material; see docs/protocol/ocrbench.md

@@ -12,11 +12,11 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.yesno import ground_truth_yes_no, parse_exact_yes_no, yes_no_metrics
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MeanByGroup, MeanOf, PooledF1
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/POPE"
 # main on the hub since the `Full` config was added ("Upload dataset"); the default config's test

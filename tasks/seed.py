@@ -17,11 +17,11 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task, lazy_rows
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.aggregate import accuracy_by_group
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MeanByGroup
-from eagle_eval.task import Doc, ScoredDoc, Source, Task, lazy_rows
 
 REPO = "lmms-lab/SEED-Bench"
 # The hub's commit could not be read from here; pin the real hash when fetching (docs/protocol/seed.md).

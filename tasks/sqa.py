@@ -13,11 +13,11 @@ from typing import Any
 
 from PIL import Image
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.metrics.aggregate import accuracy_by_group
-from eagle_eval.records import GenerationSettings, SampleScore
-from eagle_eval.registry import register_task
 from eagle_eval.stats.statistics import MeanByGroup
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
 
 REPO = "lmms-lab/ScienceQA"
 CONFIG = "ScienceQA-IMG"

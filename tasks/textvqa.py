@@ -7,9 +7,9 @@ the same split and scoring without that line (lmms-eval's default today).
 
 from __future__ import annotations
 
-from eagle_eval.records import GenerationSettings
-from eagle_eval.registry import register_task
-from eagle_eval.task import Doc, Source
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, Source
+from eagle_eval.core.records import GenerationSettings
 from eagle_eval.tasks._vqa import LocalVQATask
 
 REPO = "lmms-lab/textvqa"

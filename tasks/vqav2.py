@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.api.registry import register_task
+from eagle_eval.api.task import Doc, ScoredDoc, Source
+from eagle_eval.core.records import GenerationSettings
 from eagle_eval.metrics.vqa import normalize_vqav2_answer
-from eagle_eval.records import GenerationSettings
-from eagle_eval.registry import register_task
-from eagle_eval.submissions import write_unique_json_list
-from eagle_eval.task import Doc, ScoredDoc, Source
+from eagle_eval.results.submissions import write_unique_json_list
 from eagle_eval.tasks._vqa import LocalVQATask, ServerVQATask, VQATask
 
 REPO = "lmms-lab/VQAv2"

@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 import pytest
 from PIL import Image
 
-from eagle_eval import registry
-from eagle_eval.adapter import CallStats
-from eagle_eval.records import GenerationSettings, ModelInfo, Request, SampleScore
-from eagle_eval.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.api import registry
+from eagle_eval.api.adapter import CallStats
+from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
+from eagle_eval.core.records import GenerationSettings, ModelInfo, Request, SampleScore
 
 SLOW_TEST_S = 5.0  # setup + call + teardown of one test on an idle 2-core machine
 _unmarked_seconds: dict[str, float] = {}
@@ -249,7 +249,14 @@ def toy_run(eagle, tmp_path):
 @pytest.fixture
 def write_run(tmp_path):
     """Write a results.json: write_run("name", {"textvqa": ("TextVQA", 71.5)}, subset={"textvqa"})."""
-    from eagle_eval.results import Headline, ModelRecord, RunResults, RunSettings, TaskResult, write_results
+    from eagle_eval.results.document import (
+        Headline,
+        ModelRecord,
+        RunResults,
+        RunSettings,
+        TaskResult,
+        write_results,
+    )
 
     units_of = {"MME": "mme_points", "OCRBench": "ocrbench_points"}
 

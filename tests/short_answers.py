@@ -4,7 +4,7 @@ eagle-tiny has random weights and almost never emits EOS, so each answer runs to
 max_new_tokens: 1,024 tokens for six tasks, which is most of an end-to-end run's time. Tests that
 check the pipeline around the answers (every task runs, tables, re-scoring, the ablation records)
 learn nothing more from 1,024 tokens of noise than from 16, so they cap the length with
-`new_tokens_capped()`. Full-length greedy decoding stays covered: tests/test_determinism.py runs
+`new_tokens_capped()`. Full-length greedy decoding stays covered: tests/run/test_determinism.py runs
 textvqa at its 1,024 tokens in fresh processes and compares the bytes.
 """
 
@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from eagle_eval.task import Task
+from eagle_eval.api.task import Task
 
 CAP = 16
 

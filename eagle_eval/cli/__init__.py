@@ -12,6 +12,8 @@
 Exit codes: 0 success; 1 `compare` found a regression; 2 usage or input error (unknown task,
 model or flag, unreadable or invalid file), printed as one line with the fix, never a traceback;
 3 the run completed but some samples failed (recorded in samples/<task>.jsonl and n_errors).
+
+The top layer: may import every package of eagle_eval; nothing imports it (pyproject's import contracts).
 """
 
 from eagle_eval.cli.app import build_parser, main

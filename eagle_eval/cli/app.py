@@ -14,25 +14,25 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from eagle_eval.ablation import AblationError
-from eagle_eval.adapter import AdapterError
+from eagle_eval.ablation.spec import AblationError
+from eagle_eval.api.adapter import AdapterError
+from eagle_eval.api.registry import UnknownNameError
 from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
 from eagle_eval.cli.common import EXIT_OK, EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.cli.config_file import with_config_file
-from eagle_eval.compare import CompareInputError
-from eagle_eval.data import DataError
-from eagle_eval.distributed import DistributedError
-from eagle_eval.help_format import HelpFormatter, literal_percent
-from eagle_eval.images import ImageDecodeError
-from eagle_eval.judge import JudgeConfigError
-from eagle_eval.lockfile import LockError
-from eagle_eval.model_provenance import ModelPinError
-from eagle_eval.output_files import describe_os_error
-from eagle_eval.registry import UnknownNameError
-from eagle_eval.results import ResultsError
-from eagle_eval.run_lock import RunDirBusyError
-from eagle_eval.samples_io import SamplesFileError
-from eagle_eval.urls import InsecureURLError
+from eagle_eval.compare.gate import CompareInputError
+from eagle_eval.core.help_format import HelpFormatter, literal_percent
+from eagle_eval.core.output_files import describe_os_error
+from eagle_eval.core.urls import InsecureURLError
+from eagle_eval.data.images import ImageDecodeError
+from eagle_eval.data.loading import DataError
+from eagle_eval.judge.llm_judge import JudgeConfigError
+from eagle_eval.provenance.checkpoint import ModelPinError
+from eagle_eval.provenance.lockfile import LockError
+from eagle_eval.results.document import ResultsError
+from eagle_eval.results.samples import SamplesFileError
+from eagle_eval.run.distributed import DistributedError
+from eagle_eval.run.ownership import RunDirBusyError
 
 # The command groups, in the order `eagle-eval --help` lists their commands.
 COMMAND_GROUPS = (run, lock, catalog, tables, compare, report, server, bench)

@@ -23,7 +23,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def run_bench(argv: list[str]) -> int:
-    from eagle_eval.registry import get_model_entry, model_entries
+    from eagle_eval.api.registry import get_model_entry, model_entries
 
     picker = argparse.ArgumentParser(add_help=False)
     picker.add_argument("--model", "--preset", dest="model")

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError, int_between, out_console
-from eagle_eval.help_format import HelpFormatter
+from eagle_eval.core.help_format import HelpFormatter
 
 MAX_SEQUENCE = 65536  # tokens; --flops runs one forward per new token, so a bound keeps a typo from hanging
 
 if TYPE_CHECKING:
-    from eagle_eval.registry import ModelEntry
+    from eagle_eval.api.registry import ModelEntry
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -41,7 +41,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from eagle_eval.registry import get_task, task_names
+    from eagle_eval.api.registry import get_task, task_names
 
     described = [get_task(name).describe() for name in task_names()]
     if args.json:
@@ -58,7 +58,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from eagle_eval.registry import model_entries, model_schemes
+    from eagle_eval.api.registry import model_entries, model_schemes
 
     entries = [
         {"name": e.name, "hub_id": e.hub_id, "aliases": list(e.aliases), "description": e.description}
@@ -79,7 +79,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_models_show(args: argparse.Namespace) -> int:
-    from eagle_eval.registry import get_model_entry
+    from eagle_eval.api.registry import get_model_entry
 
     entry = get_model_entry(args.name)
     if args.flops:
@@ -123,7 +123,7 @@ def _show_flops(entry: ModelEntry, text_tokens: int, new_tokens: int) -> int:
 
 
 def _offering(capability: str) -> str:
-    from eagle_eval.registry import model_entries
+    from eagle_eval.api.registry import model_entries
 
     names = [e.name for e in model_entries() if capability in e.capabilities.offered()]
     return ", ".join(names) or "none"

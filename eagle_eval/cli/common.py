@@ -12,7 +12,7 @@ from typing import NoReturn
 
 from rich.console import Console
 
-from eagle_eval.option_types import device_name, finite_float  # noqa: F401 - the command modules take them from here
+from eagle_eval.core.option_types import device_name, finite_float  # noqa: F401 - the command modules take them from here
 
 EXIT_OK = 0
 EXIT_REGRESSION = 1

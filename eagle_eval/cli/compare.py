@@ -9,7 +9,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from eagle_eval.cli.common import EXIT_OK, EXIT_REGRESSION, AddCommand, finite_float
-from eagle_eval.compare import DEFAULT_ALPHA, GATES
+from eagle_eval.compare.gate import DEFAULT_ALPHA, GATES
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -71,11 +71,10 @@ def _task_list(text: str | None) -> list[str] | None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from eagle_eval.compare import compare_runs, comparison_json, has_regression, parse_max_drop
-    from eagle_eval.compare_output import comparison_headers, comparison_rows, verdict_lines
-    from eagle_eval.output_files import check_writable_file
-    from eagle_eval.results import load_results
-    from eagle_eval.samples_io import write_text_atomic
+    from eagle_eval.compare.gate import compare_runs, comparison_json, has_regression, parse_max_drop
+    from eagle_eval.compare.output import comparison_headers, comparison_rows, verdict_lines
+    from eagle_eval.core.output_files import check_writable_file, write_text_atomic
+    from eagle_eval.results.document import load_results
 
     tolerance = parse_max_drop(args.max_drop)
     if args.json_path is not None:
@@ -103,8 +102,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_power(args: argparse.Namespace) -> int:
-    from eagle_eval.power_report import power_rows
-    from eagle_eval.units import unit_of
+    from eagle_eval.compare.power import power_rows
+    from eagle_eval.core.units import unit_of
 
     rows = power_rows(
         args.run, args.baseline, _task_list(args.tasks), args.drop, args.alpha, args.power, args.allow_data_drift

@@ -8,7 +8,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 from eagle_eval.cli.common import EXIT_OK, AddCommand, out_console
-from eagle_eval.lockfile import DEFAULT_LOCK_FILE
+from eagle_eval.provenance.lockfile import DEFAULT_LOCK_FILE
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -26,12 +26,12 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    from eagle_eval.data import resolve_data_root
-    from eagle_eval.lockfile import write_lock
-    from eagle_eval.locking import ModelToLock, build_lock
-    from eagle_eval.output_files import check_writable_file
-    from eagle_eval.registry import get_model_entry, get_task
-    from eagle_eval.runner import command_string, expand_task_names
+    from eagle_eval.api.registry import get_model_entry, get_task
+    from eagle_eval.core.output_files import check_writable_file
+    from eagle_eval.data.loading import resolve_data_root
+    from eagle_eval.data.locking import ModelToLock, build_lock
+    from eagle_eval.provenance.lockfile import write_lock
+    from eagle_eval.run.runner import command_string, expand_task_names
 
     tasks = [(name, get_task(name).sources) for name in expand_task_names(args.tasks)]
     check_writable_file(args.output, "--output")  # before hashing datasets and checkpoints

@@ -35,9 +35,8 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from eagle_eval.output_files import check_writable_dir, check_writable_file
+    from eagle_eval.core.output_files import check_writable_dir, check_writable_file, write_text_atomic
     from eagle_eval.report import ReportOptions, build_report, render_html, view_json_text
-    from eagle_eval.samples_io import write_text_atomic
 
     if args.thumbnail_size < 16:
         raise UsageError(f"--thumbnail-size {args.thumbnail_size} is too small; use 16 pixels or more")

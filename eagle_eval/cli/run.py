@@ -1,6 +1,6 @@
 """`run` and `score`: generate and score, or score a predictions file without a model.
 
-Both go through the same scoring API (eagle_eval.scoring): predictions become outcomes, `score_docs`
+Both go through the same scoring API (eagle_eval.run.scoring): predictions become outcomes, `score_docs`
 scores them, and the task result is filed into a results document made by `new_run_results`.
 """
 
@@ -33,12 +33,12 @@ from eagle_eval.cli.run_extras import (
     log_finished_run,
     print_predicted,
 )
-from eagle_eval.results import ModelRecord, RunResults, RunSettings, write_results
-from eagle_eval.units import unit_of
+from eagle_eval.core.units import unit_of
+from eagle_eval.results.document import ModelRecord, RunResults, RunSettings, write_results
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
-    from eagle_eval.runner import DEFAULT_OUTPUT_DIR, DEFAULT_SEED
+    from eagle_eval.run.runner import DEFAULT_OUTPUT_DIR, DEFAULT_SEED
 
     run = command("run", "Generate predictions with a model and score them; resumes an interrupted run.")
     run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
@@ -135,7 +135,7 @@ def report_errors(run: RunResults, where: str) -> int:
 
 
 def add_ablation_flags(run: argparse.ArgumentParser) -> None:
-    from eagle_eval.ablation import DEFAULT_CALIBRATION_IMAGES, REPLACEMENTS
+    from eagle_eval.ablation.spec import DEFAULT_CALIBRATION_IMAGES, REPLACEMENTS
 
     group = run.add_argument_group("ablations (docs/ablations.md)")
     group.add_argument("--ablate-expert", action="append", default=[], metavar="NAME",
@@ -150,14 +150,14 @@ def add_ablation_flags(run: argparse.ArgumentParser) -> None:
 
 
 def ablation_from_args(args: argparse.Namespace):
-    from eagle_eval.ablation import Ablation
+    from eagle_eval.ablation.spec import Ablation
 
     return Ablation(experts=tuple(args.ablate_expert), replacement=args.ablate_replacement,
                     calibration_images=args.ablate_calibration_images, blind=args.blind)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from eagle_eval.runner import RunConfig, command_string, expand_task_names, run_evaluation
+    from eagle_eval.run.runner import RunConfig, command_string, expand_task_names, run_evaluation
 
     if args.predictions is not None and args.model != "replay":
         raise UsageError("--predictions is only for --model replay")
@@ -212,14 +212,14 @@ def _check_local_model_path(model_path: str | None) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from eagle_eval.data import resolve_data_root
-    from eagle_eval.output_files import check_writable_file
-    from eagle_eval.progress import status
-    from eagle_eval.registry import get_task
-    from eagle_eval.run_pinning import RunPins
-    from eagle_eval.runner import command_string
-    from eagle_eval.samples_io import read_predictions
-    from eagle_eval.scoring import (
+    from eagle_eval.api.registry import get_task
+    from eagle_eval.core.output_files import check_writable_file
+    from eagle_eval.data.loading import resolve_data_root
+    from eagle_eval.results.samples import read_predictions
+    from eagle_eval.run.pinning import RunPins
+    from eagle_eval.run.progress import status
+    from eagle_eval.run.runner import command_string
+    from eagle_eval.run.scoring import (
         add_task_result,
         judge_for_task,
         new_run_results,
@@ -275,7 +275,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def _coverage(task_name: str, docs: list, in_scope: list, path: Path, allow_subset: bool) -> str | None:
     """None when the predictions cover every doc; the words the results then carry, or a refusal."""
-    from eagle_eval.samples_io import SamplesFileError
+    from eagle_eval.results.samples import SamplesFileError
 
     if len(in_scope) == len(docs):
         return None

@@ -8,11 +8,11 @@ import argparse
 from pathlib import Path
 
 from eagle_eval.cli.common import EXIT_USAGE, UsageError, err_console, out_console
-from eagle_eval.gen_kwargs import GenKwargs, GenKwargsError, departure_message, parse_gen_kwargs
-from eagle_eval.predict_only import score_command
-from eagle_eval.results import RunResults
-from eagle_eval.run_log import RUN_LOG_FILENAME, warnings_to_log
-from eagle_eval.run_loggers import LoggerError, RunLoggers
+from eagle_eval.generation.gen_kwargs import GenKwargs, GenKwargsError, departure_message, parse_gen_kwargs
+from eagle_eval.results.document import RunResults
+from eagle_eval.run.log import RUN_LOG_FILENAME, warnings_to_log
+from eagle_eval.run.loggers import LoggerError, RunLoggers
+from eagle_eval.run.predict_only import score_command
 
 
 def limit_value(text: str) -> int | float:

@@ -23,7 +23,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_record_server_score(args: argparse.Namespace) -> int:
-    from eagle_eval.server_scores import record_server_score
+    from eagle_eval.results.server_scores import record_server_score
 
     path = args.results / "results.json" if args.results.is_dir() else args.results
     record_server_score(path, args.task, args.value, metric=args.metric, note=args.note)

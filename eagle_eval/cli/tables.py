@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from eagle_eval.cli.common import EXIT_OK, AddCommand, UsageError
-from eagle_eval.results import load_results
+from eagle_eval.results.document import load_results
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -28,12 +28,12 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from eagle_eval.reference import select_references
-    from eagle_eval.results import find_results_files
-    from eagle_eval.tables import build_leaderboard, render_table
+    from eagle_eval.results.document import find_results_files
+    from eagle_eval.results.reference import select_references
+    from eagle_eval.results.tables import build_leaderboard, render_table
 
     if args.ablation:
-        from eagle_eval.ablation_table import build_ablation_table, render_ablation_table
+        from eagle_eval.ablation.table import build_ablation_table, render_ablation_table
 
         if args.reference:
             raise UsageError("--reference does not apply to --ablation (published rows have no knock-outs)")

@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from eagle_eval.records import ScoredDoc
+from eagle_eval.core.records import ScoredDoc
 
 GroupKey = TypeVar("GroupKey", bound=Hashable)
 

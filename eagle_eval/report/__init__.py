@@ -2,6 +2,8 @@
 
     view = build_report(Path("runs/eagle-x5-7b__3f2a9c1d"), ReportOptions(baseline=Path("runs/old")))
     Path("report.html").write_text(render_html(view), encoding="utf-8")
+
+May import results and below. Read first: build.py.
 """
 
 from eagle_eval.report.build import ReportOptions, build_report

@@ -7,17 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eagle_eval.data import DataError
-from eagle_eval.reference import ReferenceRow, select_references
-from eagle_eval.registry import UnknownNameError, get_task
+from eagle_eval.api.registry import UnknownNameError, get_task
+from eagle_eval.api.task import Doc, Task
+from eagle_eval.data.loading import DataError
 from eagle_eval.report.charts import baseline_chart, paper_delta_chart
 from eagle_eval.report.intervals import baseline_difference, headline_interval
 from eagle_eval.report.redact import redact_command
 from eagle_eval.report.samples import SampleKey, TaskSamples, collect_task_samples
 from eagle_eval.report.thumbnails import DEFAULT_BUDGET_BYTES, DEFAULT_MAX_SIDE, ThumbnailStore
 from eagle_eval.report.view import ImageBudget, ReportView, RunHeader, TaskOverview
-from eagle_eval.results import RESULTS_FILENAME, ResultsError, RunResults, TaskResult, load_results
-from eagle_eval.task import Doc, Task
+from eagle_eval.results.document import RESULTS_FILENAME, ResultsError, RunResults, TaskResult, load_results
+from eagle_eval.results.reference import ReferenceRow, select_references
 
 
 @dataclass

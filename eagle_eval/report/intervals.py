@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.api.task import Task
+from eagle_eval.core.units import unit_of
 from eagle_eval.report.view import Interval
 from eagle_eval.stats import SampleTable, StatsInputError, compare_paired, read_score_rows
-from eagle_eval.task import Task
-from eagle_eval.units import unit_of
 
 
 def _number(value: Any) -> float | None:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eagle_eval import text_input
+from eagle_eval.api.task import Doc, Task
+from eagle_eval.core import text_input
 from eagle_eval.report.thumbnails import ThumbnailStore
 from eagle_eval.report.view import SampleRow, Verdict
-from eagle_eval.samples_io import SamplesFileError, latest_by_key, read_samples
-from eagle_eval.task import Doc, Task
+from eagle_eval.results.samples import SamplesFileError, latest_by_key, read_samples
 
 SampleKey = tuple[str, int]
 # Per-sample value names, in the order one is taken as "the" score when the headline is an aggregate.

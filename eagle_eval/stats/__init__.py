@@ -2,6 +2,8 @@
 
 Everything here reads per-sample scores (a `SampleTable`, from a run's scores/<task>.jsonl) and is
 deterministic: bootstraps and permutation tests are seeded and record their resamples and seed.
+
+May import core only: tasks, results and the gate call it. Read first: statistics.py.
 """
 
 from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED

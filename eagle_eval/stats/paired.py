@@ -10,7 +10,7 @@ The p-value tests "no difference":
   one sample: the test the discordant pairs call for;
 - otherwise a paired permutation test over units (the runs' rows swapped in random halves of the
   units). McNemar assumes independent pairs; on questions that share an image it rejects too often
-  (tests/test_stats_simulation.py measures it), so clustered tasks use the permutation test, and
+  (tests/stats/test_stats_simulation.py measures it), so clustered tasks use the permutation test, and
   the McNemar p-value is still reported for 0/1 tasks, for reference.
 """
 

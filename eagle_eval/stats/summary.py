@@ -88,7 +88,7 @@ def _expanded(
 
 def headline_error_text(block: Mapping[str, Any] | None, units: str) -> tuple[str, str]:
     """("± se", "[low, high]") of a results.json `uncertainty` block at the paper's precision; "" when absent."""
-    from eagle_eval.units import unit_of
+    from eagle_eval.core.units import unit_of
 
     headline = (block or {}).get("headline") or {}
     if headline.get("se") is None or headline.get("ci_low") is None or headline.get("ci_high") is None:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from eagle_eval import text_input
+from eagle_eval.core import text_input
 
 SampleKey = tuple[str, int]
 

@@ -8,7 +8,7 @@ splices, and decodes greedily, with the next batch's image preprocessing overlap
 Input length: where the checkpoint's config.json declares `tokenizer_model_max_length`, every row is cut
 to that many positions after splicing, as the authors' inference code did; `truncate_inputs=False`
 (`--model-arg truncate_inputs=false`) turns that off, and `info()` records which. After each `generate`,
-`last_call_stats()` (eagle_eval.adapter.CallStats) carries one note per request: `input_positions`
+`last_call_stats()` (eagle_eval.api.adapter.CallStats) carries one note per request: `input_positions`
 (before any cut) and `input_truncated`, with the call's time to first token and generated tokens.
 """
 
@@ -20,14 +20,14 @@ from collections.abc import Sequence
 import torch
 from PIL import Image
 
-from eagle_eval.ablation import ExpertCalibration, VisionExpert
-from eagle_eval.adapter import CallStats
+from eagle_eval.ablation.spec import ExpertCalibration, VisionExpert
+from eagle_eval.api.adapter import CallStats
+from eagle_eval.core.records import ModelInfo, Request
 from eagle_eval.model_adapters.eagle import knockout
 from eagle_eval.model_adapters.eagle.checkpoint import LoadedEagle
 from eagle_eval.model_adapters.eagle.generation import RowSpec
 from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork, default_vision_batch_size
 from eagle_eval.model_adapters.eagle.templates import get_template, prompt_ids
-from eagle_eval.records import ModelInfo, Request
 
 
 class EagleAdapter:
@@ -127,7 +127,7 @@ class EagleAdapter:
     def last_call_stats(self) -> CallStats | None:
         return self._last_call
 
-    # --- expert knock-out (eagle_eval.ablation.SupportsExpertKnockout) ----------------------------------
+    # --- expert knock-out (eagle_eval.ablation.spec.SupportsExpertKnockout) ----------------------------------
 
     def vision_experts(self) -> list[VisionExpert]:
         return knockout.tower_experts(self.model.vision_tower)

@@ -8,9 +8,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from eagle_eval.help_format import help_parser
-from eagle_eval.option_types import device_name, finite_float
-from eagle_eval.output_files import check_writable_file
+from eagle_eval.core.help_format import help_parser
+from eagle_eval.core.option_types import device_name, finite_float
+from eagle_eval.core.output_files import check_writable_file
 
 DTYPES = ("auto", "bf16", "bfloat16", "fp16", "float16", "fp32", "float32")
 

@@ -1,4 +1,4 @@
-"""What the Eagle family offers the command line beyond evaluation (eagle_eval.registry.ModelCapabilities).
+"""What the Eagle family offers the command line beyond evaluation (eagle_eval.api.registry.ModelCapabilities).
 
 Each callable imports torch and the model code only when called, so listing models stays cheap.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import partial
 
-from eagle_eval.registry import ModelCapabilities, SampleFlops
+from eagle_eval.api.registry import ModelCapabilities, SampleFlops
 
 # `eagle-eval bench` with no --model benchmarks the paper's headline model.
 BENCH_DEFAULT = "eagle-x5-7b"

@@ -26,7 +26,7 @@ from accelerate import init_empty_weights
 from accelerate.utils import set_module_tensor_to_device
 from torch import nn
 
-from eagle_eval.adapter import AdapterError
+from eagle_eval.api.adapter import AdapterError
 from eagle_eval.model_adapters.eagle import vision_tower
 from eagle_eval.model_adapters.eagle.config import EagleConfig, read_checkpoint_json
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM

@@ -18,10 +18,10 @@ from typing import Any
 
 from transformers import LlamaConfig
 
-from eagle_eval import text_input
-from eagle_eval.adapter import AdapterError
+from eagle_eval.api.adapter import AdapterError
+from eagle_eval.core import text_input
+from eagle_eval.core.text_input import not_utf8_message
 from eagle_eval.model_adapters.eagle.vision_config import VisionTowerConfig
-from eagle_eval.text_input import not_utf8_message
 
 MODEL_TYPE = "eagle_llama"
 ARCHITECTURE = "EagleLlamaForCausalLM"

@@ -5,7 +5,7 @@ left-padded rows at every step (so a row's numbers do not depend on its batch-ma
 its own `max_new_tokens` and stop strings, drops finished rows from the cache so long answers do not
 keep short ones' compute alive, and measures the time to the first token. Greedy decoding is an
 argmax; a row that samples (`--gen-kwargs temperature=...`) draws from its own generator after
-transformers' logits warpers (eagle_eval.sampling).
+transformers' logits warpers (eagle_eval.generation.sampling).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import Any
 import torch
 from transformers import DynamicCache
 
-from eagle_eval.decoding import RowSpec, cut_at_stop_strings
-from eagle_eval.decoding import finish_answer as _finish
+from eagle_eval.generation.decoding import RowSpec, cut_at_stop_strings
+from eagle_eval.generation.decoding import finish_answer as _finish
+from eagle_eval.generation.sampling import next_tokens as pick_next_tokens
+from eagle_eval.generation.sampling import row_samplers
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM, MultimodalInputs
-from eagle_eval.sampling import next_tokens as pick_next_tokens
-from eagle_eval.sampling import row_samplers
 
 __all__ = ["BatchResult", "RowSpec", "cache_keyword", "cut_at_stop_strings", "greedy_generate"]
 
@@ -53,7 +53,7 @@ def greedy_generate(
     eos_token_ids: Sequence[int],
 ) -> BatchResult:
     """Decode every row until EOS, its max_new_tokens or one of its stop strings: greedily, or sampled
-    from the row's own generator where its spec asks (`--gen-kwargs`, eagle_eval.sampling)."""
+    from the row's own generator where its spec asks (`--gen-kwargs`, eagle_eval.generation.sampling)."""
     llm = model.llm
     batch = inputs.inputs_embeds.shape[0]
     if len(specs) != batch:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 from PIL import Image
 
-from eagle_eval.ablation import AblationError, ExpertCalibration, VisionExpert
+from eagle_eval.ablation.spec import AblationError, ExpertCalibration, VisionExpert
 from eagle_eval.model_adapters.eagle.preprocessing import images_to_uint8, normalize_uint8
 from eagle_eval.model_adapters.eagle.vision_config import EXPERT_LABELS
 from eagle_eval.model_adapters.eagle.vision_tower import EagleVisionTower

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from eagle_eval.api.registry import ModelArg, ModelEntry, ModelOptions, register_model
 from eagle_eval.model_adapters.eagle.capabilities import capabilities_for
 from eagle_eval.model_adapters.eagle.presets import PRESETS, Preset
 from eagle_eval.model_adapters.eagle.vision_config import EXPERT_LABELS
-from eagle_eval.registry import ModelArg, ModelEntry, ModelOptions, register_model
 
 if TYPE_CHECKING:
     from eagle_eval.model_adapters.eagle.adapter import EagleAdapter

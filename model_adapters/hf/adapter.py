@@ -14,11 +14,11 @@ from typing import Any
 
 import torch
 
-from eagle_eval.adapter import CallStats
+from eagle_eval.api.adapter import CallStats
+from eagle_eval.core.records import ModelInfo, Request
 from eagle_eval.model_adapters.hf.generation import RowSpec, greedy_generate
 from eagle_eval.model_adapters.hf.loading import LoadedVLM
 from eagle_eval.model_adapters.hf.prompts import render_prompt, request_messages
-from eagle_eval.records import ModelInfo, Request
 
 
 class HFVisionLanguageAdapter:

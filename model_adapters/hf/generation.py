@@ -5,7 +5,7 @@ Qwen2-VL's 3-D positions) and image-feature plumbing, so it is used as is; what 
 per-row budget. `RowStopper`, a transformers `StoppingCriteria`, ends each row at its own
 `max_new_tokens`, at EOS or at one of its own stop strings, and remembers where, so the answer is
 cut there even though finished rows keep receiving pad tokens until the whole batch is done.
-A row that samples (`--gen-kwargs`) draws from its own generator (eagle_eval.sampling.PerRowSampling).
+A row that samples (`--gen-kwargs`) draws from its own generator (eagle_eval.generation.sampling.PerRowSampling).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 import torch
 from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from eagle_eval.decoding import RowSpec, cut_at_stop_strings, finish_answer
-from eagle_eval.sampling import PerRowSampling, row_samplers
+from eagle_eval.generation.decoding import RowSpec, cut_at_stop_strings, finish_answer
+from eagle_eval.generation.sampling import PerRowSampling, row_samplers
 
 __all__ = ["BatchOutput", "RowSpec", "RowStopper", "greedy_generate"]
 
@@ -75,7 +75,7 @@ def greedy_generate(model: Any, tokenizer: Any, inputs: dict[str, Any], specs: S
         return BatchOutput(texts=[""] * len(specs), token_ids=[[] for _ in specs])
     stopper = RowStopper(specs, prompt_length, eos_token_ids, tokenizer)
     samplers = row_samplers(specs)
-    # Sampled rows draw from their own generators (eagle_eval.sampling); generate stays an argmax over them.
+    # Sampled rows draw from their own generators (eagle_eval.generation.sampling); generate stays an argmax over them.
     sampling = LogitsProcessorList([PerRowSampling(samplers)] if any(samplers) else [])
     output = model.generate(
         **inputs, do_sample=False, num_beams=1, max_new_tokens=budget, min_new_tokens=0,

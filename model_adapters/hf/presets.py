@@ -1,7 +1,7 @@
 """Named presets for comparison models that transformers supports natively (the llava-hf conversions).
 
 Each preset's `reference` is the published row of `eagle-eval table --reference` that the same model
-reports (eagle_eval/reference/). Revisions are left unpinned (None) because the hub commits could not
+reports (eagle_eval/results/published/). Revisions are left unpinned (None) because the hub commits could not
 be read offline; the commit actually loaded is recorded in results.json, and `--revision` pins one.
 """
 

@@ -1,6 +1,6 @@
 """A request as chat messages, rendered with the checkpoint's own chat template.
 
-The task's text becomes one user turn of typed parts, interleaved as eagle_eval.prompt_parts says:
+The task's text becomes one user turn of typed parts, interleaved as eagle_eval.core.prompt_parts says:
 each `<image>` marker becomes an image part at that place (MMMU's inline images); a text without
 markers gets its images first, which is how the llava-hf model cards and their templates order a
 single-image question. Where the images finally go in the token sequence is the template's and
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eagle_eval.prompt_parts import interleaved_parts
-from eagle_eval.records import Request
+from eagle_eval.core.prompt_parts import interleaved_parts
+from eagle_eval.core.records import Request
 
 Message = dict[str, Any]
 

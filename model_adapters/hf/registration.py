@@ -10,8 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from eagle_eval.model_adapters.hf.presets import HF_PRESETS, HFPreset
-from eagle_eval.registry import (
+from eagle_eval.api.registry import (
     ModelArg,
     ModelArgError,
     ModelEntry,
@@ -19,6 +18,7 @@ from eagle_eval.registry import (
     register_model,
     register_model_scheme,
 )
+from eagle_eval.model_adapters.hf.presets import HF_PRESETS, HFPreset
 
 if TYPE_CHECKING:
     from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter

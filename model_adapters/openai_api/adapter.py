@@ -1,7 +1,7 @@
 """`OpenAIChatAdapter`: requests in, answers out, through an OpenAI-compatible chat-completions server.
 
 Requests of a batch are sent concurrently (at most `max_concurrency` in flight); each answer is
-cached by the shared client (eagle_eval/chat_api.py) as soon as it arrives, so when one request of a
+cached by the shared client (eagle_eval/judge/chat_client.py) as soon as it arrives, so when one request of a
 batch fails, the runner's one-by-one retry of that batch pays only for the failed one, and a resumed
 run pays for nothing it already has. Decoding is greedy: temperature 0, and the run's seed where the
 server honours `seed`; `--gen-kwargs temperature=...` sends its temperature, top_p and top_k (and,
@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from eagle_eval.chat_api import ChatClient
+from eagle_eval.core.records import ModelInfo, Request
+from eagle_eval.judge.chat_client import ChatClient
 from eagle_eval.model_adapters.openai_api.messages import request_messages
-from eagle_eval.records import ModelInfo, Request
 
 API_MAX_STOP_STRINGS = 4
 

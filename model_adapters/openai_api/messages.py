@@ -1,6 +1,6 @@
 """A request as OpenAI chat messages: text parts and images as base64 data URLs, in the request's order.
 
-The parts are interleaved as eagle_eval.prompt_parts says: each `<image>` marker in the request text
+The parts are interleaved as eagle_eval.core.prompt_parts says: each `<image>` marker in the request text
 becomes an image part at that place (MMMU's inline images); a text without markers gets its images
 first, then the text, the order the OpenAI vision guide and most served VLMs' chat templates use. Images are sent as PNG (lossless,
 so the server sees the pixels the task decoded) unless `image_format=jpeg` is asked for.
@@ -14,8 +14,8 @@ from typing import Any
 
 from PIL import Image
 
-from eagle_eval.prompt_parts import interleaved_parts
-from eagle_eval.records import Request
+from eagle_eval.core.prompt_parts import interleaved_parts
+from eagle_eval.core.records import Request
 
 Message = dict[str, Any]
 IMAGE_FORMATS = ("png", "jpeg")

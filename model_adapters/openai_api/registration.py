@@ -12,9 +12,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from eagle_eval.chat_api import ChatClient, ChatEndpoint
-from eagle_eval.registry import ModelArg, ModelArgError, ModelEntry, ModelOptions, register_model_scheme
-from eagle_eval.urls import InsecureURLError
+from eagle_eval.api.registry import ModelArg, ModelArgError, ModelEntry, ModelOptions, register_model_scheme
+from eagle_eval.core.urls import InsecureURLError
+from eagle_eval.judge.chat_client import ChatClient, ChatEndpoint
 
 SCHEME = "openai"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"

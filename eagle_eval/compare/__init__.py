@@ -1,0 +1,4 @@
+"""The regression gate (`eagle-eval compare`) and power analysis (`eagle-eval power`).
+
+May import results and below. Read first: gate.py.
+"""
