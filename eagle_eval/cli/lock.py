@@ -31,7 +31,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     from eagle_eval.data.loading import resolve_data_root
     from eagle_eval.data.locking import ModelToLock, build_lock
     from eagle_eval.provenance.lockfile import write_lock
-    from eagle_eval.run.runner import command_string, expand_task_names
+    from eagle_eval.run.config import command_string, expand_task_names
 
     tasks = [(name, get_task(name).sources) for name in expand_task_names(args.tasks)]
     check_writable_file(args.output, "--output")  # before hashing datasets and checkpoints

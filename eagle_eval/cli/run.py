@@ -38,7 +38,7 @@ from eagle_eval.results.document import ModelRecord, RunResults, RunSettings, wr
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
-    from eagle_eval.run.runner import DEFAULT_OUTPUT_DIR, DEFAULT_SEED
+    from eagle_eval.run.config import DEFAULT_OUTPUT_DIR, DEFAULT_SEED
 
     run = command("run", "Generate predictions with a model and score them; resumes an interrupted run.")
     run.add_argument("--model", required=True, help="registered model name or alias (see: eagle-eval models)")
@@ -157,7 +157,8 @@ def ablation_from_args(args: argparse.Namespace):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from eagle_eval.run.runner import RunConfig, command_string, expand_task_names, run_evaluation
+    from eagle_eval.run.config import RunConfig, command_string, expand_task_names
+    from eagle_eval.run.runner import run_evaluation
 
     if args.predictions is not None and args.model != "replay":
         raise UsageError("--predictions is only for --model replay")
@@ -216,9 +217,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     from eagle_eval.core.output_files import check_writable_file
     from eagle_eval.data.loading import resolve_data_root
     from eagle_eval.results.samples import read_predictions
+    from eagle_eval.run.config import command_string
     from eagle_eval.run.pinning import RunPins
     from eagle_eval.run.progress import status
-    from eagle_eval.run.runner import command_string
     from eagle_eval.run.scoring import (
         add_task_result,
         judge_for_task,

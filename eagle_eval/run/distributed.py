@@ -25,7 +25,8 @@ from typing import Any
 
 from eagle_eval.core.output_files import write_text_atomic
 from eagle_eval.core.records import Doc
-from eagle_eval.results.samples import read_samples, repair_samples_file
+from eagle_eval.results.samples import latest_by_key, read_samples, repair_samples_file
+from eagle_eval.run.scoring import Outcome
 
 TIMEOUT_ENV = "EAGLE_EVAL_DIST_TIMEOUT_S"
 # Ranks wait at a barrier for the slowest one (and rank 0 for nothing else); a long run with uneven
@@ -251,3 +252,12 @@ __all__ = [
     "rank_samples_path",
     "shard_docs",
 ]
+
+
+def merged_outcomes(samples_path: Path, docs: Sequence[Doc]) -> dict[tuple[str, int], Outcome]:
+    """Every doc's latest line in the merged samples file (each was written or checked in this run)."""
+    stored = latest_by_key(read_samples(samples_path))
+    missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in stored]
+    if missing:
+        raise RuntimeError(f"{samples_path} has no line for {len(missing)} doc(s) after merging: {missing[:5]}")
+    return {doc.key: Outcome(stored[doc.key].prediction, stored[doc.key].error, stored[doc.key].notes) for doc in docs}

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from eagle_eval.api.registry import resolve_model_name
 
 if TYPE_CHECKING:
-    from eagle_eval.run.runner import RunConfig
+    from eagle_eval.run.config import RunConfig
 
 # A request that could not be built has no prompt to hash; its line carries this instead.
 UNBUILT = "unbuilt"

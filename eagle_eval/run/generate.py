@@ -14,7 +14,7 @@ Under torchrun each rank generates its share into its own rank file; rank 0 fold
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from eagle_eval.ablation.apply import RunAblation
@@ -57,100 +57,152 @@ def load_task_docs(task: Task, data_root: Path | None, limit: int | float | None
     return chosen, len(chosen) < len(docs)
 
 
+@dataclass
+class GenerationSettings:
+    """How a run generates, the same for each of its tasks.
+
+    `model_fingerprint` is that of the weights actually loaded (eagle_eval.provenance.identity),
+    extended by the ablation; None: the adapter's own, extended by the ablation. On resume, `announce`
+    is told how many stored predictions still hold before any generation starts (None: say nothing,
+    as on ranks other than 0). `gen_kwargs` (--gen-kwargs) overrides every request's generation
+    settings, and so its fingerprint.
+    """
+
+    adapter: ModelAdapter
+    batch_size: int
+    show_progress: bool
+    model_fingerprint: str | None = None
+    ablation: RunAblation = field(default_factory=RunAblation)
+    display: RunDisplay | None = None
+    announce: Callable[[str], None] | None = note
+    gen_kwargs: GenKwargs | None = None
+
+
+@dataclass
+class RankShare:
+    """Where this process stands in a launch: its rank, the process group, and the launch's id."""
+
+    ctx: DistContext
+    group: ProcessGroup
+    launch: str | None = None
+
+
 def generate_task(
     task: Task,
     docs: Sequence[Doc],
-    adapter: ModelAdapter,
     samples_path: Path,
-    batch_size: int,
-    show_progress: bool,
+    settings: GenerationSettings,
     stored: dict[tuple[str, int], SampleRecord] | None = None,
     write_path: Path | None = None,
-    model_fingerprint: str | None = None,
-    ablation: RunAblation | None = None,
-    display: RunDisplay | None = None,
-    announce: Callable[[str], None] | None = note,
-    gen_kwargs: GenKwargs | None = None,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """Generate every doc whose stored prediction is missing, failed or stale; return all outcomes.
 
     `stored` defaults to what samples_path holds; new lines go to `write_path` (default samples_path;
-    a rank's own file under torchrun). On resume, `announce` is told how many stored predictions
-    still hold before any generation starts (None: say nothing, as on ranks other than 0).
-    `gen_kwargs` (--gen-kwargs) overrides every request's generation settings, and so its fingerprint.
+    a rank's own file under torchrun).
     """
-    ablation = ablation or RunAblation()
-    # The runner passes the fingerprint of the weights actually loaded (eagle_eval.provenance.identity),
-    # extended by the ablation: a knock-out or blind run never reuses the full model's predictions.
-    model_fingerprint = model_fingerprint or ablation.model_fingerprint(adapter.info().fingerprint())
+    # A knock-out or blind run never reuses the full model's predictions: the ablation is in the fingerprint.
+    model_fingerprint = settings.model_fingerprint or settings.ablation.model_fingerprint(
+        settings.adapter.info().fingerprint())
     if stored is None:
         repair_samples_file(samples_path)
         stored = latest_by_key(read_samples(samples_path))
     stats = GenerationStats()
-    generator = BatchGenerator(adapter, batch_size, stats)
-    outcomes: dict[tuple[str, int], Outcome] = {}
+    generator = BatchGenerator(settings.adapter, settings.batch_size, stats)
+    with (SamplesWriter(write_path or samples_path) as writer,
+          step_display(settings.display, settings.show_progress) as shown):
+        work = _TaskGeneration(task, settings, model_fingerprint, writer, stats)
+        ordered = work.order(docs)
+        plan, to_generate = work.reuse_stored(ordered, stored, shown, total=len(docs))
+        if settings.announce is not None and any(doc.key in stored for doc in docs):
+            settings.announce(plan.message(task.name, samples_path.parent.parent))
+        work.generate(len(ordered), to_generate, generator, shown)
+    stats.final_batch_size = generator.batch_size
+    return work.outcomes, stats
 
-    # Sort by prompt length so a batch pads little; prompt text is cheap, images are built lazily.
-    ordered: list[tuple[int, Doc]] = []
-    with SamplesWriter(write_path or samples_path) as writer, step_display(display, show_progress) as shown:
 
-        def record(doc: Doc, fingerprint: str, outcome: Outcome) -> None:
-            outcomes[doc.key] = outcome
-            writer.write(
-                SampleRecord(task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error,
-                             seconds=outcome.seconds, notes=outcome.notes)
-            )
+class _TaskGeneration:
+    """One task's generation under way: every outcome is recorded in memory and in the samples file."""
 
-        def build(doc: Doc) -> tuple[Request, str] | None:
-            """The doc's request and sample fingerprint; None once its failure is recorded."""
-            try:
-                request = apply_gen_kwargs(ablation.request(task.build_request(doc)), gen_kwargs)
-            except Exception as err:
-                record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
-                return None
-            return request, sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
+    def __init__(self, task: Task, settings: GenerationSettings, model_fingerprint: str, writer: SamplesWriter,
+                 stats: GenerationStats) -> None:
+        self.task, self.settings, self.model_fingerprint = task, settings, model_fingerprint
+        self.writer, self.stats = writer, stats
+        self.outcomes: dict[tuple[str, int], Outcome] = {}
 
+    def record(self, doc: Doc, fingerprint: str, outcome: Outcome) -> None:
+        self.outcomes[doc.key] = outcome
+        self.writer.write(
+            SampleRecord(self.task.name, doc.split, doc.doc_id, fingerprint, outcome.prediction, outcome.error,
+                         seconds=outcome.seconds, notes=outcome.notes)
+        )
+
+    def build(self, doc: Doc) -> tuple[Request, str] | None:
+        """The doc's request and sample fingerprint; None once its failure is recorded."""
+        try:
+            request = apply_gen_kwargs(self.settings.ablation.request(self.task.build_request(doc)),
+                                       self.settings.gen_kwargs)
+        except Exception as err:
+            self.record(doc, sample_fingerprint(self.model_fingerprint, UNBUILT), _request_failure(err, self.task, doc))
+            return None
+        return request, sample_fingerprint(self.model_fingerprint, request.prompt_fingerprint())
+
+    def order(self, docs: Sequence[Doc]) -> list[Doc]:
+        """The docs sorted by prompt length, so a batch pads little; prompt text is cheap, images are
+        built lazily. A doc whose prompt cannot be made is recorded as failed here."""
+        ordered: list[tuple[int, Doc]] = []
         for doc in docs:
             try:
-                ordered.append((len(task.prompt(doc)), doc))
+                ordered.append((len(self.task.prompt(doc)), doc))
             except Exception as err:
-                record(doc, sample_fingerprint(model_fingerprint, UNBUILT), _request_failure(err, task, doc))
+                self.record(doc, sample_fingerprint(self.model_fingerprint, UNBUILT),
+                            _request_failure(err, self.task, doc))
         ordered.sort(key=lambda item: (item[0], item[1].split, item[1].doc_id))
-        writer.flush()
+        self.writer.flush()
+        return [doc for _, doc in ordered]
 
-        # Which stored predictions still hold, before any generation: only docs with a successful
-        # stored line are built here (a fresh task builds each request once, in the loop below).
-        plan = ResumePlan(total=len(docs))
+    def reuse_stored(self, ordered: list[Doc], stored: dict[tuple[str, int], SampleRecord], shown: RunDisplay,
+                     total: int) -> tuple[ResumePlan, list[Doc]]:
+        """Which stored predictions still hold, before any generation, and the docs left to generate.
+
+        Only docs with a successful stored line are built here (a fresh task builds each request once,
+        when it is generated).
+        """
+        plan = ResumePlan(total=total)
         to_generate: list[Doc] = []
-        candidates = [doc for _, doc in ordered if doc.key in stored and stored[doc.key].error is None]
-        with shown.line(f"checking stored {task.name} samples", len(candidates), kind=CHECK, keep=False,
+        candidates = [doc for doc in ordered if doc.key in stored and stored[doc.key].error is None]
+        with shown.line(f"checking stored {self.task.name} samples", len(candidates), kind=CHECK, keep=False,
                         visible=bool(candidates)) as row:
-            for _, doc in ordered:
+            for doc in ordered:
                 previous = stored.get(doc.key)
                 if previous is None or previous.error is not None:
                     plan.failed_before += previous is not None
                     to_generate.append(doc)
                     continue
-                built = build(doc)
+                built = self.build(doc)
                 shown.progress.advance(row)
                 if built is None:
                     continue
                 if previous.fingerprint == built[1]:
-                    outcomes[doc.key] = Outcome(prediction=previous.prediction, notes=previous.notes)
-                    stats.n_reused += 1
-                    if previous.seconds is not None:
-                        stats.reused_timed += 1
-                        stats.reused_seconds += float(previous.seconds)
+                    self._reuse(doc, previous)
                     continue
                 plan.stale += 1
                 to_generate.append(doc)
-        writer.flush()
-        plan.reused, plan.to_generate = stats.n_reused, len(to_generate)
-        if announce is not None and any(doc.key in stored for doc in docs):
-            announce(plan.message(task.name, samples_path.parent.parent))
+        self.writer.flush()
+        plan.reused, plan.to_generate = self.stats.n_reused, len(to_generate)
+        return plan, to_generate
 
-        done_before = len(ordered) - len(to_generate)
-        with shown.line(f"generating {task.name}", len(ordered), completed=done_before, generated=0) as bar:
+    def _reuse(self, doc: Doc, previous: SampleRecord) -> None:
+        self.outcomes[doc.key] = Outcome(prediction=previous.prediction, notes=previous.notes)
+        self.stats.n_reused += 1
+        if previous.seconds is not None:
+            self.stats.reused_timed += 1
+            self.stats.reused_seconds += float(previous.seconds)
+
+    def generate(self, n_ordered: int, to_generate: list[Doc], generator: BatchGenerator,
+                 shown: RunDisplay) -> None:
+        """Generate `to_generate` in batches of the generator's size, recording each batch at once."""
+        done_before = n_ordered - len(to_generate)
+        with shown.line(f"generating {self.task.name}", n_ordered, completed=done_before, generated=0) as bar:
             pending: list[tuple[Request, str]] = []
             doc_by_key = {doc.key: doc for doc in to_generate}
 
@@ -160,15 +212,15 @@ def generate_task(
                     doc = doc_by_key[(request.split, request.doc_id)]
                     if request.dataset_image_markers:  # never silent: the sample says its text placed images
                         outcome.notes = {**(outcome.notes or {}), "dataset_image_markers": request.dataset_image_markers}
-                    record(doc, fingerprint, outcome)
-                writer.flush()
-                shown.progress.update(bar, advance=len(pending), generated=stats.n_generated)
+                    self.record(doc, fingerprint, outcome)
+                self.writer.flush()
+                shown.progress.update(bar, advance=len(pending), generated=self.stats.n_generated)
                 pending.clear()
 
             for doc in to_generate:
-                built = build(doc)
+                built = self.build(doc)
                 if built is None:
-                    writer.flush()
+                    self.writer.flush()
                     shown.progress.advance(bar)
                     continue
                 pending.append(built)
@@ -176,8 +228,6 @@ def generate_task(
                     flush_pending()
             if pending:
                 flush_pending()
-    stats.final_batch_size = generator.batch_size
-    return outcomes, stats
 
 
 @dataclass
@@ -218,54 +268,31 @@ def _request_failure(error: BaseException, task: Task, doc: Doc) -> Outcome:
 
 
 def generate_share(
-    task: Task,
-    docs: Sequence[Doc],
-    adapter: ModelAdapter,
-    samples_path: Path,
-    batch_size: int,
-    show_progress: bool,
-    ctx: DistContext,
-    group: ProcessGroup,
-    launch: str | None = None,
-    model_fingerprint: str | None = None,
-    ablation: RunAblation | None = None,
-    display: RunDisplay | None = None,
-    announce: Callable[[str], None] | None = note,
-    gen_kwargs: GenKwargs | None = None,
+    task: Task, docs: Sequence[Doc], samples_path: Path, settings: GenerationSettings, share: RankShare,
 ) -> tuple[dict[tuple[str, int], Outcome], GenerationStats]:
     """This rank's share of a task; on return every rank's lines are in samples_path (rank 0 folds).
 
     Rank 0 first folds rank files killed launches left behind (it holds the run directory's lock, so
-    no live launch writes them); at the end it folds only this launch's own (`launch`).
+    no live launch writes them); at the end it folds only this launch's own (`share.launch`).
     """
+    ctx = share.ctx
     if ctx.is_main:
         fold_rank_files(samples_path, docs)
         repair_samples_file(samples_path)
-    group.barrier()  # nobody reads the merged file while rank 0 rewrites it
+    share.group.barrier()  # nobody reads the merged file while rank 0 rewrites it
     stored = latest_by_key(read_samples(samples_path))
     done = {key for key, record in stored.items() if record.error is None}
     mine = shard_docs(docs, done, ctx)
-    write_path = rank_samples_path(samples_path, ctx.rank, launch) if ctx.is_distributed else samples_path
+    write_path = rank_samples_path(samples_path, ctx.rank, share.launch) if ctx.is_distributed else samples_path
     # Rows decode their images when a request is built: a bad or oversized one fails its own sample.
+    announce = settings.announce
     if not ctx.is_main:
         announce = None
     elif ctx.is_distributed and announce is not None:
         tell = announce
         announce = lambda message: tell(f"{message} (rank 0's share of {ctx.world_size} processes)")  # noqa: E731
-    result = generate_task(
-        task, mine, adapter, samples_path, batch_size, show_progress, stored, write_path, model_fingerprint,
-        ablation, display, announce, gen_kwargs,
-    )
-    group.barrier()  # every rank's file is complete
+    result = generate_task(task, mine, samples_path, replace(settings, announce=announce), stored, write_path)
+    share.group.barrier()  # every rank's file is complete
     if ctx.is_main and ctx.is_distributed:
-        fold_rank_files(samples_path, docs, launch)
+        fold_rank_files(samples_path, docs, share.launch)
     return result
-
-
-def merged_outcomes(samples_path: Path, docs: Sequence[Doc]) -> dict[tuple[str, int], Outcome]:
-    """Every doc's latest line in the merged samples file (each was written or checked in this run)."""
-    stored = latest_by_key(read_samples(samples_path))
-    missing = [f"{doc.split}/{doc.doc_id}" for doc in docs if doc.key not in stored]
-    if missing:
-        raise RuntimeError(f"{samples_path} has no line for {len(missing)} doc(s) after merging: {missing[:5]}")
-    return {doc.key: Outcome(stored[doc.key].prediction, stored[doc.key].error, stored[doc.key].notes) for doc in docs}

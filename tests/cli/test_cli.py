@@ -192,7 +192,7 @@ def test_python_dash_m_runs_the_cli():
 def test_task_groups_paper_and_all():
     from eagle_eval.api.registry import get_task, task_names
     from eagle_eval.results.reference import PAPER_COLUMNS
-    from eagle_eval.run.runner import expand_task_names
+    from eagle_eval.run.config import expand_task_names
 
     paper = expand_task_names("paper")
     assert sorted(get_task(name).paper_column for name in paper) == sorted(PAPER_COLUMNS)

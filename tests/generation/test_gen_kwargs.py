@@ -15,8 +15,8 @@ from eagle_eval.api.registry import ModelOptions, get_model_entry
 from eagle_eval.core.records import GenerationSettings, Request
 from eagle_eval.generation.gen_kwargs import GenKwargs, parse_gen_kwargs, parse_pairs, sample_seed
 from eagle_eval.model_adapters.openai_api.adapter import OpenAIChatAdapter, OpenAISettings
+from eagle_eval.run.config import RunConfig
 from eagle_eval.run.fingerprints import compute_run_id
-from eagle_eval.run.runner import RunConfig
 from tests.conftest import ToyAdapter, one_line_exit_2
 
 DATA_ROOT = Path(__file__).resolve().parents[2] / "data" / "hub"

@@ -33,7 +33,7 @@ from eagle_eval.judge.llm_judge import (
     config_from_environment,
     judge_from_environment,
 )
-from eagle_eval.run.runner import command_string
+from eagle_eval.run.config import command_string
 from eagle_eval.run.scoring import Outcome
 from eagle_eval.tasks.mathvista import MathVista
 from eagle_eval.tasks.mmbench import MMBench

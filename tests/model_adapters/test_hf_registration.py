@@ -10,8 +10,8 @@ from eagle_eval.api.registry import UnknownNameError, get_model_entry, model_sch
 from eagle_eval.model_adapters.hf.presets import HF_PRESETS
 from eagle_eval.model_adapters.hf.registration import HF_MODEL_ARGS, HFModelArgError, parse_model_args
 from eagle_eval.results.reference import load_reference_rows
+from eagle_eval.run.config import RunConfig
 from eagle_eval.run.fingerprints import compute_run_id
-from eagle_eval.run.runner import RunConfig
 
 
 def test_hf_names_resolve_to_hub_ids_or_folders(tmp_path: Path) -> None:

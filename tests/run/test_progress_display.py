@@ -8,7 +8,7 @@ from rich.console import Console
 
 from eagle_eval.api.registry import get_task
 from eagle_eval.run import progress as progress_module
-from eagle_eval.run.generate import generate_task
+from eagle_eval.run.generate import GenerationSettings, generate_task
 from eagle_eval.run.log import RUN_LOG_FILENAME
 from eagle_eval.run.progress import GENERATE, SCORE, RunDisplay
 from eagle_eval.run.runner import RunConfig, run_evaluation
@@ -77,7 +77,7 @@ def test_resumed_generation_and_scoring_as_the_run_prints_them(toy_world, tmp_pa
     task = get_task("toyqa")
     docs = task.load_docs()
     samples = tmp_path / "run" / "samples" / "toyqa.jsonl"
-    generate_task(task, docs[:6], toy_world.adapter, samples, 2, show_progress=False)
+    generate_task(task, docs[:6], samples, GenerationSettings(toy_world.adapter, 2, show_progress=False))
 
     class SlowAdapter(type(toy_world.adapter)):
         def generate(self, requests):
@@ -86,7 +86,8 @@ def test_resumed_generation_and_scoring_as_the_run_prints_them(toy_world, tmp_pa
 
     told: list[str] = []
     with RunDisplay(["toyqa"], console=console, get_time=clock) as display:
-        outcomes, _ = generate_task(task, docs, SlowAdapter(), samples, 2, True, display=display, announce=told.append)
+        settings = GenerationSettings(SlowAdapter(), 2, True, display=display, announce=told.append)
+        outcomes, _ = generate_task(task, docs, samples, settings)
         score_docs(task, docs, outcomes, subset=False, show_progress=True, display=display)
     text = console.export_text()
     assert told == [f"toyqa: 6 of 10 samples reused from {tmp_path / 'run'}, 4 to generate"]
