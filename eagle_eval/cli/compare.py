@@ -71,7 +71,13 @@ def _task_list(text: str | None) -> list[str] | None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from eagle_eval.compare.gate import compare_runs, comparison_json, has_regression, parse_max_drop
+    from eagle_eval.compare.gate import (
+        GateSettings,
+        compare_runs,
+        comparison_json,
+        has_regression,
+        parse_max_drop,
+    )
     from eagle_eval.compare.output import comparison_headers, comparison_rows, verdict_lines
     from eagle_eval.core.output_files import check_writable_file, write_text_atomic
     from eagle_eval.results.document import load_results
@@ -84,9 +90,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         args.baseline,
         tolerance,
         _task_list(args.tasks),
-        alpha=args.alpha,
-        gate=args.gate,
-        allow_data_drift=args.allow_data_drift,
+        GateSettings(alpha=args.alpha, gate=args.gate, allow_data_drift=args.allow_data_drift),
     )
     new, baseline = load_results(args.new), load_results(args.baseline)
     # Variants of one model (a knock-out, blind) are named as such: `eagle-x5-7b −SAM vs eagle-x5-7b`.

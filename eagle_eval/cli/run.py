@@ -221,6 +221,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from eagle_eval.run.pinning import RunPins
     from eagle_eval.run.progress import status
     from eagle_eval.run.scoring import (
+        ScoreOptions,
         add_task_result,
         judge_for_task,
         new_run_results,
@@ -243,18 +244,15 @@ def cmd_score(args: argparse.Namespace) -> int:
         submission = args.output.parent / f"{task.name}_submission.json"
     else:
         submission = Path(f"{task.name}_submission.json")
-    scoring = score_docs(
-        task,
-        in_scope,
-        outcomes,
+    options = ScoreOptions(
         subset=subset_reason is not None,
         subset_reason=subset_reason,
         judge=judge_for_task(task),
         submission_path=submission,
         # Beside the results file, as in a run folder, so `compare` can pair its samples.
         scores_path=args.output.parent / "scores" / f"{task.name}.jsonl" if args.output is not None else None,
-        show_progress=progress_enabled(args),
     )
+    scoring = score_docs(task, in_scope, outcomes, options, show_progress=progress_enabled(args))
     scoring.result.sources = pins.sources_of(task.sources)
     digest = hashlib.sha256(args.predictions.read_bytes()).hexdigest()[:8]
     run = new_run_results(

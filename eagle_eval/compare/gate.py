@@ -191,35 +191,43 @@ def common_tasks(new: RunResults, baseline: RunResults, tasks: Sequence[str] | N
     return common
 
 
+@dataclass(frozen=True)
+class GateSettings:
+    """How the gate decides: the test level, the rule, the bootstrap seed, and whether drift is allowed."""
+
+    alpha: float = DEFAULT_ALPHA
+    gate: str = "significance"
+    seed: int | None = None
+    allow_data_drift: bool = False
+
+    def check(self) -> None:
+        if self.gate not in GATES:
+            raise CompareInputError(f"--gate {self.gate!r}: choose {' or '.join(GATES)}")
+        if not 0 < self.alpha < 1:
+            raise CompareInputError(f"--alpha {self.alpha}: give a level between 0 and 1, such as 0.05")
+
+
 def compare_runs(
     new_path: Path,
     baseline_path: Path,
     tolerance: Tolerance,
     tasks: Sequence[str] | None = None,
-    *,
-    alpha: float = DEFAULT_ALPHA,
-    gate: str = "significance",
-    seed: int | None = None,
-    allow_data_drift: bool = False,
+    settings: GateSettings | None = None,
 ) -> list[TaskComparison]:
     """One comparison per task present in both runs (optionally only `tasks`), gated.
 
     Runs that read different data for a task (eagle_eval.provenance.drift) are refused with DataDriftError
-    before anything is paired, unless `allow_data_drift`, which each such comparison then records.
+    before anything is paired, unless `settings.allow_data_drift`, which each such comparison then records.
     """
-    from eagle_eval.stats import DEFAULT_SEED
-
-    if gate not in GATES:
-        raise CompareInputError(f"--gate {gate!r}: choose {' or '.join(GATES)}")
-    if not 0 < alpha < 1:
-        raise CompareInputError(f"--alpha {alpha}: give a level between 0 and 1, such as 0.05")
+    settings = settings or GateSettings()
+    settings.check()
     new_file, old_file = _results_file(Path(new_path)), _results_file(Path(baseline_path))
     new, baseline = load_results(new_file), load_results(old_file)
     names = common_tasks(new, baseline, tasks)
     drifts = {name: task_data_drift(name, baseline.results[name].sources, new.results[name].sources)
               for name in names}
     refused = [d.describe() for found in drifts.values() for d in found]
-    if refused and not allow_data_drift:
+    if refused and not settings.allow_data_drift:
         raise DataDriftError(
             f"{' | '.join(refused)}: these runs scored different data. Run both with the same "
             "--lock FILE (docs/reproducibility.md), or pass --allow-data-drift to compare anyway"
@@ -236,40 +244,51 @@ def compare_runs(
             status="ok",
         )
         item.data_drift = [d.describe() for d in drifts[name]]
-        if item.data_drift:
-            item.notes.append("different data, compared under --allow-data-drift")
-        unknown = unknown_sources(old_result.sources, new_result.sources)
-        if unknown:
-            item.notes.append(f"data identity unknown ({', '.join(unknown)}): sameness not checked")
-        if old_result.subset != new_result.subset or old_result.n_samples != new_result.n_samples:
-            item.notes.append(f"different sample sets ({old_result.n_samples} vs {new_result.n_samples})")
-        if old_result.gen_kwargs != new_result.gen_kwargs:
-            item.notes.append(f"different generation settings (--gen-kwargs {_gen_text(old_result.gen_kwargs)} vs "
-                              f"{_gen_text(new_result.gen_kwargs)})")
+        item.notes.extend(_pairing_notes(item, old_result, new_result))
         if item.baseline is None or item.new is None:
             item.status = "skipped"
             item.notes.append("no headline (server-scored)")
         else:
-            paired = _paired(
-                name, old_result, new_result, old_file, new_file, 1 - alpha, seed or DEFAULT_SEED
-            )
-            if isinstance(paired, str):
-                item.notes.append(paired)
-            else:
-                item.paired = paired
-                item.mde = minimum_detectable_difference(paired.se, paired.n_samples, alpha)
-                if paired.n_units < FEW_UNITS:
-                    item.notes.append(
-                        f"only {paired.n_units} units: the interval is a rough normal approximation"
-                    )
+            _pair(item, (old_result, old_file), (new_result, new_file), settings)
         comparisons.append(item)
     if all(c.status == "skipped" for c in comparisons):
         raise CompareInputError("no common task has a headline value in both runs")
-    _holm(comparisons, alpha)
+    _holm(comparisons, settings.alpha)
     for item in comparisons:
-        _decide(item, alpha, gate)
+        _decide(item, settings.alpha, settings.gate)
         item.note = "; ".join(item.notes)
     return comparisons
+
+
+def _pairing_notes(item: TaskComparison, old_result: TaskResult, new_result: TaskResult) -> list[str]:
+    """What differs between the two runs of a task besides the answers: each a note on the comparison."""
+    notes = []
+    if item.data_drift:
+        notes.append("different data, compared under --allow-data-drift")
+    unknown = unknown_sources(old_result.sources, new_result.sources)
+    if unknown:
+        notes.append(f"data identity unknown ({', '.join(unknown)}): sameness not checked")
+    if old_result.subset != new_result.subset or old_result.n_samples != new_result.n_samples:
+        notes.append(f"different sample sets ({old_result.n_samples} vs {new_result.n_samples})")
+    if old_result.gen_kwargs != new_result.gen_kwargs:
+        notes.append(f"different generation settings (--gen-kwargs {_gen_text(old_result.gen_kwargs)} vs "
+                     f"{_gen_text(new_result.gen_kwargs)})")
+    return notes
+
+
+def _pair(item: TaskComparison, old: tuple[TaskResult, Path], new: tuple[TaskResult, Path],
+          settings: GateSettings) -> None:
+    """The paired test of a task with a headline in both runs, or the note saying why there is none."""
+    from eagle_eval.stats import DEFAULT_SEED
+
+    paired = _paired(item.task, old[0], new[0], old[1], new[1], 1 - settings.alpha, settings.seed or DEFAULT_SEED)
+    if isinstance(paired, str):
+        item.notes.append(paired)
+        return
+    item.paired = paired
+    item.mde = minimum_detectable_difference(paired.se, paired.n_samples, settings.alpha)
+    if paired.n_units < FEW_UNITS:
+        item.notes.append(f"only {paired.n_units} units: the interval is a rough normal approximation")
 
 
 def _gen_text(gen_kwargs: dict | None) -> str:

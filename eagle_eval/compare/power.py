@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eagle_eval.compare.gate import CompareInputError, Tolerance, common_tasks, compare_runs
+from eagle_eval.compare.gate import CompareInputError, GateSettings, Tolerance, common_tasks, compare_runs
 from eagle_eval.results.document import RESULTS_FILENAME, load_results
 from eagle_eval.stats.power import minimum_detectable_difference, samples_needed
 
@@ -44,14 +44,15 @@ def power_rows(
     if not 0 < power < 1:
         raise CompareInputError(f"--power {power}: give a probability between 0 and 1, such as 0.8")
     rows = []
+    goal = _Goal(drop, alpha, power)
     if baseline_path is not None:
         for c in compare_runs(
-            run_path, baseline_path, Tolerance(), tasks, alpha=alpha, allow_data_drift=allow_data_drift
+            run_path, baseline_path, Tolerance(), tasks, GateSettings(alpha=alpha, allow_data_drift=allow_data_drift)
         ):
             if c.paired is None:
                 continue
             n = c.paired.n_samples
-            rows.append(_row(c.task, c.units, n, c.paired.se, drop, alpha, power, "paired with the baseline"))
+            rows.append(_row(c.task, c.units, n, c.paired.se, goal, "paired with the baseline"))
         return rows
     run = load_results(run_path / RESULTS_FILENAME if run_path.is_dir() else run_path)
     for name in common_tasks(run, run, tasks):
@@ -62,7 +63,7 @@ def power_rows(
         se = math.sqrt(2.0) * float(headline["se"])
         n = int(headline["n_samples"])
         rows.append(
-            _row(name, result.headline.units, n, se, drop, alpha, power, "two independent runs: √2 × SE")
+            _row(name, result.headline.units, n, se, goal, "two independent runs: √2 × SE")
         )
     if not rows:
         raise CompareInputError(
@@ -71,9 +72,17 @@ def power_rows(
     return rows
 
 
-def _row(
-    task: str, units: str, n: int, se: float, drop: float, alpha: float, power: float, basis: str
-) -> PowerRow:
+@dataclass(frozen=True)
+class _Goal:
+    """The drop to detect, at which level and with which power."""
+
+    drop: float
+    alpha: float
+    power: float
+
+
+def _row(task: str, units: str, n: int, se: float, goal: _Goal, basis: str) -> PowerRow:
+    drop, alpha, power = goal.drop, goal.alpha, goal.power
     return PowerRow(
         task=task,
         units=units,

@@ -93,6 +93,19 @@ def departure_message(gen_kwargs: GenKwargs) -> str:
             "budget): these numbers are not comparable with the paper's, and tables mark them ‡")
 
 
+def _sampling_temperature(do_sample: Any, temperature: float | None) -> float | None:
+    """The temperature `do_sample` and `temperature` mean together; GenKwargsError when they contradict."""
+    if do_sample is not None and not isinstance(do_sample, bool):
+        raise GenKwargsError(f"--gen-kwargs: do_sample={do_sample} must be true or false")
+    if do_sample is True and temperature is None:
+        temperature = 1.0  # what transformers' generate samples at when no temperature is given
+    if do_sample is True and temperature == 0:
+        raise GenKwargsError("--gen-kwargs: do_sample=true with temperature=0 contradict; give temperature > 0")
+    if do_sample is False and temperature:
+        raise GenKwargsError(f"--gen-kwargs: do_sample=false with temperature={temperature} contradict; drop one")
+    return temperature
+
+
 def parse_gen_kwargs(text: str) -> GenKwargs:
     """`temperature=0.2,max_new_tokens=64` -> GenKwargs; GenKwargsError names a bad key or value."""
     return check_gen_kwargs(parse_pairs(text, "--gen-kwargs", "temperature=0.2,max_new_tokens=64"))
@@ -114,15 +127,7 @@ def check_gen_kwargs(values: dict[str, Any]) -> GenKwargs:
     num_beams = _integer(values, "num_beams", minimum=1)
     if num_beams is not None and num_beams != 1:
         raise GenKwargsError(f"--gen-kwargs: num_beams={num_beams}: beam search is not offered; use num_beams=1 or leave it out")
-    do_sample = values.get("do_sample")
-    if do_sample is not None and not isinstance(do_sample, bool):
-        raise GenKwargsError(f"--gen-kwargs: do_sample={do_sample} must be true or false")
-    if do_sample is True and temperature is None:
-        temperature = 1.0  # what transformers' generate samples at when no temperature is given
-    if do_sample is True and temperature == 0:
-        raise GenKwargsError("--gen-kwargs: do_sample=true with temperature=0 contradict; give temperature > 0")
-    if do_sample is False and temperature:
-        raise GenKwargsError(f"--gen-kwargs: do_sample=false with temperature={temperature} contradict; drop one")
+    temperature = _sampling_temperature(values.get("do_sample"), temperature)
     if not temperature and ((top_p is not None and top_p < 1) or top_k):
         given = f"top_p={top_p}" if top_p is not None and top_p < 1 else f"top_k={top_k}"
         raise GenKwargsError(f"--gen-kwargs: {given} has no effect when decoding greedily; add temperature > 0")

@@ -53,7 +53,7 @@ from eagle_eval.run.plan import RunPlan, TaskInputs, plan_run, read_task_inputs
 from eagle_eval.run.predict_only import record_predictions
 from eagle_eval.run.progress import RunDisplay, note
 from eagle_eval.run.record import RunDocument, TaskRecord, record_scored_task, start_document
-from eagle_eval.run.scoring import score_docs
+from eagle_eval.run.scoring import ScoreOptions, score_docs
 
 # run_evaluation with the records it takes and returns, so a caller needs one import.
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_OUTPUT_DIR", "DEFAULT_SEED", "RunConfig", "RunOutcome", "command_string",
@@ -143,18 +143,14 @@ class _TaskStages:
             write_results(self.document.path, self.document.results)
             display.finish_task()
             return False
-        scoring = score_docs(
-            task,
-            docs,
-            outcomes,
+        options = ScoreOptions(
             subset=subset,
             subset_reason=window_reason(plan.config.limit, plan.config.offset, len(docs)) if subset else None,
             judge=self.inputs.judges[task.name],
             submission_path=plan.run_dir / "submissions" / f"{task.name}.json",
             scores_path=plan.run_dir / "scores" / f"{task.name}.jsonl",
-            show_progress=plan.show_progress,
-            display=display,
         )
+        scoring = score_docs(task, docs, outcomes, options, show_progress=plan.show_progress, display=display)
         record = TaskRecord(task, docs, stats, time.perf_counter() - started, calibration)
         record_scored_task(self.document, scoring, record, plan, self.model, self.gen_kwargs)
         display.finish_task()

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,65 +89,45 @@ def judge_record(judge: Any) -> dict[str, Any] | None:
     return {"model": model, "base_url": redact_url(base_url) if isinstance(base_url, str) else base_url}
 
 
+@dataclass
+class ScoreOptions:
+    """How a task is scored besides its outcomes: the window it covers, its judge, where files go."""
+
+    subset: bool = False
+    subset_reason: str | None = None
+    judge: Any = None
+    submission_path: Path | None = None
+    scores_path: Path | None = None
+    timings: Timings | None = None
+
+
+@dataclass
+class _Tally:
+    """Every doc scored one by one: the scored docs, their scores-file rows, and what could not be scored."""
+
+    scored: list[ScoredDoc] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    unscored: dict[tuple[str, int], str] = field(default_factory=dict)
+    n_errors: int = 0
+    n_input_truncated: int = 0
+    n_dataset_image_markers: int = 0
+
+
 def score_task(
     task: Task,
     docs: Sequence[Doc],
     outcomes: dict[tuple[str, int], Outcome],
-    *,
-    subset: bool,
-    subset_reason: str | None = None,
-    judge: Any = None,
-    submission_path: Path | None = None,
-    scores_path: Path | None = None,
-    timings: Timings | None = None,
-    on_scored: Any = None,
+    options: ScoreOptions,
+    on_scored: Callable[[], object] | None = None,
 ) -> ScoringResult:
     """Score every doc in `docs` (each must have an outcome), aggregate, and build the TaskResult."""
-    scored: list[ScoredDoc] = []
-    rows: list[dict[str, Any]] = []
+    tally = _score_each(task, docs, outcomes, options.judge, on_scored)
+    scored = _leave_out_broken_units(task, docs, tally.scored, tally.unscored)
+    n_errors = tally.n_errors + sum(
+        1 for doc in docs if doc.key in tally.unscored and not _failed_generation(outcomes[doc.key]))
     extraction: Counter[str] = Counter({path: 0 for path in EXTRACTION_PATHS})
-    n_errors = 0
-    unscored: dict[tuple[str, int], str] = {}
-    n_input_truncated = 0
-    n_dataset_image_markers = 0
-    columns = task.statistic_columns()
-    for doc in docs:
-        outcome = outcomes[doc.key]
-        if _failed_generation(outcome):
-            n_errors += 1
-        if (outcome.notes or {}).get("input_truncated"):
-            n_input_truncated += 1
-        if (outcome.notes or {}).get("dataset_image_markers"):
-            n_dataset_image_markers += 1
-        prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
-        try:
-            sample_score = task.score(doc, prediction, judge=judge)
-        except Exception as err:  # a bad ground-truth row costs its own sample, never the run
-            unscored[doc.key] = f"scoring failed: {_describe(err)} ({task.name} {doc.split}/{doc.doc_id})"
-            if on_scored is not None:
-                on_scored()
-            continue
-        scored.append(ScoredDoc(doc=doc, prediction=prediction, score=sample_score))
-        rows.append(
-            {
-                "split": doc.split,
-                "doc_id": doc.doc_id,
-                "prediction": prediction,
-                "values": sample_score.values,
-                "extraction": sample_score.extraction,
-                "parsed": sample_score.parsed,
-                # The shared unit and the columns the statistics read: the scores file alone then
-                # gives error bars and paired comparisons (docs/statistics.md).
-                "unit": task.cluster_of(doc),
-                **({"fields": {column: doc.row.get(column) for column in columns}} if columns else {}),
-            }
-        )
-        if on_scored is not None:
-            on_scored()
-    scored = _leave_out_broken_units(task, docs, scored, unscored)
-    n_errors += sum(1 for doc in docs if doc.key in unscored and not _failed_generation(outcomes[doc.key]))
     extraction.update(item.score.extraction for item in scored)
-    scored_rows = [row for row in rows if (row["split"], row["doc_id"]) not in unscored]
+    scored_rows = [row for row in tally.rows if (row["split"], row["doc_id"]) not in tally.unscored]
     aggregation_error = None
     try:
         metrics = task.aggregate(scored)
@@ -158,12 +138,12 @@ def score_task(
     if task.server_scored:
         # The evaluation server holds the answers: no local headline until its score is recorded.
         headline_value = None
-        if submission_path is not None:
-            written = task.write_submission(scored, submission_path)
+        if options.submission_path is not None:
+            written = task.write_submission(scored, options.submission_path)
             submission_file = str(written) if written is not None else None
-    if scores_path is not None:
+    if options.scores_path is not None:
         # Only scored rows: the statistics read every line's values. Unscored ones are in the results.
-        write_jsonl_atomic(scores_path, scored_rows)
+        write_jsonl_atomic(options.scores_path, scored_rows)
     result = TaskResult(
         task=task.name,
         paper_column=task.paper_column,
@@ -171,24 +151,60 @@ def score_task(
         metrics=metrics,
         n_samples=len(docs),
         n_errors=n_errors,
-        n_input_truncated=n_input_truncated,
-        n_dataset_image_markers=n_dataset_image_markers,
-        subset=subset,
-        subset_reason=subset_reason if subset else None,
+        n_input_truncated=tally.n_input_truncated,
+        n_dataset_image_markers=tally.n_dataset_image_markers,
+        subset=options.subset,
+        subset_reason=options.subset_reason if options.subset else None,
         extraction=dict(extraction),
-        judge=judge_record(judge),
-        timings=timings or Timings(),
+        judge=judge_record(options.judge),
+        timings=options.timings or Timings(),
         server_scored=task.server_scored,
         submission_file=submission_file,
         paper_protocol=task.paper_protocol,
         sources=[source.to_json() for source in task.sources],
         uncertainty=None if task.server_scored or aggregation_error else _uncertainty(task, scored_rows, metrics),
         scoring_errors=[
-            {"split": key[0], "doc_id": key[1], "error": reason} for key, reason in sorted(unscored.items())
+            {"split": key[0], "doc_id": key[1], "error": reason} for key, reason in sorted(tally.unscored.items())
         ],
         aggregation_error=aggregation_error,
     )
     return ScoringResult(result=result, rows=scored_rows)
+
+
+def _score_each(task: Task, docs: Sequence[Doc], outcomes: dict[tuple[str, int], Outcome], judge: Any,
+                on_scored: Callable[[], object] | None) -> _Tally:
+    tally = _Tally()
+    columns = task.statistic_columns()
+    for doc in docs:
+        outcome = outcomes[doc.key]
+        notes = outcome.notes or {}
+        tally.n_errors += _failed_generation(outcome)
+        tally.n_input_truncated += bool(notes.get("input_truncated"))
+        tally.n_dataset_image_markers += bool(notes.get("dataset_image_markers"))
+        prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
+        try:
+            sample_score = task.score(doc, prediction, judge=judge)
+        except Exception as err:  # a bad ground-truth row costs its own sample, never the run
+            tally.unscored[doc.key] = f"scoring failed: {_describe(err)} ({task.name} {doc.split}/{doc.doc_id})"
+        else:
+            tally.scored.append(ScoredDoc(doc=doc, prediction=prediction, score=sample_score))
+            tally.rows.append(
+                {
+                    "split": doc.split,
+                    "doc_id": doc.doc_id,
+                    "prediction": prediction,
+                    "values": sample_score.values,
+                    "extraction": sample_score.extraction,
+                    "parsed": sample_score.parsed,
+                    # The shared unit and the columns the statistics read: the scores file alone then
+                    # gives error bars and paired comparisons (docs/statistics.md).
+                    "unit": task.cluster_of(doc),
+                    **({"fields": {column: doc.row.get(column) for column in columns}} if columns else {}),
+                }
+            )
+        if on_scored is not None:
+            on_scored()
+    return tally
 
 
 def _failed_generation(outcome: Outcome) -> bool:
@@ -243,28 +259,13 @@ def score_docs(
     task: Task,
     docs: Sequence[Doc],
     outcomes: dict[tuple[str, int], Outcome],
-    *,
-    subset: bool,
-    subset_reason: str | None = None,
-    judge: Any = None,
-    submission_path: Path | None = None,
-    scores_path: Path | None = None,
+    options: ScoreOptions,
     show_progress: bool = False,
     display: RunDisplay | None = None,
 ) -> ScoringResult:
     """`score_task` behind a progress line (the run's display, or one of its own): what `run` and `score` call."""
     with step_display(display, show_progress) as shown, shown.line(f"scoring {task.name}", len(docs), kind=SCORE) as bar:
-        return score_task(
-            task,
-            docs,
-            outcomes,
-            subset=subset,
-            subset_reason=subset_reason,
-            judge=judge,
-            submission_path=submission_path,
-            scores_path=scores_path,
-            on_scored=lambda: shown.progress.advance(bar),
-        )
+        return score_task(task, docs, outcomes, options, on_scored=lambda: shown.progress.advance(bar))
 
 
 def new_run_results(

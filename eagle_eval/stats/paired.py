@@ -73,7 +73,7 @@ def _is_binary(*arrays: np.ndarray) -> bool:
     return all(bool(np.all((a == 0) | (a == 1))) for a in arrays)
 
 
-def compare_paired(
+def compare_paired(  # noqa: PLR0913 -- keyword-only settings with defaults, as scipy.stats functions take them
     statistic: Statistic,
     baseline: SampleTable,
     new: SampleTable,

@@ -26,7 +26,7 @@ def _agrees(ours: float, theirs: Any) -> bool:
     return math.isclose(ours, float(theirs), rel_tol=1e-9, abs_tol=1e-9)
 
 
-def task_uncertainty(
+def task_uncertainty(  # noqa: PLR0913 -- the interval settings are keyword-only with defaults, as compare_paired takes them
     statistics: Mapping[str, Statistic],
     rows: Sequence[Mapping[str, Any]],
     metrics: Mapping[str, Any],

@@ -19,6 +19,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -207,6 +208,48 @@ def _roofline_lines(flops: SampleFlops, best_ms: float, peak_tflops: float,
     return lines, figures
 
 
+def _time_hf_batch1(model: Any, samples: list, args: argparse.Namespace, device: torch.device,
+                    figures: dict) -> float:
+    """(a) transformers' generate one sample at a time; its milliseconds per sample."""
+    hf_samples = samples[: max(1, min(args.hf_samples, len(samples)))]
+    hf_seconds, hf_ttft = run_hf_generate(model, hf_samples, args.new_tokens, device)
+    hf_ms = 1000 * hf_seconds / len(hf_samples)
+    figures["hf_batch1"] = {"samples_per_s": 1000 / hf_ms, "ms_per_sample": hf_ms, "time_to_first_token_ms": 1000 * hf_ttft,
+                            "samples": len(hf_samples)}
+    print(f"(a) HF generate, batch 1: {1000 / hf_ms:.2f} samples/s, {hf_ms:.1f} ms/sample, "
+          f"time to first token {1000 * hf_ttft:.1f} ms")
+    return hf_ms
+
+
+def _time_batch_sizes(model: Any, samples: list, args: argparse.Namespace, device: torch.device,
+                      vision_batch: int) -> dict[int, tuple]:
+    """(b) our batched generation at each batch size, up to the first that runs out of memory."""
+    results = {}
+    for size in _batch_sizes(args.batch_sizes, len(samples)):
+        try:
+            seconds, ttft, tokens = run_batched(model, samples, size, args.new_tokens, device, vision_batch)
+        except torch.cuda.OutOfMemoryError:
+            print(f"(b) batch {size}: out of memory")
+            torch.cuda.empty_cache()
+            break
+        results[size] = (seconds, ttft, tokens)
+        print(f"(b) ours, batch {size}: {len(samples) / seconds:.2f} samples/s, "
+              f"{1000 * seconds / len(samples):.1f} ms/sample, time to first token {1000 * ttft:.1f} ms")
+    if not results:
+        raise SystemExit("every batch size ran out of memory; try smaller --batch-sizes or --vision-batch-size")
+    return results
+
+
+def _compare_answers(results: dict[int, tuple], best: int, n_samples: int, figures: dict) -> None:
+    """Whether batch 1 and a batched run gave the same answers (batch invariance, measured)."""
+    batched = [size for size in results if size != 1]
+    if 1 in results and batched:
+        other = best if best != 1 else max(batched, key=lambda size: n_samples / results[size][0])
+        same = sum(a == b for a, b in zip(results[1][2], results[other][2], strict=True))
+        figures["identical_answers"] = {"batch_sizes": [1, other], "same": same, "of": n_samples}
+        print(f"identical answers, batch 1 vs batch {other}: {same}/{n_samples} ({100 * same / n_samples:.0f}%)")
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark, print its figures and return them (also written to --json if given)."""
     return run(parse_bench_args(argv))
@@ -227,27 +270,8 @@ def run(args: argparse.Namespace) -> dict:
 
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    hf_samples = samples[: max(1, min(args.hf_samples, len(samples)))]
-    hf_seconds, hf_ttft = run_hf_generate(model, hf_samples, args.new_tokens, device)
-    hf_ms = 1000 * hf_seconds / len(hf_samples)
-    figures["hf_batch1"] = {"samples_per_s": 1000 / hf_ms, "ms_per_sample": hf_ms, "time_to_first_token_ms": 1000 * hf_ttft,
-                            "samples": len(hf_samples)}
-    print(f"(a) HF generate, batch 1: {1000 / hf_ms:.2f} samples/s, {hf_ms:.1f} ms/sample, "
-          f"time to first token {1000 * hf_ttft:.1f} ms")
-
-    results = {}
-    for size in _batch_sizes(args.batch_sizes, len(samples)):
-        try:
-            seconds, ttft, tokens = run_batched(model, samples, size, args.new_tokens, device, vision_batch)
-        except torch.cuda.OutOfMemoryError:
-            print(f"(b) batch {size}: out of memory")
-            torch.cuda.empty_cache()
-            break
-        results[size] = (seconds, ttft, tokens)
-        print(f"(b) ours, batch {size}: {len(samples) / seconds:.2f} samples/s, "
-              f"{1000 * seconds / len(samples):.1f} ms/sample, time to first token {1000 * ttft:.1f} ms")
-    if not results:
-        raise SystemExit("every batch size ran out of memory; try smaller --batch-sizes or --vision-batch-size")
+    hf_ms = _time_hf_batch1(model, samples, args, device, figures)
+    results = _time_batch_sizes(model, samples, args, device, vision_batch)
     figures["ours"] = {str(size): {"samples_per_s": len(samples) / sec, "ms_per_sample": 1000 * sec / len(samples),
                                    "time_to_first_token_ms": 1000 * ttft}
                        for size, (sec, ttft, _) in results.items()}
@@ -271,20 +295,16 @@ def run(args: argparse.Namespace) -> dict:
         for label, ms in parts.items():
             print(f"  {label:<32} {ms:8.1f}")
     if args.ablation:
-        from eagle_eval.model_adapters.eagle.bench_ablation import time_knockouts
+        from eagle_eval.model_adapters.eagle.bench_ablation import BenchmarkPass, time_knockouts
 
-        def seconds() -> float:
+        def seconds_at_best() -> float:
             return run_batched(model, samples, best, args.new_tokens, device, vision_batch)[0]
 
-        lines, figures["ablation"] = time_knockouts(model, [s.image for s in samples], seconds, len(samples), best,
-                                                    vision_batch, flops, args.ablation_rounds)
+        timed_pass = BenchmarkPass(seconds_at_best, len(samples), best, vision_batch)
+        lines, figures["ablation"] = time_knockouts(model, [s.image for s in samples], timed_pass, flops,
+                                                    args.ablation_rounds)
         print("\n".join(lines))
-    batched = [size for size in results if size != 1]
-    if 1 in results and batched:
-        other = best if best != 1 else max(batched, key=lambda size: len(samples) / results[size][0])
-        same = sum(a == b for a, b in zip(results[1][2], results[other][2], strict=True))
-        figures["identical_answers"] = {"batch_sizes": [1, other], "same": same, "of": len(samples)}
-        print(f"identical answers, batch 1 vs batch {other}: {same}/{len(samples)} ({100 * same / len(samples):.0f}%)")
+    _compare_answers(results, best, len(samples), figures)
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

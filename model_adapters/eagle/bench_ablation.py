@@ -10,6 +10,7 @@ against the full model, and the expert's share of the counted FLOPs for comparis
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -21,10 +22,21 @@ CALIBRATION_IMAGES = 16
 FULL = "full"
 
 
-def time_knockouts(model: EagleForCausalLM, images: list[Image.Image], seconds_for: Callable[[], float],
-                   samples: int, batch_size: int, vision_batch_size: int, flops: SampleFlops,
-                   rounds: int = 3) -> tuple[list[str], dict]:
-    """`seconds_for()` runs the whole benchmark pass once on the model as it stands and returns seconds."""
+@dataclass(frozen=True)
+class BenchmarkPass:
+    """The benchmark's pass: `seconds_for()` runs it once on the model as it stands and returns seconds."""
+
+    seconds_for: Callable[[], float]
+    samples: int
+    batch_size: int
+    vision_batch_size: int
+
+
+def time_knockouts(model: EagleForCausalLM, images: list[Image.Image], timed_pass: BenchmarkPass,
+                   flops: SampleFlops, rounds: int = 3) -> tuple[list[str], dict]:
+    """The pass timed on the full model and with each expert knocked out (fastest of `rounds`)."""
+    seconds_for, samples = timed_pass.seconds_for, timed_pass.samples
+    batch_size, vision_batch_size = timed_pass.batch_size, timed_pass.vision_batch_size
     tower = model.vision_tower
     experts = tower_experts(tower)
     calibration = images[:CALIBRATION_IMAGES]

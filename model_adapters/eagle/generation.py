@@ -58,17 +58,11 @@ def greedy_generate(
     batch = inputs.inputs_embeds.shape[0]
     if len(specs) != batch:
         raise ValueError(f"{len(specs)} row specs for a batch of {batch}")
-    eos = set(eos_token_ids)
     samplers = row_samplers(specs)
-    generated: list[list[int]] = [[] for _ in range(batch)]
-    texts: list[str | None] = [None] * batch
-    active = [i for i in range(batch) if specs[i].max_new_tokens > 0]
-    for i in range(batch):
-        if specs[i].max_new_tokens <= 0:
-            texts[i] = ""
+    decoded = _DecodedRows(tokenizer, specs, set(eos_token_ids))
     start = time.perf_counter()
-    result = BatchResult(texts=[], token_ids=generated)
-    if not active:
+    result = BatchResult(texts=[], token_ids=decoded.generated)
+    if not decoded.any_live():
         result.texts = [""] * batch
         return result
 
@@ -80,28 +74,12 @@ def greedy_generate(
     next_tokens = pick_next_tokens(out.logits[:, -1], samplers)
     last_positions = inputs.position_ids[:, -1]
     rows = list(range(batch))  # cache row -> request row
-    first = next_tokens.tolist()
+    tokens = next_tokens.tolist()  # waits for the prefill, so its time is all in prefill_s
     result.prefill_s = time.perf_counter() - start
     steps = 0
     while True:
-        tokens = first if steps == 0 else next_tokens.tolist()
         steps += 1
-        keep: list[int] = []
-        for slot, row in enumerate(rows):
-            if texts[row] is not None:
-                continue
-            token = tokens[slot]
-            done = token in eos
-            if not done:
-                generated[row].append(token)
-            spec = specs[row]
-            if not done and spec.until:
-                text = tokenizer.decode(generated[row], skip_special_tokens=True)
-                done = cut_at_stop_strings(text, spec.until)[1]
-            if done or len(generated[row]) >= spec.max_new_tokens:
-                texts[row] = _finish(tokenizer, generated[row], spec)
-            else:
-                keep.append(slot)
+        keep = decoded.take(tokens, rows)
         if not keep:
             break
         if len(keep) < len(rows):
@@ -119,8 +97,45 @@ def greedy_generate(
         out = llm(input_ids=next_tokens[:, None], attention_mask=attention_mask,
                   position_ids=last_positions[:, None], use_cache=True, **cache_arg)
         next_tokens = pick_next_tokens(out.logits[:, -1], [samplers[row] for row in rows])
+        tokens = next_tokens.tolist()
     result.decode_s = time.perf_counter() - start - result.prefill_s
     result.steps = steps
-    result.texts = [t if t is not None else "" for t in texts]
+    result.texts = [t if t is not None else "" for t in decoded.texts]
     return result
+
+
+class _DecodedRows:
+    """Each request row's tokens so far and, once it is finished, its text (a row asked for no
+    tokens is finished, empty, from the start)."""
+
+    def __init__(self, tokenizer: Any, specs: Sequence[RowSpec], eos: set[int]) -> None:
+        self.tokenizer, self.specs, self.eos = tokenizer, specs, eos
+        self.generated: list[list[int]] = [[] for _ in specs]
+        self.texts: list[str | None] = [None if spec.max_new_tokens > 0 else "" for spec in specs]
+
+    def any_live(self) -> bool:
+        return any(text is None for text in self.texts)
+
+    def take(self, tokens: list[int], rows: list[int]) -> list[int]:
+        """Add each live row's next token (`tokens[slot]` for request row `rows[slot]`); the slots of
+        the rows still decoding."""
+        keep: list[int] = []
+        for slot, row in enumerate(rows):
+            if self.texts[row] is not None:
+                continue
+            if self._finishes(row, tokens[slot]):
+                self.texts[row] = _finish(self.tokenizer, self.generated[row], self.specs[row])
+            else:
+                keep.append(slot)
+        return keep
+
+    def _finishes(self, row: int, token: int) -> bool:
+        spec = self.specs[row]
+        done = token in self.eos
+        if not done:
+            self.generated[row].append(token)
+        if not done and spec.until:
+            text = self.tokenizer.decode(self.generated[row], skip_special_tokens=True)
+            done = cut_at_stop_strings(text, spec.until)[1]
+        return done or len(self.generated[row]) >= spec.max_new_tokens
 

@@ -51,10 +51,25 @@ def resolve_device(name: str | None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def load_vlm(source: str, revision: str | None = None, device: str | None = None, dtype: str | None = None,
-             trust_remote_code: bool = False, attn_implementation: str | None = None,
-             device_map: str | None = None, chat_template: str | None = None) -> LoadedVLM:
-    """Processor and model of `source` (hub id or folder), in eval mode, on `device` (or `device_map`)."""
+@dataclass(frozen=True)
+class VLMLoading:
+    """How `load_vlm` loads: the revision, where and in which dtype, and the `--model-arg` options."""
+
+    revision: str | None = None
+    device: str | None = None
+    dtype: str | None = None
+    trust_remote_code: bool = False
+    attn_implementation: str | None = None
+    device_map: str | None = None
+    chat_template: str | None = None  # a Jinja file replacing the processor's own
+
+
+def load_vlm(source: str, loading: VLMLoading | None = None) -> LoadedVLM:
+    """Processor and model of `source` (hub id or folder), in eval mode, on the device (or device map)."""
+    loading = loading or VLMLoading()
+    revision, device, dtype = loading.revision, loading.device, loading.dtype
+    trust_remote_code, attn_implementation = loading.trust_remote_code, loading.attn_implementation
+    device_map, chat_template = loading.device_map, loading.chat_template
     from transformers import AutoConfig, AutoProcessor
 
     where = torch.device(device) if device else resolve_device(None)

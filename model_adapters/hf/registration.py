@@ -91,15 +91,15 @@ def build_adapter(name: str, source: str, options: ModelOptions, hub_id: str | N
     import torch
 
     from eagle_eval.model_adapters.hf.adapter import HFVisionLanguageAdapter
-    from eagle_eval.model_adapters.hf.loading import load_vlm
+    from eagle_eval.model_adapters.hf.loading import VLMLoading, load_vlm
 
     settings = parse_model_args(options.extra)
     torch.manual_seed(options.seed)
     trust = bool(settings.get("trust_remote_code", False))
-    loaded = load_vlm(options.model_path or source, revision=options.revision or revision, device=options.device,
-                      dtype=options.dtype, trust_remote_code=trust,
-                      attn_implementation=settings.get("attn_implementation"),
-                      device_map=settings.get("device_map"), chat_template=settings.get("chat_template"))
+    loading = VLMLoading(revision=options.revision or revision, device=options.device, dtype=options.dtype,
+                         trust_remote_code=trust, attn_implementation=settings.get("attn_implementation"),
+                         device_map=settings.get("device_map"), chat_template=settings.get("chat_template"))
+    loaded = load_vlm(options.model_path or source, loading)
     return HFVisionLanguageAdapter(name, loaded, hub_id=hub_id, batch_size=options.batch_size,
                                    system_prompt=settings.get("system_prompt"), trust_remote_code=trust,
                                    max_new_tokens_cap=settings.get("max_new_tokens"))

@@ -215,13 +215,11 @@ def test_power_command(eagle, tmp_path):
 def test_power_from_one_run_uses_root_two_times_the_standard_error(eagle, tmp_path):
     from eagle_eval.api.registry import get_task
     from eagle_eval.compare.power import power_rows
-    from eagle_eval.run.scoring import Outcome, score_task
+    from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
 
     task = get_task("gqa")
     docs = task.load_docs(BUNDLED)
-    result = score_task(
-        task, docs, {d.key: Outcome(d.row["answer"] if d.doc_id % 2 else "?") for d in docs}, subset=False
-    ).result
+    result = score_task(task, docs, {d.key: Outcome(d.row["answer"] if d.doc_id % 2 else "?") for d in docs}, ScoreOptions(subset=False)).result
     run = RunResults(
         "r", "2025-01-01T00:00:00+00:00", "c", 1, ModelRecord("m"), RunSettings(), {"gqa": result}, {}, {}
     )

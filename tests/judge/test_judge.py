@@ -285,15 +285,12 @@ def test_plain_http_is_fine_to_this_machine_and_https_anywhere(monkeypatch: pyte
 
 
 def test_credentials_in_the_url_are_never_recorded(ok_server: Server, tmp_path: Path, hub: Path) -> None:
-    from eagle_eval.run.scoring import judge_record, score_task
+    from eagle_eval.run.scoring import ScoreOptions, judge_record, score_task
 
     base_url = ok_server.url.replace("://", f"://judge-user:{SECRET}@", 1) + f"?api_key={SECRET}&region=eu"
     judge = JudgeClient(JudgeConfig(base_url=base_url, model="judge-test", cache_dir=tmp_path / "cache"))
     docs = load(MMBench(), hub)[:1]
-    scoring = score_task(
-        MMBench(), docs, {docs[0].key: Outcome("It was taken by a camera")}, subset=True, judge=judge,
-        scores_path=tmp_path / "scores.jsonl",
-    )  # fmt: skip
+    scoring = score_task(MMBench(), docs, {docs[0].key: Outcome("It was taken by a camera")}, ScoreOptions(subset=True, judge=judge, scores_path=tmp_path / "scores.jsonl"))  # fmt: skip
     assert scoring.result.extraction["judge"] == 1 and ok_server.stats()["chat_requests"] == 1
     assert judge.config.endpoint == ok_server.url.replace("://", f"://judge-user:{SECRET}@", 1) + (
         f"/chat/completions?api_key={SECRET}&region=eu"

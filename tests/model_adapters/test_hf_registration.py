@@ -60,8 +60,8 @@ def test_remote_code_stays_off_unless_asked(monkeypatch: pytest.MonkeyPatch, tmp
 
     seen: list[bool] = []
 
-    def fake_load(source, **kwargs):
-        seen.append(kwargs["trust_remote_code"])
+    def fake_load(source, how):
+        seen.append(how.trust_remote_code)
         raise loading.HFLoadError("stop here")
 
     monkeypatch.setattr(loading, "load_vlm", fake_load)

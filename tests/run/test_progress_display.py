@@ -12,7 +12,7 @@ from eagle_eval.run.generate import GenerationSettings, generate_task
 from eagle_eval.run.log import RUN_LOG_FILENAME
 from eagle_eval.run.progress import GENERATE, SCORE, RunDisplay
 from eagle_eval.run.runner import RunConfig, run_evaluation
-from eagle_eval.run.scoring import score_docs
+from eagle_eval.run.scoring import ScoreOptions, score_docs
 
 
 def recording_console() -> Console:
@@ -88,7 +88,7 @@ def test_resumed_generation_and_scoring_as_the_run_prints_them(toy_world, tmp_pa
     with RunDisplay(["toyqa"], console=console, get_time=clock) as display:
         settings = GenerationSettings(SlowAdapter(), 2, True, display=display, announce=told.append)
         outcomes, _ = generate_task(task, docs, samples, settings)
-        score_docs(task, docs, outcomes, subset=False, show_progress=True, display=display)
+        score_docs(task, docs, outcomes, ScoreOptions(subset=False), show_progress=True, display=display)
     text = console.export_text()
     assert told == [f"toyqa: 6 of 10 samples reused from {tmp_path / 'run'}, 4 to generate"]
     (generating,) = [line for line in text.splitlines() if "generating toyqa" in line]

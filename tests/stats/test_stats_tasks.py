@@ -9,7 +9,7 @@ import pytest
 
 from eagle_eval.api.registry import get_task, task_names
 from eagle_eval.results.document import load_results
-from eagle_eval.run.scoring import Outcome, score_task
+from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
 from eagle_eval.stats import SampleTable, estimate, read_score_rows
 
 BUNDLED = Path(__file__).resolve().parents[2] / "data" / "hub"
@@ -29,7 +29,7 @@ def _mixed_outcomes(docs):
 def test_declared_statistics_reproduce_the_task_aggregate(name, tmp_path):
     task = get_task(name)
     docs = task.load_docs(BUNDLED)
-    scoring = score_task(task, docs, _mixed_outcomes(docs), subset=False, scores_path=tmp_path / "s.jsonl")
+    scoring = score_task(task, docs, _mixed_outcomes(docs), ScoreOptions(subset=False, scores_path=tmp_path / "s.jsonl"))
     block = scoring.result.uncertainty
     assert block is not None and block["unavailable"] == {}, block and block["unavailable"]
     declared = task.statistics()
@@ -67,7 +67,7 @@ def test_shared_units_are_read_from_the_data(name, units, tmp_path):
     task = get_task(name)
     docs = task.load_docs(BUNDLED)
     path = tmp_path / "s.jsonl"
-    score_task(task, docs, _mixed_outcomes(docs), subset=False, scores_path=path)
+    score_task(task, docs, _mixed_outcomes(docs), ScoreOptions(subset=False, scores_path=path))
     rows = read_score_rows(path)
     assert len({row["unit"] for row in rows}) == units < len(rows)
     for column in task.statistic_columns():
@@ -79,7 +79,7 @@ def test_results_json_round_trips_the_uncertainty_block(tmp_path):
 
     task = get_task("gqa")
     docs = task.load_docs(BUNDLED)
-    result = score_task(task, docs, _mixed_outcomes(docs), subset=False).result
+    result = score_task(task, docs, _mixed_outcomes(docs), ScoreOptions(subset=False)).result
     run = RunResults(
         "r",
         "2026-01-01T00:00:00+00:00",

@@ -12,7 +12,7 @@ import pytest
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import GenerationSettings
 from eagle_eval.data.fixtures import vizwiz as fixture
-from eagle_eval.run.scoring import Outcome, score_task
+from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
 from eagle_eval.tasks.vizwiz import VizWizTest, VizWizVal
 
 INSTRUCTION = (
@@ -93,7 +93,7 @@ def test_test_split_writes_the_evalai_upload(test_docs: list[Doc], tmp_path: Pat
         d.key: Outcome(p) for d, p in zip(test_docs, ["Soup.", "unanswerable", "The Red one"], strict=True)
     }
     submission = tmp_path / "vizwiz_submission.json"
-    result = score_task(VizWizTest(), test_docs, outcomes, subset=False, submission_path=submission).result
+    result = score_task(VizWizTest(), test_docs, outcomes, ScoreOptions(subset=False, submission_path=submission)).result
     assert result.headline.value is None and result.server_scored
     assert json.loads(submission.read_text()) == [
         {"image": "VizWiz_test_00000000.jpg", "answer": "soup"},

@@ -12,7 +12,7 @@ import pytest
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import GenerationSettings
 from eagle_eval.data.fixtures import vqav2 as fixture
-from eagle_eval.run.scoring import Outcome, score_task
+from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
 from eagle_eval.tasks.vqav2 import VQAv2Test, VQAv2TestDev, VQAv2Val
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
@@ -93,7 +93,7 @@ def test_testdev_writes_every_question_for_evalai(testdev: list[Doc], tmp_path: 
     predictions = ["A cup.", "Yes", "Two", "Sunny\nand warm"]
     outcomes = {d.key: Outcome(p) for d, p in zip(testdev, predictions, strict=True)}
     submission = tmp_path / "vqav2_submission.json"
-    result = score_task(task, testdev, outcomes, subset=False, submission_path=submission).result
+    result = score_task(task, testdev, outcomes, ScoreOptions(subset=False, submission_path=submission)).result
     assert result.headline.value is None and result.server_scored
     assert result.submission_file == str(submission)
     assert json.loads(submission.read_text()) == [
