@@ -49,7 +49,7 @@ class VizWizTest(ServerVQATask, _VizWizBase):
             entries,
             "image",
             path,
-            lambda images: f"VizWiz submission: images listed twice: {', '.join(sorted(images)[:5])}",
+            lambda images: f"VizWiz submission: images listed twice: {', '.join(sorted(map(str, images))[:5])}",
         )
 
 

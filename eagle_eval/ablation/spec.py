@@ -131,14 +131,14 @@ def resolve_experts(requested: Sequence[str], available: Sequence[VisionExpert],
             keys.setdefault(normal(key), expert)
     chosen: list[VisionExpert] = []
     for name in requested:
-        expert = keys.get(normal(name))
-        if expert is None:
+        found = keys.get(normal(name))
+        if found is None:
             names = ", ".join(f"{e.name} ({e.label})" for e in available)
             raise AblationError(f"--ablate-expert {name!r}: {model} has no such vision expert; its experts "
                                 f"are {names} (see: eagle-eval models show {model})")
-        if expert in chosen:
-            raise AblationError(f"--ablate-expert names {expert.name} twice")
-        chosen.append(expert)
+        if found in chosen:
+            raise AblationError(f"--ablate-expert names {found.name} twice")
+        chosen.append(found)
     return [expert for expert in available if expert in chosen]
 
 

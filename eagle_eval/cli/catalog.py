@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -60,7 +60,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from eagle_eval.api.registry import model_entries, model_schemes
 
-    entries = [
+    entries: list[dict[str, Any]] = [
         {"name": e.name, "hub_id": e.hub_id, "aliases": list(e.aliases), "description": e.description}
         for e in model_entries()
     ]

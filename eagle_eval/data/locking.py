@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from eagle_eval.data.loading import Source, describe_source, fetch_command, source_provenance
+from eagle_eval.provenance.checkpoint import checkpoint_provenance, hub_checkpoint_provenance
 from eagle_eval.provenance.hashes import FileHashCache
 from eagle_eval.provenance.lockfile import Lock, LockedModel, LockError, locked_dataset
-from eagle_eval.provenance.checkpoint import checkpoint_provenance, hub_checkpoint_provenance
 from eagle_eval.provenance.revisions import UNKNOWN, Provenance, is_commit
 
 
@@ -45,15 +45,15 @@ def build_lock(tasks: Sequence[tuple[str, Sequence[Source]]], model: ModelToLock
         else:
             lock.datasets.append(locked_dataset(source, found, tuple(names)))
     if model is not None:
-        found = _model_provenance(model, cache)
-        if found is None:
+        checkpoint = _model_provenance(model, cache)
+        if checkpoint is None:
             pass  # reads no weights of its own (replay, a generated tiny model): nothing to lock
-        elif found.commit == UNKNOWN and found.content_hash == UNKNOWN:
-            problems.append(f"model {model.name}: nothing knowable about its checkpoint ({found.note}); pass "
-                            "--model-path with a downloaded copy, or run online")
+        elif checkpoint.commit == UNKNOWN and checkpoint.content_hash == UNKNOWN:
+            problems.append(f"model {model.name}: nothing knowable about its checkpoint ({checkpoint.note}); "
+                            "pass --model-path with a downloaded copy, or run online")
         else:
-            lock.models.append(LockedModel(model.name, model.hub_id, model.revision, found.commit,
-                                           found.content_hash, found.files))
+            lock.models.append(LockedModel(model.name, model.hub_id, model.revision, checkpoint.commit,
+                                           checkpoint.content_hash, checkpoint.files))
     if problems:
         raise LockError("cannot lock: " + " | ".join(problems))
     return lock

@@ -37,7 +37,8 @@ class RowSampler:
 
     def choose(self, logits: torch.Tensor) -> int:
         """A token drawn from one row's next-token logits [vocab]."""
-        scores = self.warpers(None, logits.detach().float().cpu()[None])
+        batch = logits.detach().float().cpu()[None]
+        scores = self.warpers(None, batch)  # type: ignore[arg-type]  # these warpers never read input_ids
         probs = torch.softmax(scores, dim=-1)
         return int(torch.multinomial(probs[0], 1, generator=self.generator))
 
@@ -63,7 +64,7 @@ class PerRowSampling(LogitsProcessor):
     def __init__(self, samplers: Sequence[RowSampler | None]) -> None:
         self.samplers = list(samplers)
 
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.Tensor) -> torch.Tensor:
         chosen = scores.clone()
         for row, sampler in enumerate(self.samplers):
             if sampler is not None:

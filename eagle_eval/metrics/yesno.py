@@ -22,7 +22,7 @@ _LABELS: tuple[YesNo, YesNo] = ("yes", "no")
 def parse_exact_yes_no(text: str) -> YesNo | None:
     """The answer when it is exactly yes or no (any case, surrounding whitespace); else None."""
     answer = text.lower().strip()
-    return answer if answer in _LABELS else None  # type: ignore[return-value]
+    return answer if answer in _LABELS else None
 
 
 def ground_truth_yes_no(text: str) -> YesNo:

@@ -137,7 +137,8 @@ def hub_commit(repo: str, revision: str | None, repo_type: str = "dataset",
         return revision, "requested commit"
     if not constants.HF_HUB_OFFLINE:
         try:
-            return HfApi().repo_info(repo, repo_type=repo_type, revision=revision).sha, "hub"
+            sha = HfApi().repo_info(repo, repo_type=repo_type, revision=revision).sha
+            return sha or UNKNOWN, "hub"  # an answer without a sha names no commit
         except Exception:  # noqa: BLE001 (offline, auth, gone: all leave the cache as the only witness)
             pass
     cache_root = Path(cache_dir or constants.HF_HUB_CACHE)
@@ -161,8 +162,9 @@ def hub_files_provenance(urls: Sequence[str], repo_type: str = "dataset") -> Pro
     The per-file digest is the hub's LFS sha256, which equals sha256 of the bytes, so the hash matches
     the one computed from a local download of the same files. Files kept outside LFS are fetched.
     """
-    parsed = [parse_hub_url(url) for url in urls]
-    if not parsed or any(p is None for p in parsed):
+    found = [parse_hub_url(url) for url in urls]
+    parsed = [p for p in found if p is not None]
+    if not parsed or len(parsed) != len(found):
         return Provenance(note="data files were not resolved on the hub")
     repos = {p[0] for p in parsed}
     commits = {p[1] for p in parsed}

@@ -28,7 +28,9 @@ def _number(value: Any) -> float | None:
 def headline_interval(entry: Mapping[str, Any]) -> Interval | None:
     """The 95% interval of a task's headline, in paper units, as results.json records it."""
     uncertainty = entry.get("uncertainty")
-    block = uncertainty.get("headline") if isinstance(uncertainty, Mapping) else None
+    if not isinstance(uncertainty, Mapping):
+        return None
+    block = uncertainty.get("headline")
     if not isinstance(block, Mapping):
         return None
     low, high = _number(block.get("ci_low")), _number(block.get("ci_high"))
@@ -58,4 +60,4 @@ def baseline_difference(
     if figures.get("ci_low") is None or figures.get("ci_high") is None:
         return None, figures, "no interval for the baseline difference: the statistic is undefined on these samples"
     method = f"{paired.level:.0%} paired interval, {paired.method}; {paired.test} p = {paired.p_value:.3g}"
-    return Interval(paired.ci_low, paired.ci_high, method, figures.get("se")), figures, None
+    return Interval(paired.ci_low, paired.ci_high, method, _number(figures.get("se"))), figures, None

@@ -72,7 +72,9 @@ def truncation_of(extra: Mapping[str, Any]) -> str | None:
     """What was cut, as far as the samples line records it: the input (the adapter's notes) or the
     output (`truncated` / `finish_reason: "length"`, written by adapters that know it)."""
     cuts = []
-    notes = extra.get("notes") if isinstance(extra.get("notes"), dict) else {}
+    notes = extra.get("notes")
+    if not isinstance(notes, dict):
+        notes = {}
     if notes.get("input_truncated") is True:
         positions = notes.get("input_positions")
         cuts.append(f"input cut to the model's length ({positions} positions before the cut)" if positions else "input cut")
@@ -119,7 +121,9 @@ def collect_task_samples(
     for key in sorted(records):
         record = records[key]
         score_obj = scored.get(key, {})
-        values = score_obj.get("values") if isinstance(score_obj.get("values"), dict) else {}
+        values = score_obj.get("values")
+        if not isinstance(values, dict):
+            values = {}
         raw = values.get(score_key) if score_key else None
         score = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
         if score is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from eagle_eval.core.units import unit_of_column
 
@@ -49,7 +50,8 @@ def rank_rows(rows: Sequence[Mapping[str, float | None]], columns: Sequence[str]
     shared = tuple(c for c in columns if rows and all(row.get(c) is not None for row in rows))
     if not shared:
         return Ranking((), tuple(range(len(rows))), (None,) * len(rows), (None,) * len(rows))
-    scores = [sum(column_score(c, float(row[c])) for c in shared) / len(shared) for row in rows]  # type: ignore[arg-type]
+    # Every row has a value in every shared column.
+    scores = [sum(column_score(c, float(cast(float, row[c]))) for c in shared) / len(shared) for row in rows]
     # Scores are compared at a precision far below any printed difference, so float noise makes no tie-break.
     keys = [round(score, 9) for score in scores]
     order = sorted(range(len(rows)), key=lambda i: -keys[i])  # stable: ties keep input order

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstra
 from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
 from eagle_eval.stats.statistics import MeanOf, Statistic
 from eagle_eval.stats.table import SampleTable
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Estimate:
         return json_fields(self)
 
 
-def json_fields(record: object) -> dict[str, object]:
+def json_fields(record: DataclassInstance) -> dict[str, object]:
     """A dataclass's fields for JSON, with NaN and infinities (undefined figures) as null."""
     return {
         k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in asdict(record).items()

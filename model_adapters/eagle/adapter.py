@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from PIL import Image
@@ -28,6 +29,7 @@ from eagle_eval.model_adapters.eagle.checkpoint import LoadedEagle
 from eagle_eval.model_adapters.eagle.generation import RowSpec
 from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork, default_vision_batch_size
 from eagle_eval.model_adapters.eagle.templates import get_template, prompt_ids
+from eagle_eval.model_adapters.eagle.vision_tower import EagleVisionTower
 
 
 class EagleAdapter:
@@ -129,12 +131,16 @@ class EagleAdapter:
 
     # --- expert knock-out (eagle_eval.ablation.spec.SupportsExpertKnockout) ----------------------------------
 
+    @property
+    def _tower(self) -> EagleVisionTower:
+        return cast(EagleVisionTower, self.model.vision_tower)  # load_eagle builds the full tower
+
     def vision_experts(self) -> list[VisionExpert]:
-        return knockout.tower_experts(self.model.vision_tower)
+        return knockout.tower_experts(self._tower)
 
     def knock_out_experts(self, experts: Sequence[str], replacement: str,
                           calibration: Sequence[Image.Image]) -> dict[str, ExpertCalibration]:
-        return knockout.knock_out(self.model.vision_tower, experts, replacement, calibration,
+        return knockout.knock_out(self._tower, experts, replacement, calibration,
                                   self.vision_batch_size)
 
     # --- pieces ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import pickle
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from accelerate import init_empty_weights
@@ -383,9 +383,10 @@ def load_eagle(source: str | Path, revision: str | None = None, device: str | No
         device_for = lambda _key: target  # noqa: E731
     load_weights(model, weight_files(directory), run_dtype, device_for, source=str(source))
     place_buffers(model, device_for)  # buffers were built on the CPU; move each next to its module
-    model.vision_tower.recompute_buffers()
+    tower = cast(vision_tower.EagleVisionTower, model.vision_tower)  # build_empty_model builds the full tower
+    tower.recompute_buffers()
     if target.type == "cuda":
-        model.vision_tower.use_channels_last()  # ConvNeXt's convolutions run faster channels-last on GPU
+        tower.use_channels_last()  # ConvNeXt's convolutions run faster channels-last on GPU
     if device_map is not None:
         from accelerate import dispatch_model
 

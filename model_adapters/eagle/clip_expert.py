@@ -63,4 +63,5 @@ class ClipExpert(nn.Module):
     def recompute_buffers(self, device: torch.device) -> None:
         """Rebuild the non-checkpoint `position_ids` buffer (needed after building on the meta device)."""
         embeddings = self.vision_tower.vision_model.embeddings
-        embeddings.position_ids = torch.arange(embeddings.num_positions, device=device).unsqueeze(0)
+        position_ids = torch.arange(embeddings.num_positions, device=device).unsqueeze(0)
+        embeddings.register_buffer("position_ids", position_ids, persistent=False)

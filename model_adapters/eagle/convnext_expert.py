@@ -11,6 +11,7 @@ to the expert's `vision_tower.`, or any longer key that ends with such a path).
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import torch
 from timm.models.convnext import ConvNeXt
@@ -44,8 +45,9 @@ class ConvNextExpert(nn.Module):
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """[B, 3, S, S] -> [B, C, S/32, S/32]; follows the stem weights' memory format."""
         model = self.vision_tower
-        pixel_values = pixel_values.to(model.stem[0].weight.dtype)
-        if model.stem[0].weight.is_contiguous(memory_format=torch.channels_last):
+        stem_weight = cast(nn.Conv2d, model.stem[0]).weight
+        pixel_values = pixel_values.to(stem_weight.dtype)
+        if stem_weight.is_contiguous(memory_format=torch.channels_last):
             pixel_values = pixel_values.contiguous(memory_format=torch.channels_last)
         return model.stages(model.stem(pixel_values))
 

@@ -44,6 +44,9 @@ def rotate_pairs(x: torch.Tensor) -> torch.Tensor:
 
 
 class Rope2D(nn.Module):
+    freqs_cos: torch.Tensor
+    freqs_sin: torch.Tensor
+
     def __init__(self, head_dim: int, grid: int, pretrain_grid: int, theta: float) -> None:
         super().__init__()
         self.head_dim, self.grid, self.pretrain_grid, self.theta = head_dim, grid, pretrain_grid, theta

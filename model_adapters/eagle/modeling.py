@@ -114,6 +114,7 @@ class EagleForCausalLM(nn.Module):
                 if run:
                     pieces.append(text_embeds[text_at:text_at + run])
                     text_at, run = text_at + run, 0
+                assert image_embeds is not None  # there are as many images as slots (checked above)
                 pieces.append(image_embeds[image_at])
                 image_at += 1
             if run:

@@ -44,7 +44,7 @@ class LlmSize:
     def llama_config(self) -> LlamaConfig:
         from transformers import LlamaConfig
 
-        return LlamaConfig(
+        return LlamaConfig(  # type: ignore[call-arg]  # transformers 5 takes rope_theta through **kwargs
             hidden_size=self.hidden_size,
             intermediate_size=self.intermediate_size,
             num_hidden_layers=self.num_hidden_layers,

@@ -24,7 +24,7 @@ def build_adapter(preset: Preset, options: ModelOptions) -> EagleAdapter:
     from eagle_eval.model_adapters.eagle.checkpoint import load_eagle
 
     torch.manual_seed(options.seed)
-    revision = options.revision or preset.revision
+    revision: str | None = options.revision or preset.revision
     if options.model_path:
         source = options.model_path
     elif preset.tiny:
@@ -32,6 +32,7 @@ def build_adapter(preset: Preset, options: ModelOptions) -> EagleAdapter:
 
         source, revision = str(ensure_tiny_checkpoint(preset.name)), None
     else:
+        assert preset.hub_id is not None  # only the tiny presets, built locally, have no hub repository
         source = preset.hub_id
     loaded = load_eagle(source, revision=revision, device=options.device, dtype=options.dtype,
                         released_preset=not preset.tiny)

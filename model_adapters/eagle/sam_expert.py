@@ -81,7 +81,8 @@ class SamExpert(nn.Module):
         self.input_size = config.image_size
         self.out_channels = config.out_channels
         encoder = SamVisionEncoder(build_sam_vision_config(config))
-        encoder.neck = ShortSamNeck(config.hidden_size, config.output_channels, eps=1e-6)
+        neck = ShortSamNeck(config.hidden_size, config.output_channels, eps=1e-6)
+        encoder.neck = neck  # type: ignore[assignment]  # transformers types it as its longer SamVisionNeck
         self.vision_tower = encoder
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:

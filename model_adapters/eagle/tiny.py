@@ -79,7 +79,7 @@ def write_tiny_checkpoint(directory: Path, preset_name: str = "eagle-tiny", seed
 def _drop_shared_copies(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Keep one name per shared storage (EVA-02's RoPE tables are shared by its blocks), the shortest,
     as transformers' safetensors saving does; the loader recomputes these tables anyway."""
-    by_storage: dict[tuple[int, int], list[str]] = {}
+    by_storage: dict[tuple[int, int | torch.SymInt], list[str]] = {}
     for key, tensor in state.items():
         by_storage.setdefault((tensor.untyped_storage().data_ptr(), tensor.storage_offset()), []).append(key)
     keep = {min(keys, key=lambda k: (len(k), k)) for keys in by_storage.values()}

@@ -21,6 +21,7 @@ import io
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 VOCAB_SIZE = 512
 
@@ -53,7 +54,7 @@ def _train_sentencepiece(directory: Path, control_symbols: tuple[str, ...] = (),
     # Trained from an iterator into memory: no file paths end up in the model's stored trainer spec.
     model = io.BytesIO()
     # Only non-default names are passed: the stored trainer spec (and so the file) stays that of eagle-tiny.
-    names = {"bos_piece": bos, "eos_piece": eos} if (bos, eos) != ("<s>", "</s>") else {}
+    names: dict[str, Any] = {"bos_piece": bos, "eos_piece": eos} if (bos, eos) != ("<s>", "</s>") else {}
     if control_symbols:
         names["control_symbols"] = list(control_symbols)
     spm.SentencePieceTrainer.train(

@@ -13,6 +13,7 @@ which experts exist and in which order; `VisionTowerConfig.parse` reads it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 # The CLIP normalisation shared by every expert's input (the tower gets one normalised tensor).
 CLIP_MEAN: tuple[float, float, float] = (0.48145466, 0.4578275, 0.40821073)
@@ -32,6 +33,13 @@ EXPERT_LABELS: dict[str, str] = {CLIP: "CLIP", CONVNEXT: "ConvNeXt", SAM: "SAM",
 
 X5_VISION_TOWER = ";".join((CLIP, CONVNEXT, SAM, DET, PIX2STRUCT))
 X4_VISION_TOWER = ";".join((CLIP, CONVNEXT, DET, PIX2STRUCT))
+
+
+class ExpertConfig(Protocol):
+    """What every expert config offers the tower."""
+
+    @property
+    def out_channels(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -249,8 +257,8 @@ class VisionTowerConfig:
         return self.grid_size**2
 
     def expert_channels(self, name: str) -> int:
-        configs = {CLIP: self.clip, CONVNEXT: self.convnext, SAM: self.sam, DET: self.det,
-                   PIX2STRUCT: self.pix2struct}
+        configs: dict[str, ExpertConfig] = {CLIP: self.clip, CONVNEXT: self.convnext, SAM: self.sam,
+                                            DET: self.det, PIX2STRUCT: self.pix2struct}
         return configs[name].out_channels
 
     @property

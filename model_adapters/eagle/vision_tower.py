@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -141,8 +142,10 @@ class EagleVisionTower(nn.Module):
 
     def _run(self, expert: nn.Module, pixel_values: torch.Tensor) -> torch.Tensor:
         x = pixel_values
-        if expert.input_size is not None and expert.input_size != self.config.image_size:
-            x = _resize(x, expert.input_size)
+        # Every expert sets `input_size`: the resolution it runs at, or None for the tower's own.
+        input_size = cast(int | None, expert.input_size)
+        if input_size is not None and input_size != self.config.image_size:
+            x = _resize(x, input_size)
         feature = expert(x)
         if feature.shape[-2:] != (self.config.grid_size, self.config.grid_size):
             feature = _resize(feature, self.config.grid_size)

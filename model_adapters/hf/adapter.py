@@ -130,8 +130,8 @@ def _template_lacks_bos(prompts: Sequence[str], tokenizer: Any) -> bool:
 def _eos_token_ids(model: Any, tokenizer: Any) -> list[int]:
     """EOS ids of the generation config (several for chat models, e.g. Llama-3's <|eot_id|>) and the tokenizer's."""
     configured = getattr(model.generation_config, "eos_token_id", None)
-    ids = configured if isinstance(configured, list) else [configured]
-    ids = [i for i in ids if i is not None]
+    candidates = configured if isinstance(configured, list) else [configured]
+    ids: list[int] = [i for i in candidates if i is not None]
     if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
         ids.append(tokenizer.eos_token_id)
     return ids

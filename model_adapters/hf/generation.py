@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
@@ -52,7 +52,8 @@ class RowStopper(StoppingCriteria):
         for row, tokens in enumerate(generated):
             if self.lengths[row] is None:
                 self.lengths[row] = self._stop_length(self.specs[row], tokens)
-        return torch.tensor([length is not None for length in self.lengths], device=input_ids.device)
+        done = torch.tensor([length is not None for length in self.lengths], device=input_ids.device)
+        return cast(torch.BoolTensor, done)  # a bool tensor, the type StoppingCriteria declares
 
     def _stop_length(self, spec: RowSpec, tokens: list[int]) -> int | None:
         if tokens and tokens[-1] in self.eos:

@@ -116,7 +116,7 @@ def _qwen2_vl(tokenizer, template: str):
 def _llava(vision, text, tokenizer, image_token_id, template: str):
     from transformers import CLIPImageProcessor, LlavaConfig, LlavaForConditionalGeneration, LlavaProcessor
 
-    config = LlavaConfig(vision_config=vision, text_config=text, image_token_id=image_token_id,
+    config = LlavaConfig(vision_config=vision, text_config=text, image_token_index=image_token_id,
                          vision_feature_layer=-2, vision_feature_select_strategy="default")
     image_processor = CLIPImageProcessor(size={"shortest_edge": _IMAGE_SIZE},
                                          crop_size={"height": _IMAGE_SIZE, "width": _IMAGE_SIZE})
