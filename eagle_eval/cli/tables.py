@@ -28,7 +28,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from eagle_eval.results.document import find_results_files
+    from eagle_eval.results.discovery import find_results_files
     from eagle_eval.results.reference import select_references
     from eagle_eval.results.tables import build_leaderboard, render_table
 

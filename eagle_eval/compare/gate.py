@@ -302,7 +302,8 @@ def _holm(comparisons: Sequence[TaskComparison], alpha: float) -> None:
     tested = [c for c in comparisons if c.paired is not None]
     if not tested:
         return
-    _, adjusted, _, _ = multipletests([c.paired.p_value for c in tested], alpha=alpha, method="holm")
+    _, adjusted, _, _ = multipletests([c.paired.p_value for c in tested if c.paired is not None], alpha=alpha,
+                                      method="holm")
     for item, p in zip(tested, adjusted, strict=True):
         item.p_holm = float(p)
 

@@ -68,9 +68,10 @@ class GenKwargs:
             max_new_tokens=self.max_new_tokens if self.max_new_tokens is not None else generation.max_new_tokens,
             until=(self.until,) if self.until is not None else generation.until,
         )
-        if not self.sampling:
+        temperature = self.temperature
+        if not temperature:  # greedy (what `sampling` says)
             return changed
-        return replace(changed, temperature=float(self.temperature), top_p=self.top_p if self.top_p is not None else 1.0,
+        return replace(changed, temperature=float(temperature), top_p=self.top_p if self.top_p is not None else 1.0,
                        top_k=self.top_k or 0, seed=sample_seed(self.seed, key))
 
     def apply(self, request: Request) -> Request:

@@ -17,7 +17,7 @@ from eagle_eval.results.document import ResultsError, RunResults, load_results
 from eagle_eval.run.scoring import Outcome
 
 
-def record_predictions(run: RunResults, task: str, outcomes: Mapping[object, Outcome], samples_path: Path,
+def record_predictions(run: RunResults, task: str, outcomes: Mapping[Any, Outcome], samples_path: Path,
                        run_dir: Path, model_fingerprint: str | None = None) -> None:
     """File a generated, unscored task in the results document (and drop an older score of it)."""
     run.results.pop(task, None)  # the samples it was scored from may have just been regenerated

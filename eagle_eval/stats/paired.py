@@ -102,7 +102,7 @@ def compare_paired(  # noqa: PLR0913 -- keyword-only settings with defaults, as 
         binary = _is_binary(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
         if binary:
             mcnemar_p = mcnemar_exact_p(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
-        if binary and method == "iid":
+        if mcnemar_p is not None and method == "iid":  # binary scores, one per unit: McNemar's exact test
             return PairedDifference(
                 old_value, new_value, difference, se, low, high, level, method, "mcnemar-exact",
                 mcnemar_p, mcnemar_p, *flips, int(old_scores.size), n_units,

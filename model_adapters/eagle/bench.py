@@ -19,7 +19,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ from eagle_eval.model_adapters.eagle.pipeline import BatchedPipeline, BatchWork,
 from eagle_eval.model_adapters.eagle.preprocessing import images_to_uint8, normalize_uint8
 from eagle_eval.model_adapters.eagle.presets import get_preset
 from eagle_eval.model_adapters.eagle.templates import IMAGE_TOKEN_INDEX
+from eagle_eval.model_adapters.eagle.vision_tower import EagleVisionTower
 
 # The figure the project's speed target was set with; the benchmark also counts FLOPs from the modules.
 NOMINAL_FLOP_PER_SAMPLE_X5_7B = 27.6e12
@@ -63,9 +64,10 @@ def random_model(preset_name: str, device: torch.device, dtype: torch.dtype, see
             value.normal_(0.0, 0.02, generator=generator)
         set_module_tensor_to_device(model, name, device, value=value, dtype=dtype)
     place_buffers(model, lambda _name: device)
-    model.vision_tower.recompute_buffers()
+    tower = cast(EagleVisionTower, model.vision_tower)  # built from the preset: the full tower
+    tower.recompute_buffers()
     if device.type == "cuda":
-        model.vision_tower.use_channels_last()
+        tower.use_channels_last()
     return model.eval()
 
 
@@ -136,7 +138,8 @@ def profile_components(model: EagleForCausalLM, samples: list[Sample], batch_siz
 
         hooks.extend([module.register_forward_pre_hook(before), module.register_forward_hook(after)])
 
-    for name, expert in zip(model.config.vision.experts, model.vision_tower.vision_towers, strict=True):
+    tower = cast(EagleVisionTower, model.vision_tower)
+    for name, expert in zip(model.config.vision.experts, tower.vision_towers, strict=True):
         timed(expert, f"vision: {name}")
     timed(model.mm_projector, "projector")
     pipeline = BatchedPipeline(model, vision_batch_size)

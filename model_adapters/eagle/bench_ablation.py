@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from PIL import Image
 
 from eagle_eval.model_adapters.eagle.flops import SampleFlops
 from eagle_eval.model_adapters.eagle.knockout import knock_out, tower_experts
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
+from eagle_eval.model_adapters.eagle.vision_tower import EagleVisionTower
 
 CALIBRATION_IMAGES = 16
 FULL = "full"
@@ -37,13 +39,16 @@ def time_knockouts(model: EagleForCausalLM, images: list[Image.Image], timed_pas
     """The pass timed on the full model and with each expert knocked out (fastest of `rounds`)."""
     seconds_for, samples = timed_pass.seconds_for, timed_pass.samples
     batch_size, vision_batch_size = timed_pass.batch_size, timed_pass.vision_batch_size
-    tower = model.vision_tower
+    tower = cast(EagleVisionTower, model.vision_tower)  # random_model builds the full tower
     experts = tower_experts(tower)
     calibration = images[:CALIBRATION_IMAGES]
     replacements = {}
     for expert in experts:  # made once: the rounds time the knocked-out model, not the calibration
         knock_out(tower, [expert.name], "mean", calibration, vision_batch_size)
-        replacements[expert.name] = tower.replacement(expert.name)
+        replacement = tower.replacement(expert.name)
+        if replacement is None:  # knock_out sets it; a tower that ignored the call would time the full model
+            raise RuntimeError(f"knocking out {expert.name} left no replacement map")
+        replacements[expert.name] = replacement
     tower.restore_experts()
     timed: dict[str, list[float]] = {FULL: [], **{expert.name: [] for expert in experts}}
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from eagle_eval.results.document import find_results_files
+from eagle_eval.results.discovery import find_results_files
 
 
 def test_table_finds_what_score_output_wrote_under_any_name(toy_world, toy_run, eagle, tmp_path):
