@@ -13,11 +13,9 @@ extras=${1:+[$1]}
 # folder it means is eagle_eval/ itself, the files the hook maps: that one message is filtered, no other.
 PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation" \
     .venv/bin/python -m pip install --quiet -e ".${extras}"
-# The report's browser tests drive Debian's chromium through its chromedriver; nothing downloads a browser.
-if [[ "${1:-}" == *test* && ! -x /usr/bin/chromium ]]; then
-    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-    else
-        echo "setup_env.sh: the browser tests need chromium and chromium-driver: sudo apt-get install -y chromium chromium-driver" >&2
-    fi
+# Debian packages outside Python that an extra needs (test: chromium and chromium-driver for the report's
+# browser tests), each checked on its own and installed if missing, from the one list in
+# scripts/system-packages.txt; nothing downloads a browser.
+if [[ -n "${1:-}" ]]; then
+    bash scripts/install_system_packages.sh "$1"
 fi

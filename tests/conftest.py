@@ -18,6 +18,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import re
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
 from eagle_eval.core.records import GenerationSettings, ModelInfo, Request, SampleScore
 
 SLOW_TEST_S = 5.0  # setup + call + teardown of one test on an idle 2-core machine
+ROOT = Path(__file__).resolve().parent.parent
 _unmarked_seconds: dict[str, float] = {}
 
 
@@ -204,6 +206,26 @@ def toy_world(monkeypatch: pytest.MonkeyPatch) -> ToyWorld:
     )
     registry.register_model(REPLAY_ENTRY)
     return world
+
+
+def require_system_packages(needed_by: str, *packages: str) -> None:
+    """Skip unless the Debian `packages` are installed (fail under CI=true), saying the exact command.
+
+    The check and the command come from scripts/install_system_packages.sh --check, which reads the
+    one list, scripts/system-packages.txt: the same proof files and the same command the setup uses.
+    """
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "install_system_packages.sh"), "--check", "all", *packages],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    if done.returncode == 0:
+        return
+    if done.returncode != 1:  # a package the list does not know: the test is wrong, not the machine
+        pytest.fail(f"install_system_packages.sh --check failed: {done.stderr.strip()}")
+    last = done.stdout.strip().splitlines()[-1]  # "missing: P...; install with: COMMAND"
+    names = " and ".join(filter(None, [", ".join(packages[:-1]), packages[-1]]))
+    message = f"{needed_by} need Debian's {names}; {last} (or run: bash scripts/setup_env.sh test)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @dataclass

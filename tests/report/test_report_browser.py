@@ -24,10 +24,11 @@ from eagle_eval.api.registry import get_task
 from eagle_eval.cli import main
 from eagle_eval.report import ReportOptions, build_report, render_html
 from eagle_eval.report.fixture_runs import write_synthetic_run
+from tests.conftest import require_system_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "data" / "hub"
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")  # their proof files in scripts/system-packages.txt
 README_SCREENSHOT = ROOT / "docs" / "images" / "report.png"
 PAYLOAD = '<script>window.__injected = 1</script><img src=x onerror="window.__injected = 2">'
 pytestmark = pytest.mark.slow
@@ -35,11 +36,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory):
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        message = "the browser tests need Debian's chromium and chromium-driver (scripts/setup_env.sh test installs them)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require_system_packages("the browser tests", "chromium", "chromium-driver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
