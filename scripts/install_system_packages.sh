@@ -16,7 +16,7 @@
 # missing ones is printed, the setup goes on, and the tests that need them skip with that command (or
 # fail with it under CI=true).
 #
-# For the setup's own tests (tests/test_setup_system_packages.py): EAGLE_EVAL_SYSTEM_ROOT is put in
+# For the setup's own tests (tests/project/test_setup_system_packages.py): EAGLE_EVAL_SYSTEM_ROOT is put in
 # front of every proof path (default: nothing, i.e. /), EAGLE_EVAL_SYSTEM_PACKAGES replaces the list;
 # apt-get and id are the ones on PATH.
 set -euo pipefail

@@ -228,6 +228,16 @@ def require_system_packages(needed_by: str, *packages: str) -> None:
     pytest.skip(message)
 
 
+@pytest.fixture
+def hub_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub counts as reachable (eagle_eval.data.hub_reach) and nothing is sent: for tests of hub reads
+    whose library calls are faked, on machines with or without a network."""
+    import eagle_eval.data.loading as data
+    from eagle_eval.data.hub_reach import HubReach
+
+    monkeypatch.setattr(data, "hub_reach", lambda: HubReach("https://huggingface.co", True))
+
+
 @dataclass
 class CliResult:
     code: int

@@ -16,6 +16,7 @@ from eagle_eval.data.files import corrupt_file, library_logs_silenced, total_row
 from eagle_eval.provenance.hashes import FileHashCache
 from eagle_eval.provenance.lockfile import Lock, drift
 from eagle_eval.provenance.revisions import UNKNOWN, Provenance, directory_provenance, hub_files_provenance, is_commit
+from eagle_eval.data.hub_reach import hub_reach
 
 DATA_ROOT_ENV = "EAGLE_EVAL_DATA_ROOT"
 
@@ -93,11 +94,34 @@ def snapshot_dir(source: Source, data_root: Path) -> Path:
     return snapshot if snapshot.is_dir() else local
 
 
-def load_source(source: Source, data_root: Path | None, required_columns: tuple[str, ...] = ()) -> Any:
-    """A `datasets.Dataset` for one source, with its hub features; raises DataError with the fix."""
-    import datasets
+def reading_root(source: Source, data_root: Path | None) -> Path | None:
+    """Where one split is read from, decided without reading it; DataError with the fix when nowhere.
 
-    datasets.disable_progress_bars()  # the runner shows its own progress; keep the terminal readable
+    A data root, when given, is the only place looked at. Without one: the hub (None) when the repo is
+    not a local folder and the hub answers (eagle_eval.data.hub_reach: one bounded probe per process). When
+    the hub does not answer, the hub cache's snapshot of the split's revision, said on stderr (the
+    results record its commit as read from the hub cache); with no snapshot there, a DataError at once,
+    rather than the minutes huggingface_hub and datasets spend retrying before they say the same.
+    """
+    root, told = _locate(source, data_root)
+    if told:
+        from eagle_eval.core.terminal import note
+
+        note(told)
+    return root
+
+
+def is_findable(source: Source, data_root: Path | None) -> bool:
+    """Whether `reading_root` finds the split (quietly; nothing is read)."""
+    try:
+        _locate(source, data_root)
+    except DataError:
+        return False
+    return True
+
+
+def _locate(source: Source, data_root: Path | None) -> tuple[Path | None, str | None]:
+    """`reading_root`'s answer and, when it reads the hub cache instead of the hub, the note saying so."""
     if data_root is not None:
         local = snapshot_dir(source, data_root)
         if not local.is_dir():
@@ -105,6 +129,30 @@ def load_source(source: Source, data_root: Path | None, required_columns: tuple[
                 f"dataset {source.repo} not found under the data root: looked at {local}. "
                 f"Fetch it with: {fetch_command(source, local)}"
             )
+        return data_root, None
+    if Path(source.repo).is_dir():  # datasets reads a local folder of that name before asking the hub
+        return None, None
+    reach = hub_reach()
+    if reach.reachable:
+        return None, None
+    from huggingface_hub import constants
+
+    hub_cache = Path(constants.HF_HUB_CACHE)
+    if snapshot_dir(source, hub_cache).is_dir():
+        return hub_cache, f"{reach.problem()}: reading {describe_source(source)} from the hub cache {hub_cache}"
+    raise DataError(
+        f"cannot load {describe_source(source)}: {reach.problem()} and the hub cache {hub_cache} holds no "
+        f"copy. Without network access, fetch it elsewhere with: {fetch_command(source, Path('<DIR>') / source.repo)} "
+        f"and pass --data-root (or set {DATA_ROOT_ENV})."
+    )
+
+
+def load_source(source: Source, data_root: Path | None, required_columns: tuple[str, ...] = ()) -> Any:
+    """A `datasets.Dataset` for one source, with its hub features; raises DataError with the fix."""
+    import datasets
+
+    datasets.disable_progress_bars()  # the runner shows its own progress; keep the terminal readable
+    data_root = reading_root(source, data_root)
     with library_logs_silenced():  # each failure below becomes one line naming the file and the fix
         dataset = _load_checked(source, data_root)
     missing = [c for c in required_columns if c not in dataset.column_names]
@@ -195,6 +243,7 @@ def _split_files(path: str, source: Source, revision: str | None) -> list[str]:
 def source_provenance(source: Source, data_root: Path | None, cache: FileHashCache | None = None) -> Provenance:
     """The commit and content hash of the files one split is read from (`unknown` where unknowable)."""
     try:
+        data_root = _locate(source, data_root)[0]  # the hub cache when the hub does not answer
         files = source_data_files(source, data_root)
     except Exception as error:  # noqa: BLE001 (loading reports its own error; here only record why)
         return Provenance(note=f"data files not resolvable: {error}")

@@ -21,6 +21,7 @@ from eagle_eval.ablation.apply import RunAblation
 from eagle_eval.api.adapter import ModelAdapter
 from eagle_eval.api.task import Task
 from eagle_eval.core.records import Doc, Request
+from eagle_eval.core.terminal import note
 from eagle_eval.data.window import select_docs
 from eagle_eval.generation.gen_kwargs import GenKwargs, apply_gen_kwargs
 from eagle_eval.results.samples import (
@@ -39,7 +40,7 @@ from eagle_eval.run.distributed import (
     shard_docs,
 )
 from eagle_eval.run.fingerprints import UNBUILT, sample_fingerprint
-from eagle_eval.run.progress import CHECK, RunDisplay, note, status, step_display
+from eagle_eval.run.progress import CHECK, RunDisplay, status, step_display
 from eagle_eval.run.scoring import Outcome
 
 

@@ -10,6 +10,7 @@ generation.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from eagle_eval.api.task import Task
 from eagle_eval.core.output_files import check_writable_dir
 from eagle_eval.core.records import Doc
 from eagle_eval.data.images import max_pixels_from_env
-from eagle_eval.data.loading import DataError, resolve_data_root
+from eagle_eval.data.loading import DataError, is_findable, resolve_data_root
 from eagle_eval.run.config import RunConfig
 from eagle_eval.run.distributed import DistContext, context_from_env, device_for_rank
 from eagle_eval.run.fingerprints import compute_run_id
@@ -83,19 +84,41 @@ def plan_run(config: RunConfig) -> RunPlan:
 def read_task_inputs(plan: RunPlan) -> TaskInputs:
     """Every task's data (resolved, checked against the pins, recorded) and judge; one error names
     every task whose data cannot be read, so one try shows all that is missing."""
-    config, tasks = plan.config, plan.tasks
-    docs = {}
-    missing: list[str] = []
-    for task in tasks:
+    config = plan.config
+
+    def load(task: Task) -> tuple[list[Doc], bool]:
+        with plan.pins.loading(task.name):
+            return load_task_docs(task, plan.data_root, config.limit, plan.show_progress, config.offset)
+
+    docs = load_every_task(plan.tasks, plan.data_root, load)
+    return TaskInputs(docs=docs, judges={task.name: judge_for_task(task) for task in plan.tasks})
+
+
+def load_every_task(tasks: Sequence[Task], data_root: Path | None,
+                    load: Callable[[Task], tuple[list[Doc], bool]]) -> dict[str, tuple[list[Doc], bool]]:
+    """Every task's docs, or one DataError naming every task whose data cannot be read.
+
+    Where each split is read from is decided for every task first (eagle_eval.data.loading.is_findable:
+    the data root, the hub when it answers, or the hub cache), without reading any. The tasks with a
+    split found nowhere load first; when one of them fails, the error comes before any other task's
+    data is read (a task whose `load_docs` reads no declared split loads like any other).
+    """
+    doubtful = [task for task in tasks if not all(is_findable(source, data_root) for source in task.sources)]
+    loaded: dict[str, tuple[list[Doc], bool]] = {}
+    missing: dict[str, str] = {}  # every unreadable task's message, so one try names all that is missing
+    for task in [*doubtful, *(task for task in tasks if task not in doubtful)]:
+        if missing and task not in doubtful:
+            break
         try:
-            with plan.pins.loading(task.name):
-                docs[task.name] = load_task_docs(task, plan.data_root, config.limit, plan.show_progress, config.offset)
+            loaded[task.name] = load(task)
         except DataError as err:
-            missing.append(str(err) if len(tasks) == 1 else f"{task.name}: {err}")
+            missing[task.name] = str(err)
     if missing:
-        raise DataError(missing[0] if len(missing) == 1 else
-                        f"{len(missing)} of {len(tasks)} tasks cannot read their data — " + " | ".join(missing))
-    return TaskInputs(docs=docs, judges={task.name: judge_for_task(task) for task in tasks})
+        messages = [missing[task.name] if len(tasks) == 1 else f"{task.name}: {missing[task.name]}"
+                    for task in tasks if task.name in missing]
+        raise DataError(messages[0] if len(messages) == 1 else
+                        f"{len(messages)} of {len(tasks)} tasks cannot read their data — " + " | ".join(messages))
+    return loaded
 
 
 def seed_everything(seed: int, with_torch: bool) -> None:

@@ -31,7 +31,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-stderr_console = Console(stderr=True)
+from eagle_eval.core.terminal import stderr_console
 
 # The kind of a display line, kept in the rich task's fields: it decides which columns show.
 GENERATE, CHECK, SCORE, OVERALL = "generate", "check", "score", "overall"
@@ -148,11 +148,6 @@ def step_display(display: RunDisplay | None, enabled: bool) -> Iterator[RunDispl
         return
     with RunDisplay([], enabled) as own:
         yield own
-
-
-def note(message: str) -> None:
-    """A one-line message on stderr, above any live display (shown with or without progress bars)."""
-    stderr_console.print(message, markup=False, highlight=False, soft_wrap=True)
 
 
 @contextmanager

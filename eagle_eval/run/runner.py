@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from eagle_eval.api.adapter import ModelAdapter
 from eagle_eval.api.task import Task
 from eagle_eval.core.output_files import remove_stale_temporaries
+from eagle_eval.core.terminal import note
 from eagle_eval.data.window import window_reason
 from eagle_eval.generation.gen_kwargs import GenKwargs, departure_message
 from eagle_eval.results.document import write_results
@@ -51,7 +52,7 @@ from eagle_eval.run.model import LoadedModel, load_model
 from eagle_eval.run.ownership import own_run_dir
 from eagle_eval.run.plan import RunPlan, TaskInputs, plan_run, read_task_inputs
 from eagle_eval.run.predict_only import record_predictions
-from eagle_eval.run.progress import RunDisplay, note
+from eagle_eval.run.progress import RunDisplay
 from eagle_eval.run.record import RunDocument, TaskRecord, record_scored_task, start_document
 from eagle_eval.run.scoring import ScoreOptions, score_docs
 

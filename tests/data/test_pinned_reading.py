@@ -104,7 +104,7 @@ def test_a_task_pinned_commit_is_checked_against_the_snapshot(tmp_path):
     assert state.record(pinned_source)["pinned"] is True
 
 
-def test_a_locked_hub_read_asks_datasets_for_the_locked_commit(tmp_path, monkeypatch):
+def test_a_locked_hub_read_asks_datasets_for_the_locked_commit(tmp_path, monkeypatch, hub_answers):
     import eagle_eval.data.loading as data
 
     asked = {}
@@ -177,7 +177,7 @@ def test_a_hub_cache_as_data_root_reads_the_ref_and_a_lock_reads_its_own_commit(
     assert state.record(SOURCE)["provenance"]["commit"] == COMMIT_A
 
 
-def test_an_unlocked_hub_read_loads_the_commit_it_resolved_and_records_it(monkeypatch):
+def test_an_unlocked_hub_read_loads_the_commit_it_resolved_and_records_it(monkeypatch, hub_answers):
     import eagle_eval.data.loading as data
 
     asked = {}
