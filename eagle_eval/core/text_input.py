@@ -7,7 +7,9 @@ RecursionError from the JSON decoder; a user needs the file's name, what is wron
 from __future__ import annotations
 
 import codecs
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,3 +58,40 @@ def json_lines(path: Path, error: type[Exception], fix: str) -> Iterator[tuple[i
                 yield line_no, value
     except UnicodeDecodeError as err:
         raise error(f"{not_utf8_message(path, err)}; or {fix}") from None
+
+
+def why_not_a_file(path: Path) -> str | None:
+    """Why something stands where a file belongs (a folder, a link loop, a dangling link, a device);
+    None when `path` is a file or nothing is there at all."""
+    if path.is_file():
+        return None
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except RuntimeError:  # a link loop, as Python 3.11 reports it (later versions: OSError ELOOP)
+            return "is a symbolic link that loops"
+        except OSError as err:
+            return "is a symbolic link that loops" if err.errno == errno.ELOOP else "is a symbolic link to nothing"
+    if path.is_dir():
+        return "is a folder, not a file"
+    if os.path.lexists(path):
+        return "is not a regular file"
+    return None
+
+
+REPLACEMENT = "\ufffd"
+_SURROGATES = range(0xD800, 0xE000)
+
+
+def valid_text(text: str) -> tuple[str, int]:
+    """`text` as valid UTF-8, and how many code points were replaced to make it so.
+
+    The only code points of a Python string UTF-8 cannot hold are lone surrogates (a JSON `"\\ud800"`
+    escape, or a server that splits a pair); each becomes U+FFFD, the replacement character.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        replaced = sum(1 for ch in text if ord(ch) in _SURROGATES)
+        return "".join(REPLACEMENT if ord(ch) in _SURROGATES else ch for ch in text), replaced
+    return text, 0

@@ -9,6 +9,7 @@ from typing import Any
 
 from eagle_eval.api.registry import UnknownNameError, get_task
 from eagle_eval.api.task import Doc, Task
+from eagle_eval.core.text_input import why_not_a_file
 from eagle_eval.data.loading import DataError
 from eagle_eval.report.charts import baseline_chart, paper_delta_chart
 from eagle_eval.report.intervals import baseline_difference, headline_interval
@@ -37,6 +38,8 @@ def _run_dir(path: Path) -> Path:
     if path.is_file() and path.name == RESULTS_FILENAME:
         return path.parent
     if not (path / RESULTS_FILENAME).is_file():
+        if problem := why_not_a_file(path / RESULTS_FILENAME):  # a folder or a link loop where it belongs
+            raise ResultsError(f"{path / RESULTS_FILENAME} {problem}, where a run's results belong")
         raise ResultsError(f"no {RESULTS_FILENAME} in {path}; pass a run directory written by `eagle-eval run`")
     return path
 

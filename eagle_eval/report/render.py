@@ -18,6 +18,7 @@ from importlib.resources import files
 from string import Template
 from typing import Any
 
+from eagle_eval.core.text_input import valid_text
 from eagle_eval.report.redact import mask_secrets
 from eagle_eval.report.view import ReportView, TaskOverview
 
@@ -34,7 +35,13 @@ def _csp_hash(text: str) -> str:
 
 def view_json_text(view: ReportView, indent: int | None = None) -> str:
     """The view as JSON, secrets masked (the same document the page embeds)."""
-    return mask_secrets(json.dumps(view.to_json(), ensure_ascii=False, indent=indent, allow_nan=False))
+    return _page_text(json.dumps(view.to_json(), ensure_ascii=False, indent=indent, allow_nan=False))
+
+
+def _page_text(text: str) -> str:
+    """Secrets masked, and any code point UTF-8 cannot hold (a lone surrogate in a hand-edited samples
+    or results file) shown as U+FFFD: the page is written as UTF-8 whatever the run's files held."""
+    return valid_text(mask_secrets(text))[0]
 
 
 def _script_safe(text: str) -> str:
@@ -162,4 +169,4 @@ def render_html(view: ReportView) -> str:
         "style_hash": _csp_hash(css),
         "script_hash": _csp_hash(js),
     }
-    return mask_secrets(Template(_asset("report.html")).substitute(fields))
+    return _page_text(Template(_asset("report.html")).substitute(fields))

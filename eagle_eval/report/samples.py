@@ -8,6 +8,7 @@ resume); the scores file adds values, extraction path and parsed answer.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,15 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _score_of(score_obj: Mapping[str, Any], score_key: str | None) -> tuple[float | None, bool]:
+    """The sample's score, or None; and False when the file held NaN or Infinity there (not a score)."""
+    values = score_obj.get("values")
+    raw = values.get(score_key) if isinstance(values, dict) and score_key else None
+    if not isinstance(raw, int | float) or isinstance(raw, bool):
+        return None, True
+    return (float(raw), True) if math.isfinite(raw) else (None, False)
+
+
 def collect_task_samples(
     run_dir: Path,
     task_name: str,
@@ -117,15 +127,12 @@ def collect_task_samples(
     result = TaskSamples(rows=[], score_key=score_key)
     if not records:
         result.notes.append(f"no samples file at {samples_path}")
-    image_failures = 0
+    image_failures = not_finite = 0
     for key in sorted(records):
         record = records[key]
         score_obj = scored.get(key, {})
-        values = score_obj.get("values")
-        if not isinstance(values, dict):
-            values = {}
-        raw = values.get(score_key) if score_key else None
-        score = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else None
+        score, finite = _score_of(score_obj, score_key)
+        not_finite += not finite
         if score is not None:
             result.scores[key] = score
         row = SampleRow(
@@ -152,6 +159,9 @@ def collect_task_samples(
             except Exception:  # noqa: BLE001 - a sample whose data fails shows without it; counted below
                 image_failures += 1
         result.rows.append(row)
+    if not_finite:
+        result.notes.append(f"{not_finite} samples' {score_key} in scores/{task_name}.jsonl is NaN or Infinity, "
+                            "not a score; they are shown unscored (re-score the run to write the file again)")
     if image_failures:
         result.notes.append(f"{image_failures} samples' question or images could not be read from the data root")
     if docs is not None:

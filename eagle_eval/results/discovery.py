@@ -22,7 +22,12 @@ def find_results_files(paths: list[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            hits = [candidate for candidate in sorted(path.rglob("*.json")) if is_results_document(candidate)]
+            candidates = sorted(path.rglob("*.json"))
+            for candidate in candidates:  # a results.json that is a folder or a link loop is damage, not absent
+                if candidate.name == RESULTS_FILENAME and (problem := text_input.why_not_a_file(candidate)):
+                    raise ResultsError(f"{candidate} {problem}, where a run's results belong; remove it or "
+                                       "write it again with the `eagle-eval run` command that made it")
+            hits = [candidate for candidate in candidates if is_results_document(candidate)]
             if not hits:
                 raise ResultsError(f"no {RESULTS_FILENAME} found under {path}, nor any other .json file holding a "
                                    "results document (eagle-eval run and score --output write them)")

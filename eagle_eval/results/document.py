@@ -7,6 +7,7 @@ shape and raises `ResultsError` with the file and the problem.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from eagle_eval.core import text_input
 from eagle_eval.core.output_files import write_text_atomic
 from eagle_eval.core.text_input import not_utf8_message
+from eagle_eval.results import validation
 
 SCHEMA_VERSION = 1
 RESULTS_FILENAME = "results.json"
@@ -199,10 +201,11 @@ def write_results(path: Path, run: RunResults) -> None:
 def load_results(path: Path | str) -> RunResults:
     """Read and validate a results.json (or a run directory holding one)."""
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and path.name != RESULTS_FILENAME:
         path = path / RESULTS_FILENAME
     if not path.is_file():
-        raise ResultsError(f"results file not found: {path}")
+        problem = text_input.why_not_a_file(path)  # a folder or a link loop where the file belongs
+        raise ResultsError(f"{path} {problem}, where a run's results belong" if problem else f"results file not found: {path}")
     try:
         data = text_input.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
@@ -256,9 +259,13 @@ def _parse_run(data: Any, source: str) -> RunResults:
     model = _require(data, "model", dict, source)
     settings = _require(data, "settings", dict, source)
     results = _require(data, "results", dict, source)
+    _validated(validation.check_run, data, source)
     parsed: dict[str, TaskResult] = {}
     for name, entry in results.items():
-        parsed[name] = _parse_task(entry, f"{source}: results[{name!r}]")
+        where = f"{source}: results[{name!r}]"
+        if isinstance(entry, dict):
+            _validated(validation.check_task, entry, where)
+        parsed[name] = _parse_task(entry, where)
     return RunResults(
         run_id=_require(data, "run_id", str, source),
         created_at=_require(data, "created_at", str, source),
@@ -293,6 +300,14 @@ def _parse_run(data: Any, source: str) -> RunResults:
         variant=_parse_variant(data.get("variant"), source),
         predicted=dict(_require(data, "predicted", dict, source) if "predicted" in data else {}),
     )
+
+
+def _validated(check: Callable[[Any, str], None], data: Any, where: str) -> None:
+    """Run one of eagle_eval.results.validation's checks; a wrong field becomes a ResultsError."""
+    try:
+        check(data, where)
+    except ValueError as err:
+        raise ResultsError(str(err)) from None
 
 
 def _parse_variant(data: Any, where: str) -> VariantRecord | None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from eagle_eval.api.task import Task
 from eagle_eval.core.records import Doc, ScoredDoc
+from eagle_eval.core.text_input import valid_text
 from eagle_eval.core.units import unit_of
 from eagle_eval.core.urls import redact_url
 from eagle_eval.results.document import (
@@ -41,6 +42,9 @@ from eagle_eval.results.environment import hardware_summary, software_versions
 from eagle_eval.results.samples import Prediction, SamplesFileError, write_jsonl_atomic
 from eagle_eval.run.progress import SCORE, RunDisplay, step_display
 
+# The samples-file note counting the code points of a prediction or error replaced by U+FFFD.
+INVALID_TEXT_NOTE = "invalid_text_replaced"
+
 
 @dataclass
 class Outcome:
@@ -52,6 +56,18 @@ class Outcome:
     notes: dict[str, Any] | None = None
     # Seconds inside the adapter's `generate` for this sample: its share of its batch's call.
     seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        # Text from a model, a server or a predictions file enters the run here: code points UTF-8
+        # cannot hold (a lone surrogate) become U+FFFD, and notes.invalid_text_replaced counts them.
+        replaced = 0
+        if self.prediction is not None:
+            self.prediction, replaced = valid_text(self.prediction)
+        if self.error is not None:
+            self.error, in_error = valid_text(self.error)
+            replaced += in_error
+        if replaced:
+            self.notes = {**(self.notes or {}), INVALID_TEXT_NOTE: replaced}
 
 
 @dataclass
