@@ -76,7 +76,8 @@ def build_parser() -> tuple[Parser, dict[str, argparse.ArgumentParser]]:
         prog="eagle-eval",
         description="Evaluate Eagle multimodal LLMs at the paper's protocol.",
         formatter_class=HelpFormatter,
-        epilog="Exit codes: 0 ok, 1 regression (compare), 2 usage/input/environment error, 3 run completed with sample errors.",
+        epilog="Exit codes: 0 ok, 1 regression (compare), 2 usage/input/environment error, 3 run completed with sample errors, "
+        "4 incomplete (compare: a baseline task missing from the new run).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser,
                                 help="one of the commands below; eagle-eval COMMAND --help shows its flags")

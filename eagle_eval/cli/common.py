@@ -18,6 +18,7 @@ EXIT_OK = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
 EXIT_SAMPLE_ERRORS = 3
+EXIT_INCOMPLETE = 4  # compare: a baseline task is missing from the new run, so it was never checked
 
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from eagle_eval.cli.common import EXIT_OK, EXIT_REGRESSION, AddCommand, finite_float
+from eagle_eval.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_REGRESSION, AddCommand, finite_float
 from eagle_eval.compare.gate import DEFAULT_ALPHA, GATES
 
 
@@ -76,6 +76,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         compare_runs,
         comparison_json,
         has_regression,
+        missing_tasks,
         parse_max_drop,
     )
     from eagle_eval.compare.output import comparison_headers, comparison_rows, verdict_lines
@@ -102,7 +103,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json_path is not None:
         document = comparison_json(comparisons, args.alpha, args.gate)
         write_text_atomic(args.json_path, json.dumps(document, indent=2) + "\n")
-    return EXIT_REGRESSION if has_regression(comparisons) else EXIT_OK
+    if has_regression(comparisons):
+        return EXIT_REGRESSION
+    return EXIT_INCOMPLETE if missing_tasks(comparisons) else EXIT_OK
 
 
 def cmd_power(args: argparse.Namespace) -> int:

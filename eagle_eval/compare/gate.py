@@ -65,7 +65,7 @@ class TaskComparison:
     baseline: float | None
     new: float | None
     max_drop: float
-    status: str  # "ok", "noise", "regression", "skipped"
+    status: str  # "ok", "noise", "regression", "skipped", "missing" (in the baseline, not the new run)
     note: str = ""
     paired: PairedDifference | None = None
     p_holm: float | None = None
@@ -257,7 +257,17 @@ def compare_runs(
     for item in comparisons:
         _decide(item, settings.alpha, settings.gate)
         item.note = "; ".join(item.notes)
-    return comparisons
+    return comparisons + ([] if tasks else _missing_from_new(new, baseline, tolerance))
+
+
+def _missing_from_new(new: RunResults, baseline: RunResults, tolerance: Tolerance) -> list[TaskComparison]:
+    """A row per baseline task the new run lacks: an unchecked task must not read as "no regression"."""
+    return [
+        TaskComparison(task=name, units=result.headline.units, baseline=result.headline.value, new=None,
+                       max_drop=tolerance.for_task(name), status="missing",
+                       note="in the baseline, missing from the new run (--tasks compares the others only)")
+        for name, result in baseline.results.items() if name not in new.results
+    ]
 
 
 def _pairing_notes(item: TaskComparison, old_result: TaskResult, new_result: TaskResult) -> list[str]:
@@ -315,8 +325,10 @@ def _decide(item: TaskComparison, alpha: float, gate: str) -> None:
         item.status = "regression" if item.drop_beyond_tolerance else "ok"
         return
     if gate == "lower-bound":
-        # The smallest drop the interval allows: −(upper end of the difference).
-        beyond = round(-item.paired.ci_high, 6) > item.max_drop
+        # The smallest drop the interval allows: −(upper end of the difference). The printed test must
+        # agree: an exact interval does by construction; a normal or percentile one over few units may
+        # leave out 0 beside a p-value that is not significant, and then the test decides.
+        beyond = round(-item.paired.ci_high, 6) > item.max_drop and item.paired.p_value < alpha
         item.status = "regression" if beyond else ("noise" if item.drop_beyond_tolerance else "ok")
         return
     if not item.drop_beyond_tolerance:
@@ -329,6 +341,11 @@ def _decide(item: TaskComparison, alpha: float, gate: str) -> None:
 
 def has_regression(comparisons: Sequence[TaskComparison]) -> bool:
     return any(c.status == "regression" for c in comparisons)
+
+
+def missing_tasks(comparisons: Sequence[TaskComparison]) -> list[str]:
+    """Baseline tasks the new run lacks: the comparison is incomplete (its own exit code)."""
+    return [c.task for c in comparisons if c.status == "missing"]
 
 
 def comparison_json(comparisons: Sequence[TaskComparison], alpha: float, gate: str) -> dict[str, Any]:
@@ -357,5 +374,7 @@ def comparison_json(comparisons: Sequence[TaskComparison], alpha: float, gate: s
         "alpha": alpha,
         "gate": gate,
         "regression": has_regression(comparisons),
+        "incomplete": bool(missing_tasks(comparisons)),
+        "missing_tasks": missing_tasks(comparisons),
         "tasks": tasks,
     }

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from eagle_eval.compare.gate import TaskComparison
 from eagle_eval.core.units import unit_of
 
-STATUS_LABELS = {"regression": "REGRESSION", "noise": "within noise", "ok": "ok", "skipped": "skipped"}
+STATUS_LABELS = {"regression": "REGRESSION", "noise": "within noise", "ok": "ok", "skipped": "skipped",
+                 "missing": "MISSING"}
 
 
 def _fmt(value: float | None, units: str, signed: bool = False) -> str:
@@ -72,6 +73,11 @@ def verdict_lines(comparisons: Sequence[TaskComparison], alpha: float, gate: str
         lines.append(f"within noise (drop beyond the tolerance, but {reason}): {', '.join(noise)}")
     for c in comparisons:
         lines.extend(f"--allow-data-drift: compared although {drift}" for drift in c.data_drift)
+    missing = [c.task for c in comparisons if c.status == "missing"]
+    if missing:
+        lines.append(f"INCOMPLETE: in the baseline but missing from the new run: {', '.join(missing)} "
+                     "(run them, or compare the others with --tasks)")
     failed = [c.task for c in comparisons if c.status == "regression"]
-    lines.append(f"REGRESSION: {', '.join(failed)}" if failed else "no regression")
+    none = "no regression among the tasks compared" if missing else "no regression"
+    lines.append(f"REGRESSION: {', '.join(failed)}" if failed else none)
     return lines

@@ -12,6 +12,9 @@ The p-value tests "no difference":
   units). McNemar assumes independent pairs; on questions that share an image it rejects too often
   (tests/stats/test_stats_simulation.py measures it), so clustered tasks use the permutation test, and
   the McNemar p-value is still reported for 0/1 tasks, for reference.
+
+Where exact McNemar is the test, the interval is built from the same exact test, so the two never
+disagree (`exact_paired_interval`): the interval leaves out 0 exactly when p < 1 − level.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class PairedDifference:
     ci_low: float
     ci_high: float
     level: float
-    method: str  # "clustered", "iid" or "bootstrap" (how se and the interval were found)
+    method: str  # "clustered", "iid" or "bootstrap" (how se was found)
     test: str  # "mcnemar-exact" or "permutation"
     p_value: float
     mcnemar_p: float | None
@@ -52,6 +55,7 @@ class PairedDifference:
     n_units: int
     resamples: int | None = None
     seed: int | None = None
+    interval: str = "normal"  # how ci_low/ci_high were found: "exact" (McNemar's), "normal" or "percentile"
 
     def to_json(self) -> dict[str, object]:
         return json_fields(self)
@@ -67,6 +71,38 @@ def mcnemar_exact_p(baseline: np.ndarray, new: np.ndarray) -> float:
         [int(np.sum(~old_right & new_right)), int(np.sum(~old_right & ~new_right))],
     ]
     return float(mcnemar(table, exact=True).pvalue)
+
+
+def _clopper_pearson(successes: int, trials: int, level: float) -> tuple[float, float]:
+    """The exact (Clopper–Pearson) interval of a binomial proportion: the inversion of the binomial test."""
+    from scipy.stats import beta
+
+    tail = (1 - level) / 2
+    low = 0.0 if successes == 0 else float(beta.ppf(tail, successes, trials - successes + 1))
+    high = 1.0 if successes == trials else float(beta.ppf(1 - tail, successes + 1, trials - successes))
+    return low, high
+
+
+def exact_paired_interval(gained: int, lost: int, n: int, level: float = DEFAULT_LEVEL) -> tuple[float, float]:
+    """An interval for new − baseline (a fraction) on n paired 0/1 samples, built from exact McNemar.
+
+    The difference is q·(1 − 2π): q the share of discordant samples, π the share of those the new run
+    lost. Exact McNemar is the binomial test of π = ½ on the lost/discordant count, so π's exact
+    (Clopper–Pearson) interval holds ½ exactly when that test's p-value is at least 1 − level; the
+    interval of the difference spans q(1 − 2π) over both exact intervals (q's too, so the number of
+    discordant samples is not taken as known), and holds 0 exactly when McNemar does not reject.
+    Coverage is at least 1 − 2(1 − level) by construction and, as each part is conservative, in
+    practice above the level (tests/stats/test_exact_paired_interval.py).
+    """
+    discordant = gained + lost
+    q_low, q_high = _clopper_pearson(discordant, n, level)
+    if discordant == 0:
+        return -q_high, q_high
+    pi_low, pi_high = _clopper_pearson(lost, discordant, level)
+    low_factor, high_factor = 1 - 2 * pi_high, 1 - 2 * pi_low
+    low = q_high * low_factor if low_factor < 0 else q_low * low_factor
+    high = q_high * high_factor if high_factor > 0 else q_low * high_factor
+    return low, high
 
 
 def _is_binary(*arrays: np.ndarray) -> bool:
@@ -103,9 +139,12 @@ def compare_paired(  # noqa: PLR0913 -- keyword-only settings with defaults, as 
         if binary:
             mcnemar_p = mcnemar_exact_p(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
         if mcnemar_p is not None and method == "iid":  # binary scores, one per unit: McNemar's exact test
+            gained, lost = flips
+            low, high = (end * statistic.multiplier * scale
+                         for end in exact_paired_interval(gained, lost, int(old_scores.size), level))
             return PairedDifference(
                 old_value, new_value, difference, se, low, high, level, method, "mcnemar-exact",
-                mcnemar_p, mcnemar_p, *flips, int(old_scores.size), n_units,
+                mcnemar_p, mcnemar_p, *flips, int(old_scores.size), n_units, interval="exact",
             )  # fmt: skip
         n_used = int(old_scores.size)
     else:
@@ -117,7 +156,7 @@ def compare_paired(  # noqa: PLR0913 -- keyword-only settings with defaults, as 
     p_value = permutation_p_value(statistic.value, old_rows, new_rows, resamples, seed)
     return PairedDifference(
         old_value, new_value, difference, se, low, high, level, method, "permutation", p_value, mcnemar_p,
-        *flips, n_used, n_units, resamples, seed,
+        *flips, n_used, n_units, resamples, seed, "percentile" if method == "bootstrap" else "normal",
     )  # fmt: skip
 
 
