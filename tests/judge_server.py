@@ -9,7 +9,17 @@ whose hash is even it refuses it with HTTP 503 or 429, so clients must retry; wh
 not depend on their order or concurrency). It listens on 127.0.0.1 on a free port and prints
 the port on its first line. GET /stats returns {"chat_requests": n, "authorization": [headers seen],
 "requests": [summary of each request body]}, so tests can count HTTP calls, check which key was sent and
-what was asked (sampling settings, the kinds of content parts, the image URLs' prefixes).
+what was asked (sampling settings, the kinds of content parts, the image URLs' prefixes) and when (`time`,
+seconds since the epoch, as the server received it).
+
+Whatever the MODE, a request's model name can pick a hostile behaviour, so one test asks for one case:
+
+    retry-after:N        the first time it sees a request, HTTP 429 with `Retry-After: N` (seconds)
+    retry-after-date:N   the same, with `Retry-After` as an HTTP date N seconds ahead
+    empty                answers with an empty string, as a server stopping at a stop string does
+    echo-auth            HTTP 401 whose body echoes the Authorization header and the request path
+    echo-auth-answer     answers 200 with the Authorization header and the request path as its text
+    huge:N               answers "yes" followed by N characters, whatever max_tokens says
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import re
 import sys
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "ok"
@@ -58,6 +69,7 @@ def summary(request: dict) -> dict:
         "parts": [part["type"] for part in parts],
         "image_urls": [part["image_url"]["url"][:22] for part in parts if part["type"] == "image_url"],
         "text": "".join(part.get("text", "") for part in parts),
+        "time": time.time(),
     }
 
 
@@ -65,9 +77,11 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:  # keep test output quiet
         pass
 
-    def _send(self, status: int, payload: dict) -> None:
+    def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -85,9 +99,12 @@ class Handler(BaseHTTPRequestHandler):
             _stats["authorization"].append(self.headers.get("Authorization"))
             _stats["requests"].append(summary(request))
             digest = request_digest(request)
-            refuse = MODE == "flaky" and digest[1] % 2 == 0 and digest not in _seen
+            first_time = digest not in _seen
+            refuse = MODE == "flaky" and digest[1] % 2 == 0 and first_time
             _seen.add(digest)
             _stats["refused"] += refuse
+        if self._hostile(request, first_time):
+            return
         if refuse:
             self._send(503 if digest[2] % 2 else 429, {"error": {"message": "try again"}})
             return
@@ -102,6 +119,25 @@ class Handler(BaseHTTPRequestHandler):
             content = auto_reply(request["messages"][-1]["content"])
         else:
             content = REPLY
+        self._answer(request, content)
+
+    def _hostile(self, request: dict, first_time: bool) -> bool:
+        """The behaviour the request's model name picks (see the module's text); False when it picks none."""
+        kind, _, value = str(request.get("model", "")).partition(":")
+        echoed = f"{self.headers.get('Authorization')} {self.path}"
+        if kind in ("retry-after", "retry-after-date") and first_time:
+            wait = formatdate(time.time() + float(value), usegmt=True) if kind == "retry-after-date" else value
+            self._send(429, {"error": {"message": "rate limited"}}, {"Retry-After": wait})
+        elif kind == "echo-auth":
+            self._send(401, {"error": {"message": f"Incorrect API key provided: {echoed}"}})
+        elif kind in ("empty", "echo-auth-answer", "huge"):
+            answers = {"empty": "", "echo-auth-answer": f"you sent {echoed}"}
+            self._answer(request, answers[kind] if kind in answers else "yes" + "x" * int(value))
+        else:
+            return False
+        return True
+
+    def _answer(self, request: dict, content: str) -> None:
         self._send(
             200,
             {

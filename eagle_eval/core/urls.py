@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 REDACTED = "***"
 # Query parameters that hold credentials in common APIs (Azure `api-key`, `sig`, `token`, ...).
 _SECRET_PARAMETER = re.compile(r"(key|token|secret|password|passwd|sig|signature|auth|credential)", re.I)
-_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+# A scheme of at most 32 characters: an unbounded one makes a long run of letters take quadratic time.
+_URL_IN_TEXT = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]{0,31}://[^\s'\"<>]+")
 
 
 class InsecureURLError(ValueError):
@@ -43,6 +45,34 @@ def redact_url(url: str) -> str:
 def redact_urls_in_text(text: str) -> str:
     """Every URL inside free text (a command line, an error message) passed through `redact_url`."""
     return _URL_IN_TEXT.sub(lambda match: redact_url(match.group(0)), text)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secrets a URL carries: its user name and password, and secret-looking query values, each as
+    written and decoded (a server may echo either form)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found: list[str] = []
+    if "@" in parts.netloc:
+        found.extend(part for part in parts.netloc.rsplit("@", 1)[0].split(":", 1) if part)
+    raw_pairs = (pair.partition("=") for pair in parts.query.split("&") if pair)
+    found.extend(value for name, _, value in raw_pairs if value and _SECRET_PARAMETER.search(unquote(name)))
+    return sorted({form for secret in found for form in (secret, unquote(secret))}, key=len, reverse=True)
+
+
+def redact_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every URL redacted (`redact_urls_in_text`) and every occurrence of each secret replaced
+    by `***`, longest first, so no part of a longer secret survives a shorter one's replacement."""
+    return replace_secrets(redact_urls_in_text(text), secrets)
+
+
+def replace_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with every occurrence of each secret replaced by `***`, longest first; nothing else changed."""
+    for secret in sorted({secret for secret in secrets if secret}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return text
 
 
 def has_credentials(url: str) -> bool:

@@ -6,18 +6,21 @@ batch fails, the runner's one-by-one retry of that batch pays only for the faile
 run pays for nothing it already has. Decoding is greedy: temperature 0, and the run's seed where the
 server honours `seed`; `--gen-kwargs temperature=...` sends its temperature, top_p and top_k (and,
 without a `seed` model arg, each sample's own seed) instead. Stop strings are sent (the API takes at most four) and also applied here, so
-every server cuts the same way.
+every server cuts the same way. An answer longer than the client keeps (MAX_ANSWER_CHARS) is cut, and
+its sample's notes say so: `{"answer_chars": <as received>, "answer_truncated": true}`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from eagle_eval.api.adapter import CallStats
 from eagle_eval.core.records import ModelInfo, Request
-from eagle_eval.judge.chat_client import ChatClient
+from eagle_eval.judge.chat_client import ChatAnswer, ChatClient
 from eagle_eval.model_adapters.openai_api.messages import request_messages
 
 API_MAX_STOP_STRINGS = 4
@@ -44,6 +47,7 @@ class OpenAIChatAdapter:
         self.settings = settings
         self._batch_size = batch_size
         self._pool = ThreadPoolExecutor(max_workers=settings.max_concurrency, thread_name_prefix="openai-request")
+        self._last_call: CallStats | None = None
 
     def info(self) -> ModelInfo:
         return ModelInfo(
@@ -82,12 +86,14 @@ class OpenAIChatAdapter:
             body["seed"] = seed
         return body
 
-    def _answer(self, request: Request) -> str:
-        return cut_at_stop_strings(self.client.complete(self.payload(request)), request.generation.until)
+    def _answer(self, request: Request) -> ChatAnswer:
+        return self.client.complete_answer(self.payload(request))
 
     def generate(self, requests: Sequence[Request]) -> list[str]:
+        started = time.perf_counter()
+        self._last_call = None
         futures = [self._pool.submit(self._answer, request) for request in requests]
-        answers: list[str] = []
+        answers: list[ChatAnswer] = []
         first_error: BaseException | None = None
         for future in futures:  # wait for all, so every answer that came is cached before an error is raised
             try:
@@ -96,11 +102,22 @@ class OpenAIChatAdapter:
                 first_error = first_error or err
         if first_error is not None:
             raise first_error
-        return answers
+        notes = tuple(answer_notes(answer) for answer in answers)
+        self._last_call = CallStats(seconds=time.perf_counter() - started, notes=notes if any(notes) else ())
+        return [cut_at_stop_strings(answer.text, request.generation.until)
+                for answer, request in zip(answers, requests, strict=True)]
+
+    def last_call_stats(self) -> CallStats | None:
+        return self._last_call
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.client.close()
+
+
+def answer_notes(answer: ChatAnswer) -> dict[str, Any] | None:
+    """What a sample's notes say of its answer: only that it was cut, and how long it was."""
+    return {"answer_chars": answer.received_chars, "answer_truncated": True} if answer.cut else None
 
 
 def cut_at_stop_strings(text: str, until: Sequence[str]) -> str:
