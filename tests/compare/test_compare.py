@@ -43,9 +43,9 @@ def test_parse_max_drop():
     assert parse_max_drop("1.5") == Tolerance(1.5, ())
     tolerance = parse_max_drop("textvqa=1.0,pope=0.3,0.2")
     assert tolerance.for_task("textvqa") == 1.0 and tolerance.for_task("pope") == 0.3 and tolerance.for_task("gqa") == 0.2
-    with pytest.raises(CompareInputError):
+    with pytest.raises(CompareInputError, match="--max-drop: cannot read 'textvqa=lots'"):
         parse_max_drop("textvqa=lots")
-    with pytest.raises(CompareInputError):
+    with pytest.raises(CompareInputError, match="--max-drop: '-1' is negative"):
         parse_max_drop("-1")
 
 

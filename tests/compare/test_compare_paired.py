@@ -119,9 +119,13 @@ def test_holm_correction_across_tasks(eagle, tmp_path):
     new = write_scored_run(
         tmp_path / "new", {"mmmu": flipped(BASE, 20, 6), "sqa": flipped(BASE[:400], 12, 3)}
     )
-    eagle("compare", new, "--baseline", old, "--alpha", "0.05", "--json", tmp_path / "c.json")
+    result = eagle("compare", new, "--baseline", old, "--alpha", "0.05", "--json", tmp_path / "c.json")
     tasks = json.loads((tmp_path / "c.json").read_text())["tasks"]
     raw = [tasks["mmmu"]["p_value"], tasks["sqa"]["p_value"]]
+    # Both right / only the baseline / only the new run / neither: mmmu 450 right, 20 lost, 6 gained;
+    # sqa 200 right of 400, 12 lost, 3 gained.
+    assert raw == pytest.approx([mcnemar([[430, 20], [6, 444]], exact=True).pvalue,
+                                 mcnemar([[188, 12], [3, 197]], exact=True).pvalue])
     # Holm by hand for two tests: the smaller p times 2, the larger times 1, kept monotone, capped at 1.
     low, high = sorted(raw)
     by_hand = {low: min(1, 2 * low), high: min(1, max(2 * low, high))}
@@ -130,14 +134,25 @@ def test_holm_correction_across_tasks(eagle, tmp_path):
     assert [tasks[t]["p_value_holm"] for t in ("mmmu", "sqa")] == pytest.approx(
         list(multipletests(raw, method="holm")[1])
     )
+    # Exact McNemar: mmmu 2·P(X ≤ 6 | 26, ½) = 2·313,912/2^26 ≈ 0.0094, sqa 2·P(X ≤ 3 | 15, ½) =
+    # 2·576/2^15 ≈ 0.035; Holm: 0.019 and max(0.019, 0.035) = 0.035, both under 0.05. Drops of
+    # 14/900 = 1.56 and 9/400 = 2.25 points pass the 0.5 tolerance: both tasks regress, exit 1.
+    assert result.code == 1, result.out + result.err
+    assert "REGRESSION: mmmu, sqa" in result.out
 
 
 def test_clustered_task_uses_the_permutation_test(eagle, tmp_path):
     units = {"mmmu": [f"image{i // 10}" for i in range(900)]}
     old = write_scored_run(tmp_path / "old", {"mmmu": BASE}, units)
     new = write_scored_run(tmp_path / "new", {"mmmu": flipped(BASE, 30, 3)}, units)
-    eagle("compare", new, "--baseline", old, "--json", tmp_path / "c.json")
+    result = eagle("compare", new, "--baseline", old, "--json", tmp_path / "c.json")
     entry = json.loads((tmp_path / "c.json").read_text())["tasks"]["mmmu"]
+    # Per image (10 questions each) the new run's change: image 0 loses 5 (odd ids 1-9) and gains 3
+    # (ids 0, 2, 4), -2; images 1-5 lose 5 each; the other 84 are unchanged. Swapping the runs image by
+    # image reaches |sum| = 27 only when all six signs agree: exact p = 2/2^6 = 0.031 < 0.05, and the
+    # 3-point drop is past the 0.5 tolerance: exit 1.
+    assert result.code == 1, result.out + result.err
+    assert entry["p_value"] == pytest.approx(2 / 64, abs=0.015)
     assert entry["test"] == "permutation" and entry["method"] == "clustered" and entry["n_units"] == 90
     assert entry["mcnemar_p"] is not None and entry["resamples"] == 2000
 

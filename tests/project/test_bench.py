@@ -1,4 +1,5 @@
-"""The speed benchmark reports every figure it promises (values are machine-dependent, so not checked)."""
+"""The speed benchmark reports every figure it promises, consistent with each other (the times themselves are
+machine-dependent, so not checked)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,24 @@ def test_bench_reports_both_paths_ratio_profile_and_agreement(capsys: pytest.Cap
     # 64 is capped at the 4 samples: it would only repeat batch 4.
     assert sorted(figures["ours"]) == ["1", "4"] and "batch 64" not in out
     assert figures["identical_answers"] == {"batch_sizes": [1, 4], "same": 4, "of": 4}
-    assert figures["best_batch_size"] in (1, 4) and figures["speedup_vs_hf_batch1"] > 0
+    # The times are the machine's; how the figures follow from them is not. Rates and times per sample
+    # are reciprocals, the best batch size is the fastest one, and the speed-up is (a)'s ms over its ms.
+    hf, ours = figures["hf_batch1"], figures["ours"]
+    for timed in (hf, *ours.values()):
+        assert timed["samples_per_s"] == pytest.approx(1000 / timed["ms_per_sample"])
+    best = figures["best_batch_size"]
+    assert str(best) == min(ours, key=lambda size: ours[size]["ms_per_sample"])
+    best_ms = ours[str(best)]["ms_per_sample"]
+    assert figures["speedup_vs_hf_batch1"] == pytest.approx(hf["ms_per_sample"] / best_ms)
+    # ... and the printed lines carry the same figures at their printed precision.
+    printed = re.search(r"best batch size (\d+): ([\d.]+) ms/sample, ([\d.]+)x faster than \(a\)", out)
+    assert printed.groups() == (str(best), f"{best_ms:.1f}", f"{hf['ms_per_sample'] / best_ms:.1f}")
+    printed_hf = re.search(r"\(a\) HF generate, batch 1: ([\d.]+) samples/s, ([\d.]+) ms/sample", out)
+    assert printed_hf.groups() == (f"{1000 / hf['ms_per_sample']:.2f}", f"{hf['ms_per_sample']:.1f}")
+    # The roofline: FLOPs per sample over the best time per sample, against the 989 TFLOP/s peak.
+    achieved = figures["tflop_per_sample"] / (best_ms / 1000)
+    assert figures["achieved_tflops"] == pytest.approx(achieved)
+    assert figures["roofline_fraction"] == pytest.approx(achieved / 989)
     tiny = count_sample_flops(get_preset("eagle-tiny").eagle_config(), 1 + PROMPT_TEXT_TOKENS[0] + PROMPT_TEXT_TOKENS[1] + 64, 3)
     assert figures["tflop_per_sample"] == pytest.approx(tiny.total / 1e12, rel=0.05)
     assert set(figures["profile_ms_per_sample"]) >= {"LLM prefill", "LLM decode", "vision: sam-1024"}

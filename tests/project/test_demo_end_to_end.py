@@ -68,8 +68,17 @@ def test_table_fills_all_thirteen_columns_beside_the_published_row(
     assert published["TextVQA"] == "71.2" and published["POPE"] == "88.8"
     # VQAv2 and VizWiz come from their local validation variants until a server score is recorded.
     # The demo reads its bundled samples at `main` with no lock, so every number is marked unpinned.
-    ours = by_label["eagle-tiny [variant split or prompt, unpinned source]"]
-    assert all(cell.strip() for cell in ours), f"empty columns: {dict(zip(PAPER_COLUMNS, ours, strict=True))}"
+    ours = dict(zip(PAPER_COLUMNS, by_label["eagle-tiny [variant split or prompt, unpinned source]"], strict=True))
+    # Each cell is the headline in results.json of the task for that column (the paper's protocol where it
+    # has a value, else its variant), at the paper's precision: MME and OCRBench whole points, the rest
+    # percent with one decimal.
+    results = json.loads((demo_run / "results.json").read_text())["results"]
+    expected = {}
+    for column in PAPER_COLUMNS:
+        filled = [r for r in results.values() if r["paper_column"] == column and r["headline"]["value"] is not None]
+        (value, *_) = [r["headline"]["value"] for r in sorted(filled, key=lambda r: not r.get("paper_protocol", True))]
+        expected[column] = str(round(value)) if column in ("MME", "OCRBench") else str(round(value, 1))
+    assert ours == expected
 
 
 @pytest.mark.parametrize("task", ["textvqa", "pope", "mmbench", "mme"])

@@ -47,7 +47,7 @@ def test_write_is_atomic_on_failure(write_run, monkeypatch):
 
     # A value that cannot be serialised: nothing is written, the old file stays whole.
     run.results["textvqa"].metrics["bad"] = object()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="cannot write object to results.json"):
         write_results(path, run)
     assert path.read_bytes() == before
 

@@ -46,7 +46,12 @@ def test_the_overall_line_names_the_task_of_how_many():
 def test_a_single_task_run_has_no_overall_line():
     display = RunDisplay(["textvqa"], console=recording_console())
     display.start_task(0)
-    assert "task 1/1" not in rendered(display)
+    with display.line("generating textvqa", 5, kind=GENERATE, generated=0) as row:
+        display.progress.update(row, advance=2, generated=2)
+        lines = [line for line in rendered(display).splitlines() if line.strip()]
+    # The step's line renders, and it is the only line: no "task 1/1" above it.
+    assert len(lines) == 1, lines
+    assert "generating textvqa" in lines[0] and "2/5" in lines[0] and "task 1/1" not in lines[0]
 
 
 def test_the_generation_rate_counts_only_samples_generated_in_this_launch():

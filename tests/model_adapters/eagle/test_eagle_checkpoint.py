@@ -186,7 +186,7 @@ def test_half_precision_option_casts_parameters_only(tiny_dirs: dict[str, Path])
 
 
 def test_missing_directory_and_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"checkpoint directory .*/nope/ does not exist"):
         load_eagle(str(tmp_path / "nope") + "/", device="cpu")
     with pytest.raises(CheckpointError, match="config.json"):
         load_eagle(tmp_path, device="cpu")
