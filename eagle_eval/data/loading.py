@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.data.files import corrupt_file, library_logs_silenced, total_rows
-from eagle_eval.provenance.hashes import FileHashCache
-from eagle_eval.provenance.lockfile import Lock, drift
-from eagle_eval.provenance.revisions import UNKNOWN, Provenance, directory_provenance, hub_files_provenance, is_commit
 from eagle_eval.data.hub_reach import hub_reach
+from eagle_eval.provenance.hashes import FileHashCache, sha256_of_file, stat_key
+from eagle_eval.provenance.lockfile import Lock, LockedDataset, drift
+from eagle_eval.provenance.revisions import (
+    UNKNOWN,
+    Provenance,
+    directory_provenance,
+    hub_files_provenance,
+    is_commit,
+)
 
 DATA_ROOT_ENV = "EAGLE_EVAL_DATA_ROOT"
 
@@ -57,17 +63,24 @@ def fetch_command(source: Source, local_dir: Path | str) -> str:
     )
 
 
-def _local_cache_dir(local: Path) -> str:
-    """A cache folder keyed by the snapshot's files (paths, sizes, mtimes).
+def _local_cache_dir(source: Source, data_root: Path, content_hash: str | None) -> str:
+    """A cache folder per content of what is read: the split files' hash (the one just checked against
+    the lock, when there is one) and the dataset card that maps configs to files.
 
-    datasets keys the cache of a local folder by repo name and config only, so a second snapshot of
-    the same repo (fixtures, then the real data) would be served from the first one's cache.
+    datasets keys the cache of a local folder by repo name and config only, and its own fingerprint of a
+    local file by path and mtime, so a second snapshot of the same repo, or a file patched in place and
+    re-dated, would be served from the first one's cache while the run records the other's hash.
     """
     import datasets
 
-    files = sorted(p for p in local.rglob("*") if p.is_file())
-    stamp = [(str(p.resolve()), p.stat().st_mtime_ns, p.stat().st_size) for p in files]
-    key = hashlib.sha256(repr(stamp).encode()).hexdigest()[:16]
+    local = snapshot_dir(source, data_root)
+    if not content_hash or content_hash == UNKNOWN:
+        content_hash = source_provenance(source, data_root).content_hash
+    if content_hash == UNKNOWN:  # no split files resolvable: the whole snapshot's stat, as git keys it
+        content_hash = repr([(str(p.resolve()), *stat_key(p.stat())) for p in sorted(local.rglob("*")) if p.is_file()])
+    card = local / "README.md"
+    card_digest = sha256_of_file(card) if card.is_file() else ""
+    key = hashlib.sha256(f"{content_hash}\n{card_digest}".encode()).hexdigest()[:16]
     return str(Path(datasets.config.HF_DATASETS_CACHE) / "eagle_eval_local" / key)
 
 
@@ -169,13 +182,14 @@ def _load_checked(source: Source, data_root: Path | None) -> Any:
     """`datasets.load_dataset` of one split, every way it fails turned into a DataError with the fix."""
     import datasets
 
-    reading = _READING.get()
+    reading, verified = _READING.get(), None
     if reading is not None:
         source = reading.check(source, data_root)  # may move a hub read to the resolved or locked commit
+        verified = reading.reads[(source.repo, source.config, source.split)].provenance.content_hash
     local = snapshot_dir(source, data_root) if data_root is not None else None
     target = data_root / source.repo if data_root is not None else Path("<DIR>") / source.repo
-    if local is not None:
-        path, revision, cache_dir = str(local), None, _local_cache_dir(local)
+    if local is not None and data_root is not None:
+        path, revision, cache_dir = str(local), None, _local_cache_dir(source, data_root, verified)
     else:
         path, revision, cache_dir = source.repo, source.revision, None
     try:
@@ -310,9 +324,8 @@ class DataReading:
         if locked is not None:
             problem = drift(locked.commit, locked.content_hash, found)
             if problem:
-                fetch = fetch_command(replace(source, revision=locked.commit), where)
                 raise DataError(f"{describe_source(source)} differs from the lock file {self.lock.path}: {problem}. "  # type: ignore[union-attr]
-                                f"Fetch the locked revision with: {fetch}, or re-lock on purpose with: {relock}")
+                                f"{_restore_locked(source, locked, where)}, or re-lock on purpose with: {relock}")
             pinned = True
         else:
             expected = source.revision if is_commit(source.revision) else None
@@ -326,6 +339,15 @@ class DataReading:
                             "and run with --lock FILE")
         self.reads[(source.repo, source.config, source.split)] = SourceRead(source, found, pinned)
         return target
+
+
+def _restore_locked(source: Source, locked: LockedDataset, where: Path) -> str:
+    """How to get back what the lock holds: the download of its commit, or, for a snapshot locked by its
+    bytes alone (no download metadata), the files themselves, since no `--revision` names them."""
+    if is_commit(locked.commit):
+        return f"Fetch the locked revision with: {fetch_command(replace(source, revision=locked.commit), where)}"
+    return (f"The lock names no commit for it, only the content hash {locked.content_hash} of "
+            f"{', '.join(locked.files) or 'its files'}, so no download can fetch it: restore those files under {where}")
 
 
 _READING: ContextVar[DataReading | None] = ContextVar("eagle_eval_data_reading", default=None)

@@ -111,8 +111,11 @@ def check_model(name: str, requested: str | None, found: Provenance | None, lock
     if locked is not None:
         problem = drift(locked.commit, locked.content_hash, found)
         if problem:
-            raise ModelPinError(f"model {name} differs from the lock file {lock.path}: {problem}. Fetch the locked "  # type: ignore[union-attr]
-                                f"revision ({locked.commit}) or re-lock on purpose with: eagle-eval lock --model {name}")
+            fix = (f"Fetch the locked revision ({locked.commit})" if is_commit(locked.commit) else
+                   f"The lock names no commit, only the content hash {locked.content_hash}, so nothing can fetch "
+                   "it: restore the checkpoint files the lock was made from")
+            raise ModelPinError(f"model {name} differs from the lock file {lock.path}: {problem}. {fix}, "  # type: ignore[union-attr]
+                                f"or re-lock on purpose with: eagle-eval lock --model {name}")
         return True
     if is_commit(requested) and found.commit not in (requested, UNKNOWN):
         raise ModelPinError(f"model {name}: commit {found.commit} was read, but --revision asks for {requested}")

@@ -1,9 +1,13 @@
-"""SHA-256 of the data and weight files a run reads, remembered by path, size and mtime.
+"""SHA-256 of the data and weight files a run reads, remembered by path and the file's stat.
 
 Written by hand because no library we use keeps a stat-keyed digest cache: `huggingface_hub` only
 records the hub's etag next to a download and never re-hashes, and `datasets` fingerprints its own
 Arrow cache, not the parquet it came from. A full paper set or a 7B checkpoint is tens of GB, so a
-file is read once and its digest reused while its size and mtime are unchanged.
+file is read once and its digest reused while its stat is unchanged.
+
+The stat is keyed as git's index keys it: size, mtime, inode and ctime. Size and mtime alone let a
+file patched in place and re-dated (`touch -r`) keep its old digest and pass a lock; ctime is set by
+the kernel on every change, and no call sets it back, and a file replaced by another has a new inode.
 
 The per-file digest is the plain SHA-256 of the bytes, the same number the hub stores as a file's LFS
 oid, so a hash computed from a download matches one computed from the hub's own listing.
@@ -33,8 +37,14 @@ def sha256_of_file(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+def stat_key(stat: os.stat_result) -> list[int]:
+    """What a digest is remembered by: size, mtime, inode and ctime (git's index checks the same)."""
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_ctime_ns]
+
+
 class FileHashCache:
-    """{resolved path: (size, mtime_ns, sha256)} in one small JSON file; a stale entry is re-hashed."""
+    """{resolved path: [size, mtime_ns, inode, ctime_ns, sha256]} in one small JSON file; a stale entry
+    (any of these changed, or an entry of the older [size, mtime_ns, sha256] form) is re-hashed."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_cache_path()
@@ -52,10 +62,10 @@ class FileHashCache:
         stat = real.stat()
         key = str(real)
         entry = self._entries.get(key)
-        if entry and entry[0] == stat.st_size and entry[1] == stat.st_mtime_ns:
-            return entry[2]
+        if isinstance(entry, list) and len(entry) == 5 and entry[:4] == stat_key(stat):
+            return entry[4]
         digest = sha256_of_file(real)
-        self._entries[key] = [stat.st_size, stat.st_mtime_ns, digest]
+        self._entries[key] = [*stat_key(stat), digest]
         self._dirty = True
         return digest
 
