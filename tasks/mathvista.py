@@ -2,7 +2,7 @@
 
 Responses the rules read (an exact choice, a bare option letter, a bare number) never reach the
 judge. The rest go to the judge when one is configured and are counted unresolved (wrong) when none
-is, or when it does not answer: nothing is guessed.
+is, or `judge_failed` (wrong, and named by the run) when it does not answer: nothing is guessed.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class MathVista(Task):
                     extracted = judge.ask(extraction_prompt(row["query"], response))
                     extraction = "judge"
                 except JudgeUnavailable:
-                    extracted = None
+                    extracted, extraction = None, "judge_failed"
         normalized = normalize_answer(extracted, row) if extracted is not None else None
         correct = answers_match(normalized, row["answer"])
         return SampleScore(values={"correct": float(correct)}, extraction=extraction, parsed=normalized)
@@ -81,7 +81,7 @@ class MathVista(Task):
             "n": len(scored),
             "correct": int(sum(s.score.values["correct"] for s in scored)),
         }
-        metrics.update(extraction_counts(scored, ("rule", "judge", "unresolved")))
+        metrics.update(extraction_counts(scored, ("rule", "judge", "unresolved", "judge_failed")))
         metrics.update(
             grouped_means(
                 (group, s.score.values["correct"])

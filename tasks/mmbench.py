@@ -2,7 +2,8 @@
 
 A question counts only if the answer to every rotation of its options is right. Each row's answer is
 read by MMBench's heuristics (eagle_eval.metrics.choice); what they cannot read goes to the judge when
-one is configured, and is counted unresolved (wrong) otherwise.
+one is configured, and is counted unresolved (wrong) otherwise, or `judge_failed` (wrong, and named by
+the run) when the judge does not answer.
 """
 
 from __future__ import annotations
@@ -127,9 +128,9 @@ class MMBench(Task):
             if judge is not None:
                 try:
                     letter = infer_choice(judge.ask(judge_prompt(row, answer)), options)
+                    extraction = "judge" if letter is not None else "unresolved"
                 except JudgeUnavailable:
-                    letter = None
-                extraction = "judge" if letter is not None else "unresolved"
+                    letter, extraction = None, "judge_failed"
         correct = letter is not None and letter == row["answer"]
         values = {"correct": float(correct), "question": circular_group(row["index"])}
         return SampleScore(values=values, extraction=extraction, parsed=letter)
@@ -151,7 +152,7 @@ class MMBench(Task):
             # Single-pass accuracy over every row, for comparison with non-circular reports.
             "row_accuracy": mean_score(scored, "correct", empty=0.0),
         }
-        metrics.update(extraction_counts(scored, ("rule", "judge", "unresolved")))
+        metrics.update(extraction_counts(scored, ("rule", "judge", "unresolved", "judge_failed")))
         for prefix, names in (("category", category), ("l2_category", l2_category)):
             by_name = grouped_means((names[group], verdict) for group, verdict in verdicts.items())
             metrics.update({f"{prefix}_{name}": accuracy for name, accuracy in by_name.items()})

@@ -11,7 +11,8 @@
 
 Exit codes: 0 success; 1 `compare` found a regression; 2 usage or input error (unknown task,
 model or flag, unreadable or invalid file), printed as one line with the fix, never a traceback;
-3 the run completed but some samples failed (recorded in samples/<task>.jsonl and n_errors);
+3 the run completed but some samples failed (recorded in samples/<task>.jsonl and n_errors) or the
+judge failed to read some (extraction judge_failed);
 4 `compare` is incomplete: a task of the baseline is missing from the new run (and nothing regressed).
 
 The top layer: may import every package of eagle_eval; nothing imports it (pyproject's import contracts).

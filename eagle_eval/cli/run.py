@@ -131,7 +131,24 @@ def report_errors(run: RunResults, where: str) -> int:
         )
     if unaggregated:
         err_console.print(f"eagle-eval: no metrics for {'; '.join(unaggregated)}", markup=False)
-    return EXIT_SAMPLE_ERRORS if run.n_errors or unaggregated else EXIT_OK
+    judge_failed = report_judge_failures(run)
+    return EXIT_SAMPLE_ERRORS if run.n_errors or unaggregated or judge_failed else EXIT_OK
+
+
+def report_judge_failures(run: RunResults) -> int:
+    """Name each task whose judge did not answer (its samples scored as wrong); how many such samples."""
+    total = 0
+    for result in run.results.values():
+        failed = result.extraction.get("judge_failed", 0)
+        if not failed:
+            continue
+        total += failed
+        last = (result.judge or {}).get("last_error") or "no reason recorded"
+        err_console.print(
+            f"eagle-eval: the judge failed on {failed} sample(s) of {result.task}, scored as wrong "
+            f"(extraction 'judge_failed'; last: {last}); fix the judge, then run the same command again: its answers "
+            "so far are cached", markup=False)
+    return total
 
 
 def add_ablation_flags(run: argparse.ArgumentParser) -> None:

@@ -111,7 +111,8 @@ class SampleScore:
 
     `values` holds the per-sample numbers the aggregation reads (for example {"accuracy": 1.0}).
     `extraction` names the path that turned the raw text into an answer: "rule", "judge",
-    "unresolved", or "fallback" (a deterministic guess, counted so that nothing falls back silently).
+    "unresolved", "fallback" (a deterministic guess, counted so that nothing falls back silently), or
+    "judge_failed" (the rules could not read it and the judge did not answer: wrong, and named by the run).
     """
 
     values: dict[str, Any]

@@ -19,7 +19,8 @@ from eagle_eval.results import validation
 
 SCHEMA_VERSION = 1
 RESULTS_FILENAME = "results.json"
-EXTRACTION_PATHS = ("rule", "judge", "unresolved", "fallback")
+# "judge_failed": the rules could not read the answer and the judge did not answer (scored as wrong).
+EXTRACTION_PATHS = ("rule", "judge", "unresolved", "fallback", "judge_failed")
 
 
 class ResultsError(ValueError):

@@ -94,7 +94,8 @@ def judge_for_task(task: Task) -> Any:
 
 
 def judge_record(judge: Any) -> dict[str, Any] | None:
-    """What results.json says about the judge: its model and endpoint (never a key, even in the URL)."""
+    """What results.json says about the judge: its model and endpoint (never a key, even in the URL), and
+    when calls failed, how many and why the last one did (the client's message, without secrets)."""
     if judge is None:
         return None
     if hasattr(judge, "describe"):
@@ -102,7 +103,11 @@ def judge_record(judge: Any) -> dict[str, Any] | None:
         model, base_url = described.get("model"), described.get("base_url")
     else:
         model, base_url = getattr(judge, "model", None), getattr(judge, "base_url", None)
-    return {"model": model, "base_url": redact_url(base_url) if isinstance(base_url, str) else base_url}
+    record = {"model": model, "base_url": redact_url(base_url) if isinstance(base_url, str) else base_url}
+    failed = getattr(getattr(judge, "stats", None), "failed", 0)
+    if isinstance(failed, int) and failed:
+        record.update(failed_calls=failed, last_error=str(getattr(judge, "last_failure", "") or "") or None)
+    return record
 
 
 @dataclass

@@ -118,7 +118,7 @@ def test_broken_rows_fail_their_own_samples_and_the_run_completes(eagle, tmp_pat
     pope = json.loads((run_dir / "results.json").read_text())["results"]["pope"]
     assert pope["n_samples"] == 12 and pope["n_errors"] == 6
     # 6 failed + 1 empty are unresolved; the other 5 (docs 0, 4, 9, 10, 11) are right: accuracy 5/12.
-    assert pope["extraction"] == {"rule": 5, "judge": 0, "unresolved": 7, "fallback": 0}
+    assert pope["extraction"] == {"rule": 5, "judge": 0, "unresolved": 7, "fallback": 0, "judge_failed": 0}
     assert pope["metrics"]["accuracy"] == pytest.approx(5 / 12)
     assert pope["metrics"]["n_unparsed"] == 7
 

@@ -1,7 +1,7 @@
 """The judge client against a real HTTP server process on 127.0.0.1 (tests/judge_server.py).
 
 Covered: answers are used and cached (a second run makes no HTTP call), a failing endpoint is
-retried and then counted unresolved, a slow endpoint times out within the bound, a dead endpoint
+retried and then counted judge_failed, a slow endpoint times out within the bound, a dead endpoint
 stops being called, the key is sent but never written, and nothing needs a key to import or list.
 """
 
@@ -143,7 +143,7 @@ def test_mathvista_uses_the_judge_only_for_unreadable_answers(
     assert number_server.stats()["chat_requests"] == 1
 
 
-def test_failing_endpoint_is_retried_then_unresolved(
+def test_failing_endpoint_is_retried_then_judge_failed(
     failing_server: Server, tmp_path: Path, hub: Path
 ) -> None:
     judge = client(failing_server, tmp_path, max_tries=3)
@@ -152,7 +152,7 @@ def test_failing_endpoint_is_retried_then_unresolved(
     assert failing_server.stats()["chat_requests"] == 3
     docs = load(MathVista(), hub)
     score = MathVista().score(docs[2], "The missing number is 14.", judge=judge)
-    assert (score.extraction, score.values["correct"], score.parsed) == ("unresolved", 0.0, None)
+    assert (score.extraction, score.values["correct"], score.parsed) == ("judge_failed", 0.0, None)
     assert failing_server.stats()["chat_requests"] == 6
     assert not list(tmp_path.rglob("*.json")), "failures must not be cached"
 
@@ -172,7 +172,7 @@ def test_slow_endpoint_times_out_within_the_bound(slow_server: Server, tmp_path:
     started = time.monotonic()
     score = MMBench().score(docs[0], "It was taken by a camera", judge=judge)
     elapsed = time.monotonic() - started
-    assert score.extraction == "unresolved" and score.values["correct"] == 0.0
+    assert score.extraction == "judge_failed" and score.values["correct"] == 0.0
     assert elapsed < 3.0, f"one judge call took {elapsed:.1f} s against a 1 s bound"
 
 

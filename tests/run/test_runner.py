@@ -72,7 +72,7 @@ def test_run_writes_samples_scores_and_results(toy_world, toy_run, tmp_path):
     assert qa["headline"] == {"metric": "accuracy", "value": 60.0, "units": "percent"}
     assert qa["metrics"]["accuracy"] == pytest.approx(0.6)
     assert qa["n_samples"] == 10 and qa["n_errors"] == 0 and qa["subset"] is False
-    assert qa["extraction"] == {"rule": 10, "judge": 0, "unresolved": 0, "fallback": 0}
+    assert qa["extraction"] == {"rule": 10, "judge": 0, "unresolved": 0, "fallback": 0, "judge_failed": 0}
     assert qa["timings"]["time_to_first_token_s"] == 0.25
     assert qa["timings"]["samples_per_second"] > 0
     assert qa["server_scored"] is False and qa["submission_file"] is None and qa["judge"] is None

@@ -140,11 +140,11 @@ def test_nan_string_options(docs: list[Doc]) -> None:
 
 
 def test_judge_failure_is_not_a_random_guess(docs: list[Doc]) -> None:
-    """lmms-eval replaces a failed judge by a random letter (seeded); we count the row unresolved."""
+    """lmms-eval replaces a failed judge by a random letter (seeded); we count the row judge_failed."""
 
     class Down:
         def ask(self, prompt: str) -> str:
             raise JudgeUnavailable("down")
 
     score = MMBench().score(docs[0], "It was taken by a camera", judge=Down())
-    assert (score.extraction, score.parsed, score.values["correct"]) == ("unresolved", None, 0.0)
+    assert (score.extraction, score.parsed, score.values["correct"]) == ("judge_failed", None, 0.0)

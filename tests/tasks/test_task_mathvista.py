@@ -132,8 +132,8 @@ def test_judge_extracts_what_the_rules_cannot(docs: list[Doc]) -> None:
     assert task.aggregate(scored)["accuracy"] == pytest.approx(1.0)
 
 
-def test_judge_failure_is_unresolved_not_guessed(docs: list[Doc]) -> None:
+def test_judge_failure_is_judge_failed_not_guessed(docs: list[Doc]) -> None:
     # lmms-eval turns a failed extraction ("") into the nearest choice to "", a silent guess.
     score = MathVista().score(docs[0], "It is probably the furry one", judge=StubJudge({}))
-    assert (score.extraction, score.parsed, score.values["correct"]) == ("unresolved", None, 0.0)
+    assert (score.extraction, score.parsed, score.values["correct"]) == ("judge_failed", None, 0.0)
     assert MathVista().score(docs[0], "", judge=StubJudge({})).extraction == "unresolved"

@@ -147,11 +147,11 @@ def test_judge_resolves_what_the_rules_cannot(docs: list[Doc]) -> None:
     assert task.aggregate(scored)["overall"] == pytest.approx(1.0)
 
 
-def test_judge_failure_and_none_letter_are_unresolved_or_wrong(docs: list[Doc]) -> None:
+def test_judge_failure_and_none_letter_are_judge_failed_or_wrong(docs: list[Doc]) -> None:
     task = MMBench()
     silent = StubJudge({})
     score = task.score(docs[8], "I think it is a kitten", judge=silent)
-    assert (score.extraction, score.values["correct"]) == ("unresolved", 0.0)
+    assert (score.extraction, score.values["correct"]) == ("judge_failed", 0.0)
     # the judge's "E" means no option matches: read, and wrong
     none_match = task.score(
         docs[8], "I think it is a kitten", judge=StubJudge({"I think it is a kitten": "E"})
