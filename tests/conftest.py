@@ -19,7 +19,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -31,6 +31,7 @@ from eagle_eval.api import registry
 from eagle_eval.api.adapter import CallStats
 from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
 from eagle_eval.core.records import GenerationSettings, ModelInfo, Request, SampleScore
+from tests.hub_server import HubServer, point_libraries_at
 
 SLOW_TEST_S = 5.0  # setup + call + teardown of one test on an idle 2-core machine
 ROOT = Path(__file__).resolve().parent.parent
@@ -236,6 +237,22 @@ def hub_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     from eagle_eval.data.hub_reach import HubReach
 
     monkeypatch.setattr(data, "hub_reach", lambda: HubReach("https://huggingface.co", True))
+
+
+@pytest.fixture
+def hub_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
+    """A local hub (tests/hub_server.py) that huggingface_hub, datasets and eagle_eval's probe all talk to,
+    online, with a private HF_HOME and a test token; its repos are added by the test. Fails the test if
+    the code asked for an endpoint the local hub does not implement."""
+    from eagle_eval.data.hub_reach import probe
+
+    server = HubServer().start()
+    point_libraries_at(monkeypatch, server.url, tmp_path / "hf-home")
+    probe.cache_clear()
+    yield server
+    server.stop()
+    probe.cache_clear()
+    assert not server.unhandled, [(r.method, r.path) for r in server.unhandled]
 
 
 @dataclass
