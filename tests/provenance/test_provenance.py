@@ -8,13 +8,20 @@ with local_files_only), so the layouts are the real ones, not our idea of them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import datasets
 import pytest
 
-from eagle_eval.data.fixtures.hub_snapshot import mark_local_dir_download, write_hub_cache, write_snapshot
+from eagle_eval.data.fixtures.hub_snapshot import (
+    mark_local_dir_download,
+    write_hub_cache,
+    write_hub_cache_files,
+    write_snapshot,
+)
 from eagle_eval.data.loading import Source, load_source, source_data_files, source_provenance
 from eagle_eval.provenance import hashes as file_hashes
 from eagle_eval.provenance import revisions as provenance
@@ -26,10 +33,13 @@ from eagle_eval.provenance.revisions import (
     hub_commit,
     local_dir_commit,
 )
+from tests.conftest import ROOT
+from tests.hub_server import TOKEN, closed_port_url
 
 COMMIT_A = "a" * 40
 COMMIT_B = "b" * 40
 REPO = "lmms-lab/toyset"
+MODEL = "org/tiny-model"
 
 
 @pytest.fixture(autouse=True)
@@ -124,28 +134,138 @@ def test_offline_hub_resolution_reads_the_ref_from_the_cache(tmp_path, monkeypat
     assert hub_commit(REPO, COMMIT_A, cache_dir=cache) == (COMMIT_A, "requested commit")
 
 
-def test_online_hub_resolution_asks_the_hub_and_an_unreachable_hub_falls_to_the_cache(tmp_path, monkeypatch):
-    from huggingface_hub import HfApi, constants
+def test_online_hub_resolution_asks_the_hub_and_an_unreachable_hub_falls_to_the_cache(hub_server, tmp_path,
+                                                                                       monkeypatch):
+    from huggingface_hub import constants
 
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    asked = []
-
-    class Info:
-        sha = COMMIT_A
-
-    def answering(self, repo_id, repo_type=None, revision=None, **_):
-        asked.append((repo_id, repo_type, revision))
-        return Info()
-
-    monkeypatch.setattr(HfApi, "repo_info", answering)
+    hub_server.add_repo(REPO, {"README.md": b"old"}, COMMIT_B, refs=())
+    hub_server.add_repo(REPO, {"README.md": b"new"}, COMMIT_A, refs=("main",))
+    hub_server.add_repo(MODEL, {"config.json": b"{}"}, COMMIT_B, repo_type="model")
     assert hub_commit(REPO, "main", cache_dir=tmp_path) == (COMMIT_A, "hub")
-    assert asked == [(REPO, "dataset", "main")]
+    assert hub_commit(MODEL, None, "model", cache_dir=tmp_path) == (COMMIT_B, "hub")
+    assert [(r.method, r.path, r.revision) for r in hub_server.of("info")] == [
+        ("GET", f"/api/datasets/{REPO}/revision/main", "main"), ("GET", f"/api/models/{MODEL}/revision/main", "main")]
+    assert hub_commit(REPO, COMMIT_B, cache_dir=tmp_path) == (COMMIT_B, "requested commit")  # nothing to ask
+    assert len(hub_server.of("info")) == 2
 
-    def unreachable(self, *args, **kwargs):
-        raise ConnectionError("no route to host")
+    monkeypatch.setattr(constants, "ENDPOINT", closed_port_url())  # the hub refuses connections
+    cache = tmp_path / "hub"
+    assert hub_commit(REPO, "main", cache_dir=cache) == (UNKNOWN, "none")
+    write_hub_cache(cache, REPO, _configs(), COMMIT_B, ref="main")
+    assert hub_commit(REPO, "main", cache_dir=cache) == (COMMIT_B, "hub cache")
 
-    monkeypatch.setattr(HfApi, "repo_info", unreachable)
-    assert hub_commit(REPO, "main", cache_dir=tmp_path) == (UNKNOWN, "none")
+
+@pytest.mark.parametrize(("repo", "revision", "asked"), [
+    ("lmms-lab/absent", "main", "a repo the hub does not have (404 RepoNotFound)"),
+    (REPO, "v9", "a revision the repo does not have (404 RevisionNotFound)"),
+])
+def test_a_commit_the_hub_does_not_have_is_unknown_never_the_ref(hub_server, tmp_path, repo, revision, asked):
+    hub_server.add_repo(REPO, {"README.md": b"x"}, COMMIT_A)
+    assert hub_commit(repo, revision, cache_dir=tmp_path) == (UNKNOWN, "none"), asked
+    (request,) = hub_server.of("info")
+    assert (request.repo, request.revision) == (repo, revision)
+
+
+def test_a_gated_repo_resolves_its_commit_since_the_hub_shows_its_info(hub_server, tmp_path):
+    hub_server.add_repo(REPO, {"README.md": b"x"}, COMMIT_A, gated=True)
+    assert hub_commit(REPO, "main", cache_dir=tmp_path) == (COMMIT_A, "hub")
+
+
+def _hub_repo(hub_server, tmp_path, commit=COMMIT_A, **kwargs) -> Path:
+    """REPO on the local hub at `commit`, with the files of a local snapshot of `_configs()` (returned)."""
+    snapshot = write_snapshot(tmp_path / "snapshot", REPO, _configs())
+    hub_server.add_snapshot(snapshot, REPO, commit, **kwargs)
+    return snapshot
+
+
+def test_hub_data_file_urls_carry_the_commit_and_lfs_digests_make_the_hash(hub_server, tmp_path):
+    snapshot = _hub_repo(hub_server, tmp_path)
+    found = provenance.hub_files_provenance([f"hf://datasets/{REPO}@{COMMIT_A}/{SPLIT_FILE}"])
+    expected = "sha256:" + hashlib.sha256(f"{SPLIT_FILE}\t{_sha(snapshot / SPLIT_FILE)}\n".encode()).hexdigest()
+    assert (found.commit, found.commit_from, found.content_hash, found.files) == (COMMIT_A, "hub", expected,
+                                                                                   (SPLIT_FILE,))
+    # The parquet is an LFS file: its digest comes from paths-info at the commit, nothing is downloaded.
+    (asked,) = hub_server.requests
+    assert (asked.method, asked.endpoint, asked.repo_type, asked.revision) == ("POST", "paths-info", "dataset", COMMIT_A)
+    assert parse_qs(asked.body.decode())["paths"] == [SPLIT_FILE]
+    # A ref is not a commit: unknown, and the hub is not asked.
+    assert provenance.hub_files_provenance([f"hf://datasets/{REPO}@main/{SPLIT_FILE}"]).commit == UNKNOWN
+    assert len(hub_server.requests) == 1
+
+
+def test_a_file_outside_lfs_is_fetched_at_the_commit_and_the_hash_matches_a_local_download(hub_server):
+    bundled = ROOT / "data" / "hub" / "lmms-lab" / "POPE"  # scripts/make_sample_data.py's snapshot
+    hub_server.add_snapshot(bundled, "lmms-lab/POPE", COMMIT_A)
+    hub_server.add_snapshot(bundled, "lmms-lab/POPE", COMMIT_B)  # main moves on; the bytes do not
+    files = ["README.md", "data/default/test-00000-of-00001.parquet"]
+    found = provenance.hub_files_provenance([f"hf://datasets/lmms-lab/POPE@{COMMIT_A}/{name}" for name in files])
+    assert (found.commit, found.files) == (COMMIT_A, tuple(files))
+    assert found.content_hash == directory_provenance(bundled, [bundled / name for name in files]).content_hash
+    assert [(r.method, r.file) for r in hub_server.of("resolve")] == [("HEAD", "README.md"), ("GET", "README.md")]
+    assert {r.revision for r in hub_server.requests if r.repo} == {COMMIT_A}
+
+
+@pytest.mark.parametrize(("repo", "commit", "reason"), [
+    ("lmms-lab/absent", COMMIT_A, "Repository Not Found"),
+    (REPO, COMMIT_B, "Revision Not Found"),
+])
+def test_file_digests_the_hub_cannot_give_leave_the_commit_and_say_why(hub_server, tmp_path, repo, commit, reason):
+    _hub_repo(hub_server, tmp_path)
+    found = provenance.hub_files_provenance([f"hf://datasets/{repo}@{commit}/{SPLIT_FILE}"])
+    assert (found.commit, found.content_hash) == (commit, UNKNOWN)
+    assert found.note.startswith("content hash unavailable: ") and reason in found.note and repo in found.note
+
+
+def test_a_gated_repo_lists_its_lfs_digests_but_not_the_bytes_of_other_files(hub_server, tmp_path):
+    snapshot = _hub_repo(hub_server, tmp_path, gated=True)
+    lfs_only = provenance.hub_files_provenance([f"hf://datasets/{REPO}@{COMMIT_A}/{SPLIT_FILE}"])
+    assert lfs_only.content_hash == _expected_hash(snapshot, [SPLIT_FILE])
+    with_readme = provenance.hub_files_provenance([f"hf://datasets/{REPO}@{COMMIT_A}/{p}" for p in (SPLIT_FILE,
+                                                                                                  "README.md")])
+    assert (with_readme.commit, with_readme.content_hash) == (COMMIT_A, UNKNOWN)
+    assert "gated" in with_readme.note and REPO in with_readme.note
+    (refused,) = {r.authorization for r in hub_server.of("resolve")}
+    assert refused == f"Bearer {TOKEN}"  # the token was sent; the repo still refused it (403 GatedRepo)
+
+
+def test_a_split_read_from_the_hub_records_the_commit_main_resolved_to(hub_server, tmp_path):
+    snapshot = _hub_repo(hub_server, tmp_path)
+    found = source_provenance(SOURCE, None)
+    assert (found.commit, found.commit_from, found.files) == (COMMIT_A, "hub", (SPLIT_FILE,))
+    assert found.content_hash == _expected_hash(snapshot, [SPLIT_FILE])  # the test split beside it is not read
+    named = [r for r in hub_server.requests if r.repo]
+    # `main` is asked for once, to resolve it (the README that holds the configs); the rest at its commit.
+    assert [(r.method, r.file) for r in named if r.revision == "main"] == [("HEAD", "README.md"), ("GET", "README.md")]
+    assert {r.revision for r in named if r.revision != "main"} == {COMMIT_A}
+
+
+@pytest.mark.parametrize(("source", "gated", "reason"), [
+    (Source("lmms-lab/absent", "default", "validation", "main"), False, "doesn't exist on the Hub"),
+    (Source(REPO, "default", "validation", "v9"), False, "Revision 'v9' doesn't exist"),
+    (SOURCE, True, "is a gated dataset on the Hub"),
+])
+def test_a_split_the_hub_refuses_is_unknown_with_the_hubs_reason(hub_server, tmp_path, source, gated, reason):
+    _hub_repo(hub_server, tmp_path, gated=gated)
+    found = source_provenance(source, None)
+    assert (found.commit, found.content_hash) == (UNKNOWN, UNKNOWN)
+    assert found.note.startswith("data files not resolvable: ") and reason in found.note and source.repo in found.note
+    assert {r.revision for r in hub_server.requests if r.repo} == {source.revision}
+
+
+def test_a_hub_checkpoint_is_resolved_and_hashed_without_downloading_its_weights(hub_server, tmp_path):
+    from eagle_eval.provenance.checkpoint import checkpoint_provenance, hub_checkpoint_provenance
+
+    shards = {"model-00001-of-00002.safetensors": b"weights one", "model-00002-of-00002.safetensors": b"weights two"}
+    index = json.dumps({"weight_map": {"a.weight": "model-00001-of-00002.safetensors",
+                                       "b.weight": "model-00002-of-00002.safetensors"}}).encode()
+    files = {"config.json": b"{}", "model.safetensors.index.json": index, **shards}
+    hub_server.add_repo(MODEL, files, COMMIT_A, repo_type="model")
+    found = hub_checkpoint_provenance(MODEL, "main", FileHashCache(tmp_path / "hashes.json"))
+    local = write_hub_cache_files(tmp_path / "local", MODEL, files, COMMIT_A)  # the same files, downloaded
+    assert (found.commit, found.commit_from, found.files) == (COMMIT_A, "hub", tuple(sorted(shards)))
+    assert found.content_hash == checkpoint_provenance(local).content_hash
+    assert {r.file for r in hub_server.of("resolve")} == {"model.safetensors.index.json"}  # no shard fetched
+    assert [(r.repo_type, r.revision) for r in hub_server.of("paths-info")] == [("model", COMMIT_A)]
 
 
 def test_a_changed_parquet_under_the_same_revision_changes_the_hash(tmp_path):
@@ -189,25 +309,6 @@ def test_a_damaged_hash_cache_is_ignored(tmp_path):
     file = tmp_path / "f"
     file.write_bytes(b"abc")
     assert FileHashCache(cache_path).sha256(file) == hashlib.sha256(b"abc").hexdigest()
-
-
-def test_hub_data_file_urls_carry_the_commit_and_lfs_digests_make_the_hash(monkeypatch):
-    from huggingface_hub import HfApi
-
-    class Lfs:
-        def __init__(self, sha256):
-            self.sha256 = sha256
-
-    class RepoFile:
-        def __init__(self, path, sha256):
-            self.path, self.lfs = path, Lfs(sha256)
-
-    monkeypatch.setattr(HfApi, "get_paths_info", lambda self, repo, paths, **_: [RepoFile(p, "1" * 64) for p in paths])
-    url = f"hf://datasets/{REPO}@{COMMIT_A}/{SPLIT_FILE}"
-    found = provenance.hub_files_provenance([url])
-    expected = "sha256:" + hashlib.sha256(f"{SPLIT_FILE}\t{'1' * 64}\n".encode()).hexdigest()
-    assert (found.commit, found.commit_from, found.content_hash) == (COMMIT_A, "hub", expected)
-    assert provenance.hub_files_provenance([f"hf://datasets/{REPO}@main/{SPLIT_FILE}"]).commit == UNKNOWN
 
 
 def test_data_files_are_the_ones_datasets_loads(tmp_path):
