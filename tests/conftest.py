@@ -230,16 +230,6 @@ def require_system_packages(needed_by: str, *packages: str) -> None:
 
 
 @pytest.fixture
-def hub_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The hub counts as reachable (eagle_eval.data.hub_reach) and nothing is sent: for tests of hub reads
-    whose library calls are faked, on machines with or without a network."""
-    import eagle_eval.data.loading as data
-    from eagle_eval.data.hub_reach import HubReach
-
-    monkeypatch.setattr(data, "hub_reach", lambda: HubReach("https://huggingface.co", True))
-
-
-@pytest.fixture
 def hub_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
     """A local hub (tests/hub_server.py) that huggingface_hub, datasets and eagle_eval's probe all talk to,
     online, with a private HF_HOME and a test token; its repos are added by the test. Fails the test if

@@ -7,16 +7,26 @@ import json
 import datasets
 import pytest
 
-from eagle_eval.provenance import hashes as file_hashes
-from eagle_eval.data.loading import DataError, DataReading, Source, load_source, reading, source_provenance
 from eagle_eval.data.fixtures.hub_snapshot import mark_local_dir_download, write_snapshot
-from eagle_eval.provenance.lockfile import Lock, LockedDataset, LockError, drift, locked_dataset, read_lock, write_lock
+from eagle_eval.data.loading import DataError, DataReading, Source, load_source, reading, source_provenance
+from eagle_eval.provenance import hashes as file_hashes
+from eagle_eval.provenance.lockfile import (
+    Lock,
+    LockedDataset,
+    LockError,
+    drift,
+    locked_dataset,
+    read_lock,
+    write_lock,
+)
 from eagle_eval.provenance.revisions import UNKNOWN, Provenance
 
 COMMIT_A = "a" * 40
 COMMIT_B = "b" * 40
+COMMIT_C = "c" * 40
 REPO = "lmms-lab/toyset"
 SOURCE = Source(REPO, "default", "validation", "main")
+SPLIT_FILE = "data/default/validation-00000-of-00001.parquet"
 
 
 @pytest.fixture(autouse=True)
@@ -104,18 +114,87 @@ def test_a_task_pinned_commit_is_checked_against_the_snapshot(tmp_path):
     assert state.record(pinned_source)["pinned"] is True
 
 
-def test_a_locked_hub_read_asks_datasets_for_the_locked_commit(tmp_path, monkeypatch, hub_answers):
+def _on_the_hub(hub_server, tmp_path, answers, commit, refs=("main",), **kwargs):
+    """REPO on the local hub at `commit` (each of `refs` pointing to it), its one split answering `answers`."""
+    split = datasets.Dataset.from_dict({"question": ["q0", "q1"], "answer": list(answers)})
+    snapshot = write_snapshot(tmp_path / commit, REPO, {"default": {"validation": split}})
+    hub_server.add_snapshot(snapshot, REPO, commit, refs=refs, **kwargs)
+    return snapshot
+
+
+def _revisions_asked(hub_server) -> set[str]:
+    return {r.revision for r in hub_server.requests if r.repo == REPO}
+
+
+def test_a_locked_hub_read_asks_the_hub_for_the_locked_commit(hub_server, tmp_path):
+    _on_the_hub(hub_server, tmp_path, ("old", "old"), COMMIT_B, refs=())
+    _on_the_hub(hub_server, tmp_path, ("new", "new"), COMMIT_A)  # main has moved on since the lock
+    lock = Lock(datasets=[LockedDataset(REPO, "default", "validation", "main", COMMIT_B)], path=tmp_path / "l")
+    state = DataReading(lock=lock)
+    with reading(state):
+        assert load_source(SOURCE, None)["answer"] == ["old", "old"]
+    assert _revisions_asked(hub_server) == {COMMIT_B}  # never `main`
+    assert {(r.method, r.file) for r in hub_server.of("resolve")} >= {("HEAD", SPLIT_FILE), ("HEAD", "README.md")}
+    record = state.record(SOURCE)
+    assert record["pinned"] is True and record["revision"] == "main" and record["provenance"]["commit"] == COMMIT_B
+
+
+def test_bytes_replaced_on_the_hub_under_the_locked_commit_are_refused(hub_server, tmp_path):
+    _on_the_hub(hub_server, tmp_path, ("old", "old"), COMMIT_B, refs=())
+    locked = source_provenance(Source(REPO, "default", "validation", COMMIT_B), None)
+    # Re-uploaded under the locked commit's name: the lock's content hash catches it.
+    _on_the_hub(hub_server, tmp_path, ("changed", "old"), COMMIT_B, refs=())
+    lock = Lock(datasets=[locked_dataset(SOURCE, locked, ("toy",))], path=tmp_path / "l")
+    with reading(DataReading(lock=lock)), pytest.raises(DataError, match="differs from the lock file .*content"):
+        load_source(SOURCE, None)
+    assert _revisions_asked(hub_server) == {COMMIT_B}
+
+
+def test_an_unlocked_hub_read_loads_the_commit_it_resolved_and_records_it(hub_server, tmp_path, monkeypatch):
     import eagle_eval.data.loading as data
 
-    asked = {}
-    monkeypatch.setattr(data, "source_provenance",
-                        lambda source, root, cache=None: Provenance(source.revision, UNKNOWN, "requested commit"))
-    monkeypatch.setattr(datasets, "load_dataset", lambda path, config, **kw: asked.update(kw) or
-                        datasets.Dataset.from_dict({"question": ["q"], "answer": ["a"]}))
-    lock = Lock(datasets=[LockedDataset(REPO, "default", "validation", "main", COMMIT_B)], path=tmp_path / "l")
-    with reading(DataReading(lock=lock)):
-        load_source(SOURCE, None)
-    assert asked["revision"] == COMMIT_B
+    snapshot = _on_the_hub(hub_server, tmp_path, ("a", "a"), COMMIT_A)
+    real = data.source_provenance
+
+    def resolved_then_main_moves(source, root, cache=None):
+        found = real(source, root, cache)  # the real resolution, against the hub
+        _on_the_hub(hub_server, tmp_path, ("c", "c"), COMMIT_C)  # someone pushes before the rows are read
+        return found
+
+    monkeypatch.setattr(data, "source_provenance", resolved_then_main_moves)
+    state = DataReading()
+    with reading(state):
+        assert load_source(SOURCE, None)["answer"] == ["a", "a"]  # not main's rows at load time
+    assert _revisions_asked(hub_server) == {"main", COMMIT_A}
+    assert {r.file for r in hub_server.of("resolve") if r.revision == "main"} == {"README.md"}  # only to resolve it
+    record = state.record(SOURCE)
+    assert record["revision"] == "main" and record["pinned"] is False
+    assert record["provenance"]["commit"] == COMMIT_A
+    assert record["provenance"]["content_hash"] == source_provenance(SOURCE, snapshot.parent.parent).content_hash
+
+
+@pytest.mark.parametrize(("source", "gated", "reason"), [
+    (Source("lmms-lab/absent", "default", "validation", "main"), False, "doesn't exist on the Hub"),
+    (Source(REPO, "default", "validation", "v9"), False, "Revision 'v9' doesn't exist for dataset"),
+    (Source(REPO, "default", "validation", COMMIT_B), False, f"Revision '{COMMIT_B}' doesn't exist for dataset"),
+    (SOURCE, True, "is a gated dataset on the Hub"),
+])
+def test_a_split_the_hub_refuses_names_the_repo_the_reason_and_the_fetch_command(hub_server, tmp_path, source,
+                                                                                  gated, reason):
+    from eagle_eval.data.locking import build_lock
+
+    _on_the_hub(hub_server, tmp_path, ("a", "a"), COMMIT_A, gated=gated)
+    fetch = f"hf download --repo-type dataset {source.repo} --revision {source.revision}"
+    with reading(DataReading()), pytest.raises(DataError) as error:
+        load_source(source, None)
+    message = str(error.value)
+    assert message.startswith(f"cannot load dataset {source.repo} (config 'default', split 'validation'): ")
+    assert reason in message and fetch in message and "--data-root" in message
+    with pytest.raises(LockError) as error:
+        build_lock([("toy", [source])], None, None)
+    assert f"cannot lock: dataset {source.repo} " in str(error.value) and reason in str(error.value)
+    assert fetch in str(error.value)
+    assert _revisions_asked(hub_server) <= {source.revision}
 
 
 def test_drift_needs_a_known_value_to_agree():
@@ -175,19 +254,3 @@ def test_a_hub_cache_as_data_root_reads_the_ref_and_a_lock_reads_its_own_commit(
     with reading(state):
         assert load_source(SOURCE, cache)["answer"] == ["old", "old"]
     assert state.record(SOURCE)["provenance"]["commit"] == COMMIT_A
-
-
-def test_an_unlocked_hub_read_loads_the_commit_it_resolved_and_records_it(monkeypatch, hub_answers):
-    import eagle_eval.data.loading as data
-
-    asked = {}
-    monkeypatch.setattr(data, "source_provenance",
-                        lambda source, root, cache=None: Provenance(COMMIT_A, "sha256:" + "1" * 64, "hub"))
-    monkeypatch.setattr(datasets, "load_dataset", lambda path, config, **kw: asked.update(kw) or
-                        datasets.Dataset.from_dict({"question": ["q"], "answer": ["a"]}))
-    state = DataReading()
-    with reading(state):
-        load_source(SOURCE, None)
-    assert asked["revision"] == COMMIT_A  # not "main", which may have moved since it was resolved
-    record = state.record(SOURCE)
-    assert record["revision"] == "main" and record["provenance"]["commit"] == COMMIT_A and record["pinned"] is False
