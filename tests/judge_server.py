@@ -17,7 +17,8 @@ Whatever the MODE, a request's model name can pick a hostile behaviour, so one t
     retry-after:N        the first time it sees a request, HTTP 429 with `Retry-After: N` (seconds)
     retry-after-date:N   the same, with `Retry-After` as an HTTP date N seconds ahead
     empty                answers with an empty string, as a server stopping at a stop string does
-    echo-auth            HTTP 401 whose body echoes the Authorization header and the request path
+    echo-auth[:N]        HTTP 401 whose body echoes the Authorization header and the request path (after N
+                         characters of padding, so a test can put the key across a cut)
     echo-auth-answer     answers 200 with the Authorization header and the request path as its text
     huge:N               answers "yes" followed by N characters, whatever max_tokens says
 """
@@ -129,7 +130,8 @@ class Handler(BaseHTTPRequestHandler):
             wait = formatdate(time.time() + float(value), usegmt=True) if kind == "retry-after-date" else value
             self._send(429, {"error": {"message": "rate limited"}}, {"Retry-After": wait})
         elif kind == "echo-auth":
-            self._send(401, {"error": {"message": f"Incorrect API key provided: {echoed}"}})
+            padding = "x" * int(value or 0)
+            self._send(401, {"error": {"message": f"{padding}Incorrect API key provided: {echoed}"}})
         elif kind in ("empty", "echo-auth-answer", "huge"):
             answers = {"empty": "", "echo-auth-answer": f"you sent {echoed}"}
             self._answer(request, answers[kind] if kind in answers else "yes" + "x" * int(value))

@@ -242,11 +242,12 @@ class ChatClient:
             answer = answer_text(body)
             if answer is None:
                 return None, "the response held no message content", None
-            return ChatAnswer(self._redact_answer(answer[:MAX_ANSWER_CHARS]), len(answer)), "", None
+            # Redacted whole, then cut: a secret across the cut would otherwise leave its first part.
+            return ChatAnswer(self._redact_answer(answer)[:MAX_ANSWER_CHARS], len(answer)), "", None
         if response.status_code in RETRYABLE_STATUS:
             return None, f"HTTP {response.status_code}", retry_after_s(response.headers)
         hint = f"; {self._fix_hint}" if self._fix_hint else ""
-        text = self.redact(body[:200].decode(errors="replace"))
+        text = self.redact(body.decode(errors="replace"))[:200]  # redacted whole, then cut, as answers are
         raise self._unavailable(f"{self._who()} answered HTTP {response.status_code} ({text!r}){hint}")
 
     def _pause(self, attempt: int, asked_wait: float | None, deadline: float, last_error: str) -> None:
@@ -277,7 +278,7 @@ class ChatClient:
             return None
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            text = self._redact_answer(record["response"][:MAX_ANSWER_CHARS])
+            text = self._redact_answer(record["response"])[:MAX_ANSWER_CHARS]
             return ChatAnswer(text, max(int(record.get("received_chars", 0)), len(record["response"])))
         except (ValueError, KeyError, TypeError, AttributeError):  # JSON or UTF-8 errors included
             return None  # a torn write from a killed run: ask again and overwrite it

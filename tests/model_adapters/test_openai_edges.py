@@ -63,6 +63,7 @@ def _ask(client: ChatClient, text: str) -> str:
 # --- Retry-After --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # the run waits a second for every sample, as the server asks
 def test_a_rate_limited_run_waits_as_long_as_the_server_asks_and_every_sample_is_answered(eagle, server, tmp_path):
     result = _pope(eagle, tmp_path, server, "retry-after:1")
     assert result.code == 0, result.err
@@ -156,6 +157,16 @@ def test_an_answer_echoing_the_key_is_kept_without_it(eagle, server, tmp_path, m
     assert result.code == 0, result.err
     assert all(s["prediction"].startswith("you sent Bearer ***") for s in _samples(tmp_path))
     assert SECRET not in _everything_written(tmp_path, result.out, result.err)
+
+
+def test_a_key_across_the_kept_length_of_an_error_body_leaves_no_part_of_itself(server, tmp_path):
+    # The body opens with '{"error": {"message": "' (23 characters), then the padding, "Incorrect API
+    # key provided: Bearer " (35): the key starts at 193 and runs past the 200 characters kept.
+    client = _client(server, "echo-auth:135", tmp_path)
+    with pytest.raises(JudgeUnavailable) as caught:
+        _ask(client, "straddle")
+    message = str(caught.value)
+    assert "Bearer ***" in message and SECRET[:7] not in message, message
 
 
 def test_credentials_in_the_base_url_are_redacted_from_error_bodies(server, tmp_path):
