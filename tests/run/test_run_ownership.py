@@ -18,7 +18,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -26,19 +25,16 @@ import pytest
 
 from eagle_eval.data.fixtures import pope as pope_fixture
 from eagle_eval.results.samples import read_samples
+from eagle_eval.run import ownership
 from eagle_eval.run.distributed import rank_files
 from eagle_eval.run.ownership import LOCK_FILENAME, WAIT_ENV, RunDirBusyError, RunDirLock, read_holder
+from tests.conftest import only_run_dir
 
 from ..launches import finish_launch, start_launch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SLOW_LAUNCH = Path(__file__).resolve().parents[1] / "slow_launch.py"
 N_POPE = len(pope_fixture.ROWS)
-
-
-def only_run_dir(root: Path) -> Path:
-    (run_dir,) = [p for p in root.iterdir() if p.is_dir()]
-    return run_dir
 
 
 # --- the lock itself ---------------------------------------------------------------------------
@@ -70,12 +66,33 @@ def test_a_lock_left_by_a_killed_process_never_blocks(tmp_path):
         assert read_holder(tmp_path / LOCK_FILENAME).pid == os.getpid() == lock.holder.pid
 
 
-def test_a_waiting_lock_takes_over_when_the_holder_finishes(tmp_path):
+class PollClock:
+    """Stands in for `time` in eagle_eval.run.ownership, so a wait is counted in polls, not seconds: each
+    sleep is one poll of a held lock and moves the clock on by its length; at poll `release_at` the
+    holder lets go. No real time passes, so a busy machine cannot change what the tests see."""
+
+    def __init__(self, held: RunDirLock, release_at: int) -> None:
+        self.now, self.polls, self.held, self.release_at = 0.0, 0, held, release_at
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.polls += 1
+        self.now += seconds
+        if self.polls == self.release_at:
+            self.held.release()
+
+
+def test_a_waiting_lock_takes_over_when_the_holder_finishes(tmp_path, monkeypatch):
     held = RunDirLock(tmp_path).acquire()
-    threading.Timer(0.5, held.release).start()
-    started = time.monotonic()
-    with RunDirLock(tmp_path, wait_s=20):
-        assert 0.4 < time.monotonic() - started < 10
+    clock = PollClock(held, release_at=3)
+    monkeypatch.setattr(ownership, "time", clock)
+    with RunDirLock(tmp_path, wait_s=20) as waiter:
+        # It met the held lock and polled; the holder let go during the third poll and the waiter took
+        # the lock at its next try: not at once (0 polls), not at its deadline (20 s / 0.2 s = 100 polls).
+        assert clock.polls == 3
+        assert read_holder(tmp_path / LOCK_FILENAME).launch == waiter.holder.launch != held.holder.launch
 
 
 # --- the runner holds it -----------------------------------------------------------------------
@@ -83,7 +100,7 @@ def test_a_waiting_lock_takes_over_when_the_holder_finishes(tmp_path):
 
 def test_a_run_on_a_held_directory_exits_2_before_generating(toy_world, toy_run, tmp_path):
     assert toy_run().code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
     samples = (run_dir / "samples" / "toyqa.jsonl").read_bytes()
     adapter = toy_world.new_adapter()
     with RunDirLock(run_dir):
@@ -94,16 +111,28 @@ def test_a_run_on_a_held_directory_exits_2_before_generating(toy_world, toy_run,
 
 def test_a_run_waits_for_the_holder_when_asked(toy_world, toy_run, tmp_path, monkeypatch):
     assert toy_run().code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
+    samples = (run_dir / "samples" / "toyqa.jsonl").read_bytes()
+    entry = json.loads((run_dir / "results.json").read_text())["results"]["toyqa"]
     held = RunDirLock(run_dir).acquire()
-    threading.Timer(0.5, held.release).start()
+    clock = PollClock(held, release_at=3)
+    monkeypatch.setattr(ownership, "time", clock)
     monkeypatch.setenv(WAIT_ENV, "20")
-    assert toy_run().code == 0
+    adapter = toy_world.new_adapter()
+    result = toy_run()
+    assert result.code == 0, result.err
+    # It waited: three polls while this test held the lock (released during the third), then it took it.
+    assert clock.polls == 3 and read_holder(run_dir / LOCK_FILENAME).launch != held.holder.launch
+    # ... and found the first run's work intact: every sample reused, none generated, the same scores.
+    assert adapter.calls == [] and "toyqa: 10 of 10 samples reused" in result.err
+    assert (run_dir / "samples" / "toyqa.jsonl").read_bytes() == samples
+    after = json.loads((run_dir / "results.json").read_text())["results"]["toyqa"]
+    assert {k: v for k, v in after.items() if k != "timings"} == {k: v for k, v in entry.items() if k != "timings"}
 
 
 def test_stale_temporary_files_of_killed_writes_are_removed(toy_world, toy_run, tmp_path):
     assert toy_run().code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
     litter = [run_dir / ".results.json.tmp-999999", run_dir / "scores" / ".toyqa.jsonl.tmp-4242"]
     for path in litter:
         path.write_text('{"half": ')
@@ -209,14 +238,14 @@ def overlap(prefix: list[str], moment: str, pope_setup, tmp_path: Path, wait_s: 
     second = start(prefix, root, predictions, output, launch_env(tmp_path, gate, wait_s))
     if moment != "after":
         if wait_s:  # hold the gate until the second launch has met the held lock and waits on it
-            wait_until(lambda: holds_open(second.pid, only_run_dir(output) / LOCK_FILENAME))
+            wait_until(lambda: holds_open(second.pid, only_run_dir(output, among_files=True) / LOCK_FILENAME))
         else:
             wait_until(lambda: first.poll() is not None or second.poll() is not None)
         gate.touch()
         first_code, first_err = finish(first)
     second_code, second_err = finish(second)
 
-    run_dir = only_run_dir(output)
+    run_dir = only_run_dir(output, among_files=True)
     records = read_samples(run_dir / "samples" / "pope.jsonl")
     # Every doc generated once, whoever did it: no second copy, no lost line, no rank file left.
     assert sorted(r.doc_id for r in records) == list(range(N_POPE)), (first_err, second_err)
