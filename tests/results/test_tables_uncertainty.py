@@ -5,12 +5,31 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
+from lmms_eval.api.metrics import clustered_stderr
+from scipy.stats import norm
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "data" / "hub"
+
+# The baseline example on the bundled GQA sample: 8 questions on 3 pictures (n288870: docs 0-2, n161313:
+# 3-5, n436545: 6-7), all right but doc 4 ("shirt" for "t-shirt"): 7/8 = 87.5%. Its clustered standard
+# error (Miller's Eq. 4, lmms-eval's clustered_stderr), with d = x − 7/8: Σd² = 7·(1/8)² + (7/8)² = 7/8,
+# s²/n = (7/8)/7/8 = 1/64; per picture (Σd)² − Σd² = 6/64, −26/64, 2/64, summing to −18/64, over n² = 64.
+# se² = 1/64 − 18/4096 = 46/4096: se = 10.597 points. The 95% interval 87.5 ± 1.96·10.597 = [66.73,
+# 108.27] is cut at 100.
+SCORES = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
+UNITS = ["n288870"] * 3 + ["n161313"] * 3 + ["n436545"] * 2
+SE = 100 * math.sqrt(46 / 4096)
+CI_LOW = 87.5 - norm.ppf(0.975) * SE
+
+
+def test_the_hand_derived_error_is_lmms_evals():
+    assert 100 * clustered_stderr(SCORES, UNITS) == pytest.approx(SE)
+    assert (round(SE, 1), round(CI_LOW, 1)) == (10.6, 66.7)
 
 
 @pytest.fixture
@@ -27,6 +46,7 @@ def test_terminal_summary_shows_standard_error_and_interval(scored):
     result, run = scored
     block = json.loads((run / "results.json").read_text())["results"]["gqa"]["uncertainty"]
     headline = block["headline"]
+    assert headline["se"] == pytest.approx(SE) and headline["ci_low"] == pytest.approx(CI_LOW)
     # The interval is cut at 100%: an accuracy cannot exceed it.
     assert headline["ci_high"] == 100.0
     assert headline_error_text(block, "percent") == (
@@ -40,19 +60,19 @@ def test_terminal_summary_shows_standard_error_and_interval(scored):
 
 def test_table_prints_value_plus_minus_se_or_the_interval(eagle, scored):
     _, run = scored
-    headline = json.loads((run / "results.json").read_text())["results"]["gqa"]["uncertainty"]["headline"]
     plain = eagle("table", run)
     assert "±" not in plain.out and "87.5" in plain.out
     with_se = eagle("table", run, "--uncertainty", "se")
-    assert f"87.5 ± {headline['se']:.1f}" in with_se.out and "one standard error" in with_se.out
+    assert "87.5 ± 10.6" in with_se.out and "one standard error" in with_se.out
     with_ci = eagle("table", run, "--uncertainty", "ci")
-    assert f"87.5 [{headline['ci_low']:.1f}, 100.0]" in with_ci.out and "95% interval" in with_ci.out
+    assert "87.5 [66.7, 100.0]" in with_ci.out and "95% interval" in with_ci.out
     latex = eagle("table", run, "--uncertainty", "se", "--format", "latex")
-    assert r"87.5 $\pm$" in latex.out
+    assert r"87.5 $\pm$ 10.6" in latex.out
     table = list(
         csv.DictReader(io.StringIO(eagle("table", run, "--uncertainty", "se", "--format", "csv").out))
     )
-    assert float(table[0]["GQA se"]) == pytest.approx(headline["se"]) and table[0]["GQA"] == "87.5"
+    assert float(table[0]["GQA se"]) == pytest.approx(SE) and table[0]["GQA"] == "87.5"
+    assert float(table[0]["GQA ci_low"]) == pytest.approx(CI_LOW) and float(table[0]["GQA ci_high"]) == 100.0
 
 
 def test_results_without_uncertainty_print_as_before(eagle, write_run):
