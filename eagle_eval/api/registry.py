@@ -221,13 +221,27 @@ def task_names() -> list[str]:
     return sorted(_TASKS)
 
 
-def get_task(name: str) -> Task:
+def _folded(name: str) -> str:
+    return name.strip().casefold().replace("-", "_")
+
+
+def task_name(name: str) -> str:
+    """The registered name a user's spelling means: exact, else the one name equal to it without regard to
+    case or `-`/`_` (`TextVQA`, the table's column header, is `textvqa`). A miss names the closest."""
     _load_plugins()
-    if name not in _TASKS:
-        raise UnknownNameError(
-            f"unknown task '{name}'.{_suggest(name, list(_TASKS))} (list them with: eagle-eval tasks)"
-        )
-    return _TASKS[name]()
+    if name in _TASKS:
+        return name
+    matches = [known for known in _TASKS if _folded(known) == _folded(name)]
+    if len(matches) == 1:
+        return matches[0]
+    folded = {_folded(known): known for known in _TASKS}
+    close = [folded[f] for f in difflib.get_close_matches(_folded(name), list(folded), n=3, cutoff=0.5)]
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UnknownNameError(f"unknown task '{name}'.{hint} (list them with: eagle-eval tasks)")
+
+
+def get_task(name: str) -> Task:
+    return _TASKS[task_name(name)]()
 
 
 def model_entries() -> list[ModelEntry]:

@@ -58,7 +58,15 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with one-line errors and "did you mean" hints for commands."""
+    """argparse with one-line errors and "did you mean" hints for commands.
+
+    No prefix matching: `--output` for `--output-dir` is an error with a suggestion, not a guess
+    (subparsers inherit the class, so every command and `models show` is held to it).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         match = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
@@ -77,8 +85,9 @@ def build_parser() -> tuple[Parser, dict[str, argparse.ArgumentParser]]:
         description="Evaluate Eagle multimodal LLMs at the paper's protocol.",
         formatter_class=HelpFormatter,
         epilog="Exit codes: 0 ok, 1 regression (compare), 2 usage/input/environment error, 3 run completed with sample errors, "
-        "4 incomplete (compare: a baseline task missing from the new run).",
+        "4 incomplete (compare: a baseline task missing from the new run), 130 interrupted (run again to resume).",
     )
+    parser.add_argument("--version", action="version", version=f"eagle-eval {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser,
                                 help="one of the commands below; eagle-eval COMMAND --help shows its flags")
 
@@ -92,6 +101,15 @@ def build_parser() -> tuple[Parser, dict[str, argparse.ArgumentParser]]:
     return parser, commands
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eagle-eval")
+    except PackageNotFoundError:  # a source tree on sys.path without an install
+        return "unknown (not installed)"
+
+
 def _unknown_flags(extras: list[str], command_parser: argparse.ArgumentParser | None, prog: str) -> NoReturn:
     options = [o for action in (command_parser._actions if command_parser else []) for o in action.option_strings]
     hints = []
@@ -100,6 +118,25 @@ def _unknown_flags(extras: list[str], command_parser: argparse.ArgumentParser | 
         close = difflib.get_close_matches(flag, options, n=1, cutoff=0.5) if flag.startswith("-") else []
         hints.append(f"{extra} (did you mean {close[0]}?)" if close else extra)
     fail(f"unrecognized arguments: {', '.join(hints)} (see: {prog} --help)", prog=prog)
+
+
+def _check_long_flags(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """An unknown `--flag` is named, with its nearest spelling, before argparse would report a missing
+    required flag instead (`run --task pope` is a typo of --tasks, not a run without tasks)."""
+    known = set(parser._option_string_actions)
+    current = parser
+    unknown: list[str] = []
+    for token in argv:
+        if token == "--":
+            break
+        commands = [a for a in current._actions if isinstance(a, argparse._SubParsersAction)]
+        if commands and token in commands[0].choices:
+            current = commands[0].choices[token]
+            known |= set(current._option_string_actions)
+        elif token.startswith("--") and token.split("=", 1)[0] not in known:
+            unknown.append(token)
+    if unknown:
+        _unknown_flags(unknown, current, current.prog)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,6 +153,7 @@ def _dispatch(argv: list[str]) -> int:
         # The benchmark parses its own flags, --help included.
         return _guarded(lambda: bench.run_bench(argv[1:]))
     argv = _guarded_argv(lambda: with_config_file(argv, commands["run"]))  # run --config FILE
+    _check_long_flags(parser, argv)
     args, extras = parser.parse_known_args(argv)
     if extras:
         command_parser = commands.get(getattr(args, "command", ""))

@@ -25,7 +25,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 def run_bench(argv: list[str]) -> int:
     from eagle_eval.api.registry import get_model_entry, model_entries
 
-    picker = argparse.ArgumentParser(add_help=False)
+    picker = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     picker.add_argument("--model", "--preset", dest="model")
     known, rest = picker.parse_known_args(argv)
     offering = [entry for entry in model_entries() if entry.capabilities.bench is not None]

@@ -31,6 +31,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
                                  description="The details of one model: its registry entry, and on request the "
                                              "tensors of its checkpoint or the FLOPs of one sample.")
     show.add_argument("name", help="model name or alias")
+    show.add_argument("--json", action="store_true", help="print the entry as one JSON object")
     show.add_argument("--state-dict", action="store_true", help="list the checkpoint's tensors: key<TAB>[shape]")
     show.add_argument("--flops", action="store_true",
                       help="FLOPs of one sample by part (one image, --text-tokens of prompt, --new-tokens)")
@@ -93,8 +94,38 @@ def cmd_models_show(args: argparse.Namespace) -> int:
         "description": entry.description,
         "details": entry.describe(),
     }
-    print(json.dumps(details, indent=2, default=str))
+    if args.json:
+        print(json.dumps(details, indent=2, default=str))
+    else:
+        _print_entry(details)
     return EXIT_OK
+
+
+def _print_entry(entry: dict[str, Any]) -> None:
+    """`models show NAME` for a reader: one field a line, lists joined, the model's settings and notes indented."""
+    details = dict(entry["details"])
+    settings = details.pop("model_args", None) or {}
+    notes = details.pop("notes", None) or []
+    fields: dict[str, Any] = {"name": entry["name"], "aliases": entry["aliases"] or "-",
+                              "hub id": entry["hub_id"] or "-", "description": entry["description"], **details}
+    width = max(len(key) for key in fields) + 2
+    for key, value in fields.items():
+        print(f"{key.replace('_', ' '):<{width}}{_shown(value)}")
+    print("model args (--model-arg KEY=VALUE):" + ("" if settings else " none"))
+    for key, meaning in settings.items():
+        print(f"  {key}: {meaning}")
+    if notes:
+        print("notes:")
+    for note in notes:
+        print(f"  - {note}")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "-"
+    return "-" if value is None or value == "" else str(value)
 
 
 def _show_state_dict(entry: ModelEntry) -> int:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from tabulate import tabulate
 
 from eagle_eval.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_REGRESSION, AddCommand, finite_float
 from eagle_eval.compare.gate import DEFAULT_ALPHA, GATES
+from eagle_eval.core.option_types import JsonSwitch
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -36,9 +38,11 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
         help="significance: fail when the drop exceeds the tolerance and is significant (default); "
         "lower-bound: fail when the whole (1 - alpha) interval of the drop exceeds the tolerance",
     )
-    compare.add_argument(
-        "--json", type=Path, dest="json_path", metavar="FILE", help="write every figure per task to FILE"
-    )
+    compare.add_argument("-o", "--output", type=Path, dest="json_path", metavar="FILE",
+                         help="also write every figure per task to FILE as JSON")
+    compare.add_argument("--json", action=JsonSwitch, file_dest="json_path",
+                         help="print every figure per task as JSON instead of the table (--json FILE, the "
+                              "older spelling of --output FILE, still works)")
     compare.add_argument(
         "--allow-data-drift",
         action="store_true",
@@ -67,7 +71,19 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def _task_list(text: str | None) -> list[str] | None:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+    if not text:
+        return None
+    return [_registered_spelling(t.strip()) for t in text.split(",") if t.strip()]
+
+
+def _registered_spelling(name: str) -> str:
+    """`TextVQA` as the registry spells it (`textvqa`); a name the registry lacks is kept for the results to judge."""
+    from eagle_eval.api.registry import UnknownNameError, task_name
+
+    try:
+        return task_name(name)
+    except UnknownNameError:
+        return name
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -85,7 +101,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     tolerance = parse_max_drop(args.max_drop)
     if args.json_path is not None:
-        check_writable_file(args.json_path, "--json")
+        check_writable_file(args.json_path, getattr(args, "json_path_flag", "--output"))
     comparisons = compare_runs(
         args.new,
         args.baseline,
@@ -93,16 +109,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _task_list(args.tasks),
         GateSettings(alpha=args.alpha, gate=args.gate, allow_data_drift=args.allow_data_drift),
     )
-    new, baseline = load_results(args.new), load_results(args.baseline)
-    # Variants of one model (a knock-out, blind) are named as such: `eagle-x5-7b −SAM vs eagle-x5-7b`.
-    print(f"{new.display_name} ({new.run_id}) vs baseline {baseline.display_name} ({baseline.run_id})")
-    headers = comparison_headers(comparisons)
-    print(tabulate(comparison_rows(comparisons), headers=headers, tablefmt="github", disable_numparse=True))
-    for line in verdict_lines(comparisons, args.alpha, args.gate):
-        print(line)
+    document = json.dumps(comparison_json(comparisons, args.alpha, args.gate), indent=2) + "\n"
+    if args.json:
+        sys.stdout.write(document)
+    else:
+        new, baseline = load_results(args.new), load_results(args.baseline)
+        # Variants of one model (a knock-out, blind) are named as such: `eagle-x5-7b −SAM vs eagle-x5-7b`.
+        print(f"{new.display_name} ({new.run_id}) vs baseline {baseline.display_name} ({baseline.run_id})")
+        headers = comparison_headers(comparisons)
+        print(tabulate(comparison_rows(comparisons), headers=headers, tablefmt="github", disable_numparse=True))
+        for line in verdict_lines(comparisons, args.alpha, args.gate):
+            print(line)
     if args.json_path is not None:
-        document = comparison_json(comparisons, args.alpha, args.gate)
-        write_text_atomic(args.json_path, json.dumps(document, indent=2) + "\n")
+        write_text_atomic(args.json_path, document)
     if has_regression(comparisons):
         return EXIT_REGRESSION
     return EXIT_INCOMPLETE if missing_tasks(comparisons) else EXIT_OK

@@ -85,10 +85,7 @@ def _action_of(token: str, parser: argparse.ArgumentParser) -> argparse.Action |
     if not token.startswith("--"):
         return None
     option = token.split("=", 1)[0]
-    if option in parser._option_string_actions:
-        return parser._option_string_actions[option]
-    matches = [a for o, a in parser._option_string_actions.items() if o.startswith(option)]  # argparse's abbreviations
-    return matches[0] if len({id(a) for a in matches}) == 1 else None
+    return parser._option_string_actions.get(option)  # no abbreviations: the parser takes none either
 
 
 def _flag_tokens(action: argparse.Action, value: Any, where: str) -> list[str]:

@@ -20,7 +20,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
                       help="folder with local hub snapshots (ORG/NAME, or a hub cache); or EAGLE_EVAL_DATA_ROOT")
     lock.add_argument("--model-path", type=Path, help="local checkpoint folder instead of the hub id")
     lock.add_argument("--revision", help="hub revision of the checkpoint to resolve (default: the preset's)")
-    lock.add_argument("--output", type=Path, default=DEFAULT_LOCK_FILE, help=f"default {DEFAULT_LOCK_FILE}")
+    lock.add_argument("-o", "--output", type=Path, metavar="FILE", default=DEFAULT_LOCK_FILE, help=f"default {DEFAULT_LOCK_FILE}")
     lock.set_defaults(handler=cmd_lock)
     return {"lock": lock}
 

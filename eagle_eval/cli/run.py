@@ -71,7 +71,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     score.add_argument("--task", required=True, help="task name")
     score.add_argument("--predictions", required=True, type=Path, help="JSONL: doc_id + prediction (or lmms-eval log)")
     score.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME)")
-    score.add_argument("--output", type=Path, help="write a results.json here")
+    score.add_argument("-o", "--output", type=Path, metavar="FILE", help="write a results.json here")
     score.add_argument("--allow-subset", action="store_true",
                        help="score a predictions file that covers only some docs (results and tables say so)")
     score.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -154,7 +154,8 @@ def report_judge_failures(run: RunResults) -> int:
 def add_ablation_flags(run: argparse.ArgumentParser) -> None:
     from eagle_eval.ablation.spec import DEFAULT_CALIBRATION_IMAGES, REPLACEMENTS
 
-    group = run.add_argument_group("ablations (docs/ablations.md)")
+    # rich-argparse title-cases group titles ("Docs/Ablations.Md"): the page goes in the description.
+    group = run.add_argument_group("ablations", description="vision-expert knock-outs and blind runs: docs/ablations.md")
     group.add_argument("--ablate-expert", action="append", default=[], metavar="NAME",
                        help="knock out this vision expert (as `models show` lists them: sam, sam-1024, SAM); repeatable")
     group.add_argument("--ablate-replacement", choices=REPLACEMENTS, default="mean",

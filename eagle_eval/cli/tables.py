@@ -16,6 +16,8 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html", "json"],
                        help="markdown (default), latex, csv, html, or json: the leaderboard with ranks, scores, the "
                             "ranking rule and each published row's source")
+    table.add_argument("--json", action="store_true", help="the same as --format json")
+    table.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the table to FILE instead of stdout")
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
     table.add_argument("--uncertainty", choices=["none", "se", "ci"], default="none",
                        help="after each run's value: se = its standard error (71.2 ± 0.6), ci = its 95%% interval")
@@ -28,20 +30,37 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
+    from eagle_eval.core.output_files import check_writable_file, write_text_atomic
+
+    if args.json:
+        args.format = "json"
+    if args.output is not None:
+        check_writable_file(args.output, "--output")
+    text = _ablation_table(args) if args.ablation else _leaderboard(args)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(args.output, text)
+        print(f"table: {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _ablation_table(args: argparse.Namespace) -> str:
+    from eagle_eval.ablation.table import build_ablation_table, render_ablation_table
+    from eagle_eval.results.discovery import find_results_files
+
+    if args.reference:
+        raise UsageError("--reference does not apply to --ablation (published rows have no knock-outs)")
+    runs = [load_results(path) for path in find_results_files(args.paths)]
+    return render_ablation_table(build_ablation_table(runs), args.format)
+
+
+def _leaderboard(args: argparse.Namespace) -> str:
     from eagle_eval.results.discovery import find_results_files
     from eagle_eval.results.reference import select_references
     from eagle_eval.results.tables import build_leaderboard, render_table
 
-    if args.ablation:
-        from eagle_eval.ablation.table import build_ablation_table, render_ablation_table
-
-        if args.reference:
-            raise UsageError("--reference does not apply to --ablation (published rows have no knock-outs)")
-        runs = [load_results(path) for path in find_results_files(args.paths)]
-        sys.stdout.write(render_ablation_table(build_ablation_table(runs), args.format))
-        return EXIT_OK
     references = select_references(args.reference) if args.reference else []
     runs = [load_results(path) for path in find_results_files(args.paths)]
     rows, ranking = build_leaderboard(runs, references)
-    sys.stdout.write(render_table(rows, args.format, ranking, uncertainty=args.uncertainty))
-    return EXIT_OK
+    return render_table(rows, args.format, ranking, uncertainty=args.uncertainty)

@@ -23,7 +23,14 @@ class HelpFormatter(RichHelpFormatter):
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """A usage mistake is one line naming it and where the flags are listed, and exit 2."""
+    """A usage mistake is one line naming it and where the flags are listed, and exit 2.
+
+    No prefix matching: an abbreviated flag is a mistake, not a guess.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message} (see: {self.prog} --help)\n")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 
 def finite_float(text: str) -> float:
@@ -38,3 +39,31 @@ def device_name(text: str) -> str:
     if index and int(index) >= count:
         raise argparse.ArgumentTypeError(f"'{text}': only {count} {kind} device(s), numbered 0 to {count - 1}")
     return text
+
+
+# One spelling per idea across commands: `-o/--output FILE` is the file a command writes; `--json` is a
+# switch, "print JSON on stdout". Older spellings that took a file keep working (documented as such);
+# `<dest>_flag` records the spelling given, for messages about the file.
+
+
+class JsonSwitch(argparse.Action):
+    """`--json`: print JSON on stdout. `--json FILE` (the older spelling of `--output FILE`) still writes FILE."""
+
+    def __init__(self, option_strings: list[str], dest: str, file_dest: str = "output", **kwargs) -> None:
+        self.file_dest = file_dest
+        super().__init__(option_strings, dest, nargs="?", const=True, default=False, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if values is True:
+            setattr(namespace, self.dest, True)
+        else:
+            setattr(namespace, self.file_dest, Path(str(values)))
+            setattr(namespace, f"{self.file_dest}_flag", option_string)
+
+
+class OlderOutputSpelling(argparse.Action):
+    """An older flag for `--output FILE` (the benchmark's `--json FILE`): stores the path in `dest`."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, Path(str(values)))
+        setattr(namespace, f"{self.dest}_flag", option_string)

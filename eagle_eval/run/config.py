@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eagle_eval.ablation.spec import Ablation
-from eagle_eval.api.registry import get_task, task_names
+from eagle_eval.api.registry import get_task, task_name, task_names
 from eagle_eval.api.task import Task
 from eagle_eval.core.urls import redact_urls_in_text
 from eagle_eval.generation.gen_kwargs import GenKwargs
@@ -63,13 +63,12 @@ def expand_task_names(spec: str | Sequence[str]) -> list[str]:
     names = [n.strip() for n in spec.split(",")] if isinstance(spec, str) else [n.strip() for n in spec]
     expanded: list[str] = []
     for name in (n for n in names if n):
-        if name == "all":
+        if name.casefold() == "all":
             expanded.extend(task_names())
-        elif name == "paper":
+        elif name.casefold() == "paper":
             expanded.extend(n for n in task_names() if _is_paper_task(get_task(n)))
         else:
-            get_task(name)  # raises UnknownNameError with a suggestion
-            expanded.append(name)
+            expanded.append(task_name(name))  # any case; a miss raises UnknownNameError with a suggestion
     return list(dict.fromkeys(expanded))
 
 

@@ -308,10 +308,10 @@ def run(args: argparse.Namespace) -> dict:
                                                     args.ablation_rounds)
         print("\n".join(lines))
     _compare_answers(results, best, len(samples), figures)
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-        print(f"figures written to {args.json}")
+    if args.output is not None:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(figures, indent=2) + "\n")
+        print(f"figures written to {args.output}")
     return figures
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eagle_eval.core.help_format import help_parser
-from eagle_eval.core.option_types import device_name, finite_float
+from eagle_eval.core.option_types import OlderOutputSpelling, device_name, finite_float
 from eagle_eval.core.output_files import check_writable_file
 
 DTYPES = ("auto", "bf16", "bfloat16", "fp16", "float16", "fp32", "float32")
@@ -65,12 +65,14 @@ def build_parser() -> argparse.ArgumentParser:
            help="also time the model with each vision expert knocked out, at the best batch size")
     option("--ablation-rounds", type=_at_least_one, default=3, metavar="N",
            help="rounds of the knock-out timing; the fastest counts (default 3)")
-    option("--json", type=Path, default=None, metavar="FILE", help="also write the figures to this JSON file")
+    option("-o", "--output", type=Path, default=None, metavar="FILE", help="also write the figures to this JSON file")
+    option("--json", dest="output", action=OlderOutputSpelling, metavar="FILE",
+           help="the older spelling of --output FILE (still works)")
     return parser
 
 
 def parse_bench_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = build_parser().parse_args(None if argv is None else list(argv))
-    if args.json is not None:
-        check_writable_file(args.json, "--json")  # before minutes of benchmarking, not after
+    if args.output is not None:
+        check_writable_file(args.output, getattr(args, "output_flag", "--output"))  # the spelling given  # before minutes of benchmarking, not after
     return args

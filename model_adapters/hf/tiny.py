@@ -144,3 +144,20 @@ def _llava_next(vision, text, tokenizer, image_token_id, template: str):
                                    vision_feature_select_strategy="default", chat_template=template,
                                    num_additional_image_tokens=1)
     return LlavaNextForConditionalGeneration(config).eval(), processor
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m eagle_eval.model_adapters.hf.tiny DIR [--kind llava|llava-next|qwen2-vl]`: try `hf:` offline."""
+    from eagle_eval.core.help_format import help_parser
+
+    parser = help_parser("python -m eagle_eval.model_adapters.hf.tiny",
+                         "Write a tiny random transformers VLM checkpoint (no download) to run as --model hf:DIR.")
+    parser.add_argument("directory", type=Path, help="folder to write the checkpoint and its processor into")
+    parser.add_argument("--kind", choices=TINY_KINDS, default="llava", help="layout (default llava)")
+    args = parser.parse_args(argv)
+    print(write_tiny_vlm(args.directory, args.kind))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 
 from eagle_eval.api import registry
-from tests.conftest import one_line_exit_2
-
-
-def run_dir_of(root: Path) -> Path:
-    (run_dir,) = list(root.iterdir())
-    return run_dir
+from tests.conftest import one_line_exit_2, only_run_dir
 
 
 def headline(path: Path, task: str = "toyqa") -> dict:
@@ -24,7 +19,7 @@ def headline(path: Path, task: str = "toyqa") -> dict:
 
 def test_score_on_a_runs_samples_reproduces_its_headline(toy_world, toy_run, eagle, tmp_path):
     assert toy_run("--limit", "7").code == 0
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     output = tmp_path / "scored.json"
     # The samples of a --limit run cover part of the task: scoring them says so (--allow-subset).
     result = eagle("score", "--task", "toyqa", "--predictions", run_dir / "samples" / "toyqa.jsonl", "--output", output,
@@ -86,10 +81,10 @@ def test_missing_predictions_file_exits_2(toy_world, eagle, tmp_path):
 
 def test_replay_model_reproduces_a_run(toy_world, toy_run, tmp_path):
     assert toy_run(output_dir=tmp_path / "a").code == 0
-    original = run_dir_of(tmp_path / "a")
+    original = only_run_dir(tmp_path / "a")
     result = toy_run("--predictions", original, model="replay", output_dir=tmp_path / "b")
     assert result.code == 0, result.err
-    replayed = run_dir_of(tmp_path / "b")
+    replayed = only_run_dir(tmp_path / "b")
     assert replayed.name.startswith("replay__")
     assert headline(replayed / "results.json") == headline(original / "results.json")
 
@@ -99,7 +94,7 @@ def test_replay_missing_prediction_is_a_sample_error(toy_world, toy_run, tmp_pat
     predictions.write_text("".join(json.dumps({"doc_id": i, "prediction": str(2 * i)}) + "\n" for i in range(9)))
     result = toy_run("--predictions", predictions, model="replay")
     assert result.code == 3
-    samples = (run_dir_of(tmp_path / "runs") / "samples" / "toyqa.jsonl").read_text().splitlines()
+    samples = (only_run_dir(tmp_path / "runs") / "samples" / "toyqa.jsonl").read_text().splitlines()
     errors = [json.loads(s) for s in samples if json.loads(s)["error"]]
     assert [e["doc_id"] for e in errors] == [9] and "no prediction for toyqa split validation doc_id 9" in errors[0]["error"]
 
@@ -144,7 +139,7 @@ def test_models_show_state_dict(toy_world, eagle, monkeypatch):
     assert result.code == 2 and "cannot list its checkpoint's tensors" in result.err and "eagle-x5-7b" in result.err
     result = eagle("models", "show", "replay", "--state-dict")
     assert result.code == 0 and "has no checkpoint" in result.out
-    result = eagle("models", "show", "toy")
+    result = eagle("models", "show", "toy", "--json")
     assert json.loads(result.out)["name"] == "toy-model"
 
 
