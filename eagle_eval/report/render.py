@@ -68,7 +68,13 @@ def _interval_text(task: TaskOverview) -> str:
     return f'<span title="{escape(interval.method)}">[{interval.low:.1f}, {interval.high:.1f}]</span>'
 
 
-def _throughput(task: TaskOverview) -> str:
+# The model name of a run whose predictions were replayed (`--model replay`, `eagle-eval score`).
+REPLAY_MODEL = "replay"
+
+
+def _throughput(task: TaskOverview, replayed: bool) -> str:
+    if replayed:  # its timings measure reading a file, not a model
+        return '<span class="muted">replayed: no model calls</span>'
     parts = []
     if task.samples_per_second is not None:
         parts.append(f"{task.samples_per_second:.2f} samples/s")
@@ -105,7 +111,7 @@ def _overview_table(view: ReportView) -> str:
             f'<td class="num">{task.n_input_truncated}</td>',
             f"<td>{escape(verdicts)}</td>",
             f"<td>{escape(extraction or '—')}</td>",
-            f"<td>{_throughput(task)}</td>",
+            f"<td>{_throughput(task, view.run.model == REPLAY_MODEL)}</td>",
         ]
         if has_baseline:
             interval = task.baseline_interval
@@ -119,7 +125,8 @@ def _overview_table(view: ReportView) -> str:
             ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     header = "".join(f"<th>{escape(name)}</th>" for name in head)
-    return f'<table id="overview-table"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return (f'<div class="table-scroll"><table id="overview-table"><thead><tr>{header}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _notes(view: ReportView) -> str:

@@ -81,11 +81,33 @@
     overlay.hidden = false;
   }
 
+  // A cell shows at most SHORT_CHARS characters, clamped to a few lines with an ellipsis (click to
+  // unclamp); longer text ends in "…" and a button that shows all of it, so a megabyte prediction
+  // never has to be laid out with the table.
+  var SHORT_CHARS = 400;
+
   function textCell(value, cls) {
     var cell = el("td", { "class": cls || "" });
-    if (value === null || value === undefined || value === "") { cell.appendChild(el("span", { "class": "muted" }, "\u2014")); }
-    else { cell.appendChild(el("div", { "class": "clip" }, value)); }
+    if (value === null || value === undefined || value === "") { cell.appendChild(el("span", { "class": "muted" }, "\u2014")); return cell; }
+    var text = String(value);
+    var cut = text.length > SHORT_CHARS;
+    var box = el("div", { "class": "clip" }, cut ? text.slice(0, SHORT_CHARS) + "\u2026" : text);
+    box.addEventListener("click", function () { if (!String(window.getSelection())) { box.classList.toggle("open"); } });
+    cell.appendChild(box);
+    if (cut) {
+      var more = el("button", { type: "button", "class": "more" }, "show all " + text.length.toLocaleString("en") + " characters");
+      more.addEventListener("click", function () { showText(text); });
+      cell.appendChild(more);
+    }
     return cell;
+  }
+
+  function showText(text) {
+    var body = document.getElementById("overlay-body");
+    body.textContent = "";
+    body.appendChild(el("p", { "class": "muted" }, text.length.toLocaleString("en") + " characters; click outside to close"));
+    body.appendChild(el("pre", { "class": "full-text", id: "overlay-text" }, text));
+    document.getElementById("overlay").hidden = false;
   }
 
   // VQA rows carry ten annotators' answers, mostly repeats: show each once with its count.
@@ -117,7 +139,9 @@
       tr.appendChild(textCell([row.extraction, row.parsed === null ? null : "parsed: " + row.parsed].filter(Boolean).join("\n"), "extraction"));
       tr.appendChild(textCell([row.error, row.truncation].filter(Boolean).join("\n"), "error"));
       if (data.baseline) {
-        tr.appendChild(textCell(row.baseline_prediction === null ? null : row.baseline_prediction + "\n(score " + scoreText(row.baseline_score) + ")", "prediction"));
+        var base = textCell(row.baseline_prediction, "prediction baseline");
+        if (row.baseline_prediction !== null) { base.appendChild(el("div", { "class": "mono muted" }, "score " + scoreText(row.baseline_score))); }
+        tr.appendChild(base);
       }
       body.appendChild(tr);
     });
@@ -146,7 +170,9 @@
     bind("search", "input", function (e) { state.query = e.target.value; state.page = 0; apply(); });
     bind("prev-page", "click", function () { state.page -= 1; apply(); });
     bind("next-page", "click", function () { state.page += 1; apply(); });
-    bind("overlay", "click", function () { document.getElementById("overlay").hidden = true; });
+    bind("overlay", "click", function (e) {  // a shown text stays open for selecting; a click beside it closes
+      if (!(e.target.closest && e.target.closest("#overlay-body p, #overlay-text"))) { document.getElementById("overlay").hidden = true; }
+    });
     Array.prototype.forEach.call(document.querySelectorAll("th[data-sort]"), function (th) {
       th.addEventListener("click", function () {
         var key = th.getAttribute("data-sort");
