@@ -67,8 +67,9 @@ class MathVista(Task):
             extraction = "unresolved"
             if judge is not None and response:
                 try:
-                    extracted = judge.ask(extraction_prompt(row["query"], response))
-                    extraction = "judge"
+                    # An empty reply is the judge finding nothing: unresolved, never the choice nearest to "".
+                    extracted = judge.ask(extraction_prompt(row["query"], response)).strip() or None
+                    extraction = "judge" if extracted is not None else "unresolved"
                 except JudgeUnavailable:
                     extracted, extraction = None, "judge_failed"
         normalized = normalize_answer(extracted, row) if extracted is not None else None

@@ -78,6 +78,24 @@ def test_a_judge_that_answers_leaves_a_clean_result(tmp_path, hub):
     assert "failed_calls" not in mmbench["judge"] and "judge failed" not in finished.stderr
 
 
+def test_an_empty_judge_answer_is_unresolved_never_the_choice_nearest_to_nothing(tmp_path):
+    from eagle_eval.core.records import Doc
+    from eagle_eval.judge.llm_judge import JudgeClient, JudgeConfig
+    from eagle_eval.tasks.mathvista import MathVista
+
+    row = {"query": "Which is larger? Choices: (A) cat (B) elephant", "question_type": "multi_choice",
+           "answer_type": "text", "choices": ["cat", "elephant"], "answer": "cat", "precision": None}  # fmt: skip
+    server = Server("ok", "D")
+    try:
+        judge = JudgeClient(JudgeConfig(base_url=server.url, model="empty", cache_dir=tmp_path))
+        score = MathVista().score(Doc("testmini", 0, row), "I would say the small furry one", judge=judge)
+        calls = server.stats()["chat_requests"]
+    finally:
+        server.stop()
+    assert calls == 1 and judge.stats.answered == 1 and judge.stats.failed == 0  # answered once, not retried
+    assert (score.extraction, score.parsed, score.values["correct"]) == ("unresolved", None, 0.0)
+
+
 def test_an_unanswered_call_is_judge_failed_and_an_empty_answer_is_the_judges_answer():
     from eagle_eval.core.records import Doc, JudgeUnavailable
 
