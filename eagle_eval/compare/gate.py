@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.api.registry import task_names
+from eagle_eval.core.text_input import why_not_a_file
 from eagle_eval.core.units import unit_of
 from eagle_eval.provenance.drift import task_data_drift, unknown_sources
 from eagle_eval.results.document import RESULTS_FILENAME, RunResults, TaskResult, load_results
@@ -154,6 +155,10 @@ def _paired(
 ) -> PairedDifference | str:
     """The paired comparison, or the reason there is none (a note for the output)."""
     old_scores, new_scores = scores_path(old_path, task), scores_path(new_path, task)
+    for path in (old_scores, new_scores):  # a folder or a link loop is damage, not an absent file
+        if (problem := why_not_a_file(path)) is not None:
+            raise CompareInputError(f"{path} {problem}, where task {task}'s per-sample scores belong; "
+                                    "remove it and re-score the run")
     missing = [str(p) for p in (old_scores, new_scores) if not p.is_file()]
     if missing:
         return f"no per-sample scores ({', '.join(missing)}): flat tolerance only, no significance test"
