@@ -175,7 +175,8 @@ class SamplesWriter:
 def write_jsonl_atomic(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     """Write a whole JSONL file through a temporary file and os.replace (scores files)."""
     text = "".join(json.dumps(row, ensure_ascii=False, default=_json_default) + "\n" for row in rows)
-    write_text_atomic(path, text)
+    # A parsed answer can hold a judge's text: one UTF-8 cannot hold (a lone surrogate) is written as U+FFFD.
+    write_text_atomic(path, text_input.valid_text(text)[0])
 
 
 def _json_default(value: Any) -> Any:

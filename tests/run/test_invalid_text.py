@@ -60,3 +60,11 @@ def test_a_hand_edited_samples_file_with_a_lone_surrogate_still_reports(toy_worl
     assert report.code == 0, report.err
     assert "\ufffd" in (tmp_path / "page.html").read_text(encoding="utf-8")
 
+
+
+def test_a_scores_file_row_holding_a_lone_surrogate_is_written_as_valid_text(tmp_path):
+    from eagle_eval.results.samples import write_jsonl_atomic
+
+    path = tmp_path / "scores.jsonl"
+    write_jsonl_atomic(path, [{"split": "test", "doc_id": 0, "parsed": f"judge said {LONE}"}])
+    assert json.loads(path.read_text(encoding="utf-8"))["parsed"] == "judge said \ufffd"
