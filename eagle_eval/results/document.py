@@ -16,9 +16,9 @@ from eagle_eval.core import text_input
 from eagle_eval.core.output_files import write_text_atomic
 from eagle_eval.core.text_input import not_utf8_message
 from eagle_eval.results import validation
+from eagle_eval.results.run_paths import RESULTS_FILENAME, locate_results
 
 SCHEMA_VERSION = 1
-RESULTS_FILENAME = "results.json"
 # "judge_failed": the rules could not read the answer and the judge did not answer (scored as wrong).
 EXTRACTION_PATHS = ("rule", "judge", "unresolved", "fallback", "judge_failed")
 
@@ -92,6 +92,8 @@ class TaskResult:
     n_input_truncated: int = 0
     # Samples whose dataset text held a literal `<image>`, each taken as an image slot (docs/footguns.md).
     n_dataset_image_markers: int = 0
+    # Samples whose answer was longer than the API client keeps (MAX_ANSWER_CHARS) and was cut there.
+    n_answers_truncated: int = 0
     # The model fingerprint of the predictions scored: a later run in the same directory keeps this
     # entry only while its model has the same fingerprint.
     model_fingerprint: str | None = None
@@ -201,12 +203,9 @@ def write_results(path: Path, run: RunResults) -> None:
 
 def load_results(path: Path | str) -> RunResults:
     """Read and validate a results.json (or a run directory holding one)."""
-    path = Path(path)
-    if path.is_dir() and path.name != RESULTS_FILENAME:
-        path = path / RESULTS_FILENAME
-    if not path.is_file():
-        problem = text_input.why_not_a_file(path)  # a folder or a link loop where the file belongs
-        raise ResultsError(f"{path} {problem}, where a run's results belong" if problem else f"results file not found: {path}")
+    path, problem = locate_results(Path(path))  # a run folder, the output folder of one run, a wrong path
+    if problem is not None:
+        raise ResultsError(problem)
     try:
         data = text_input.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:
@@ -366,6 +365,7 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         sources=list(entry.get("sources") or []),
         n_input_truncated=int(entry.get("n_input_truncated", 0)),
         n_dataset_image_markers=int(entry.get("n_dataset_image_markers", 0)),
+        n_answers_truncated=int(entry.get("n_answers_truncated", 0)),
         model_fingerprint=entry.get("model_fingerprint"),
         uncertainty=_require(entry, "uncertainty", dict, where, nullable=True)
         if "uncertainty" in entry

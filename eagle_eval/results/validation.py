@@ -28,6 +28,7 @@ _TASK = {
     "paper_protocol": (_BOOL,), "sources": (_LIST,), "uncertainty": (_OBJECT, _NULL),
     "calibration": (_OBJECT, _NULL), "scoring_errors": (_LIST,), "aggregation_error": (_STR, _NULL),
     "subset_reason": (_STR, _NULL), "n_input_truncated": (_INT,), "n_dataset_image_markers": (_INT,),
+    "n_answers_truncated": (_INT,),
     "model_fingerprint": (_STR, _NULL), "gen_kwargs": (_OBJECT, _NULL), "docs_fingerprint": (_STR, _NULL),
 }
 _HEADLINE = {"metric": (_STR,), "value": (_NUMBER, _NULL), "units": (_STR,)}

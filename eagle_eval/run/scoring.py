@@ -132,6 +132,7 @@ class _Tally:
     n_errors: int = 0
     n_input_truncated: int = 0
     n_dataset_image_markers: int = 0
+    n_answers_truncated: int = 0
 
 
 def score_task(
@@ -174,6 +175,7 @@ def score_task(
         n_errors=n_errors,
         n_input_truncated=tally.n_input_truncated,
         n_dataset_image_markers=tally.n_dataset_image_markers,
+        n_answers_truncated=tally.n_answers_truncated,
         subset=options.subset,
         subset_reason=options.subset_reason if options.subset else None,
         extraction=dict(extraction),
@@ -202,6 +204,7 @@ def _score_each(task: Task, docs: Sequence[Doc], outcomes: dict[tuple[str, int],
         tally.n_errors += _failed_generation(outcome)
         tally.n_input_truncated += bool(notes.get("input_truncated"))
         tally.n_dataset_image_markers += bool(notes.get("dataset_image_markers"))
+        tally.n_answers_truncated += bool(notes.get("answer_truncated"))
         prediction = outcome.prediction if outcome.error is None and outcome.prediction is not None else ""
         try:
             sample_score = task.score(doc, prediction, judge=judge)

@@ -193,6 +193,7 @@ def test_an_answer_far_longer_than_asked_for_is_cut_and_the_sample_says_so(eagle
         assert sample["notes"] == {"answer_chars": 300003, "answer_truncated": True}
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert (run_dir / "samples" / "pope.jsonl").stat().st_size < 12 * (MAX_ANSWER_CHARS + 2000)
+    assert _results(tmp_path)["n_answers_truncated"] == 12
     # The cache keeps the cut answer and its received length: a rebuilt samples file says the same.
     (run_dir / "results.json").unlink()
     (run_dir / "samples" / "pope.jsonl").unlink()
