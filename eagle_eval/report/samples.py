@@ -35,6 +35,8 @@ class TaskSamples:
 
 def read_jsonl_objects(path: Path) -> list[dict[str, Any]]:
     """Every JSON object line of a file (scores files, extra samples fields); [] when absent."""
+    if problem := text_input.why_not_a_file(path):  # a folder or a link loop is damage, not an absent file
+        raise SamplesFileError(f"{path} {problem}; remove it and re-score the run")
     if not path.is_file():
         return []
     lines = text_input.json_lines(path, SamplesFileError, "re-score the run")

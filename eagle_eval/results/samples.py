@@ -101,6 +101,8 @@ def repair_samples_file(path: Path) -> int:
 def read_samples(path: Path) -> list[SampleRecord]:
     """Every record of a samples file, in file order. Call `repair_samples_file` first on resume."""
     records: list[SampleRecord] = []
+    if problem := text_input.why_not_a_file(path):  # a folder or a link loop is damage, not an absent file
+        raise SamplesFileError(f"{path} {problem}; remove it to redo the task")
     if not path.exists():
         return records
     fix = "delete that line to redo its sample, or the file to redo the task"

@@ -88,3 +88,13 @@ def test_a_folder_or_link_loop_for_results_json_is_named_not_skipped(eagle, runs
                  ("report", bad, "-o", bad / "page.html")):
         err = one_line_exit_2(eagle(*argv))
         assert str(bad / "results.json") in err and says in err, (argv, err)
+
+
+@pytest.mark.parametrize("what", ["folder", "loop"])
+@pytest.mark.parametrize("kind", ["samples", "scores"])
+def test_a_folder_or_link_loop_for_a_samples_or_scores_file_stops_the_report(eagle, runs, what, kind):
+    _, bad = runs
+    _replace_with(bad / kind / "pope.jsonl", what)
+    err = one_line_exit_2(eagle("report", bad, "-o", bad / "page.html"))
+    assert str(bad / kind / "pope.jsonl") in err
+    assert ("is a folder" if what == "folder" else "symbolic link that loops") in err
