@@ -8,6 +8,7 @@ cross the network readable by anyone on the path.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -49,14 +50,18 @@ def redact_urls_in_text(text: str) -> str:
 
 def url_secrets(url: str) -> list[str]:
     """The secrets a URL carries: its user name and password, and secret-looking query values, each as
-    written and decoded (a server may echo either form)."""
+    written and decoded (a server may echo either form), and the Basic authorization token an HTTP
+    client makes of the user name and password (a server may echo the header)."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return []
     found: list[str] = []
     if "@" in parts.netloc:
-        found.extend(part for part in parts.netloc.rsplit("@", 1)[0].split(":", 1) if part)
+        userinfo = parts.netloc.rsplit("@", 1)[0]
+        found.extend(part for part in userinfo.split(":", 1) if part)
+        user, _, password = (unquote(part) for part in userinfo.partition(":"))
+        found.append(base64.b64encode(f"{user}:{password}".encode()).decode())
     raw_pairs = (pair.partition("=") for pair in parts.query.split("&") if pair)
     found.extend(value for name, _, value in raw_pairs if value and _SECRET_PARAMETER.search(unquote(name)))
     return sorted({form for secret in found for form in (secret, unquote(secret))}, key=len, reverse=True)

@@ -8,6 +8,7 @@ command, or the client alone where only one call matters.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -176,7 +177,9 @@ def test_credentials_in_the_base_url_are_redacted_from_error_bodies(server, tmp_
     client = ChatClient(endpoint, tmp_path / "cache", unavailable=JudgeUnavailable)
     with pytest.raises(JudgeUnavailable) as caught:
         _ask(client, "basic auth")
-    assert "HTTP 401" in str(caught.value) and password not in str(caught.value)
+    message = str(caught.value)
+    token = base64.b64encode(f"user:{password}".encode()).decode()  # the Basic header the server echoes
+    assert "HTTP 401" in message and "Basic ***" in message and password not in message and token not in message
     assert client.redact(f"user:{password} Bearer x") == "***:*** Bearer x"
 
 
