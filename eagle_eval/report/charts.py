@@ -16,7 +16,9 @@ from eagle_eval.report.view import TaskOverview
 
 ROW_HEIGHT = 22
 PLOT_WIDTH = 320
-CHAR_WIDTH = 7.2  # a generous width of one character of the 12 px label font, so no label runs past its margin
+# Generous widths of a character of the 12 px label font (capitals and m/w are the widest), so no
+# label runs past its margin whatever font the browser picks.
+CHAR_WIDTH, WIDE_CHAR_WIDTH = 7.5, 11.0
 MIN_MARGIN = 48
 
 
@@ -33,7 +35,10 @@ def _format(value: float) -> str:
 
 
 def _text_width(texts: Sequence[str]) -> float:
-    return max(MIN_MARGIN, CHAR_WIDTH * max(len(text) for text in texts) + 12)
+    def width(text: str) -> float:
+        return sum(WIDE_CHAR_WIDTH if char.isupper() or char in "mwMW@%" else CHAR_WIDTH for char in text)
+
+    return max(MIN_MARGIN, max(width(text) for text in texts) + 12)
 
 
 def _value_text(bar: Bar) -> str:

@@ -93,9 +93,11 @@ def test_no_chart_label_or_long_text_overflows_its_box(browser, tmp_path, width)
             for (const box of document.querySelectorAll("#charts .chart-box")) {
               const b = box.getBoundingClientRect();
               if (b.left < -0.5 || b.right > page + 0.5) out.push(["box", box.querySelector("h3").textContent, b.left, b.right, page]);
-              for (const t of box.querySelectorAll("svg text")) {
-                const r = t.getBoundingClientRect();
-                if (r.left < b.left - 0.5 || r.right > b.right + 0.5) out.push([t.textContent, r.left, r.right, b.left, b.right]);
+              for (const t of box.querySelectorAll("svg text")) {  // inside its chart, which is inside its box
+                const r = t.getBoundingClientRect(), s = t.ownerSVGElement.getBoundingClientRect();
+                if (r.left < s.left - 0.5 || r.right > s.right + 0.5 || s.left < b.left - 0.5 || s.right > b.right + 0.5) {
+                  out.push([t.textContent, r.left, r.right, s.left, s.right, b.left, b.right]);
+                }
               }
             }
             return out;
