@@ -21,6 +21,7 @@ Whatever the MODE, a request's model name can pick a hostile behaviour, so one t
                          characters of padding, so a test can put the key across a cut)
     echo-auth-answer     answers 200 with the Authorization header and the request path as its text
     huge:N               answers "yes" followed by N characters, whatever max_tokens says
+    drip:S               sends an answer's headers, then its body one byte every S seconds
 """
 
 from __future__ import annotations
@@ -132,12 +133,28 @@ class Handler(BaseHTTPRequestHandler):
         elif kind == "echo-auth":
             padding = "x" * int(value or 0)
             self._send(401, {"error": {"message": f"{padding}Incorrect API key provided: {echoed}"}})
+        elif kind == "drip":
+            self._drip(float(value))
         elif kind in ("empty", "echo-auth-answer", "huge"):
             answers = {"empty": "", "echo-auth-answer": f"you sent {echoed}"}
             self._answer(request, answers[kind] if kind in answers else "yes" + "x" * int(value))
         else:
             return False
         return True
+
+    def _drip(self, pause: float) -> None:
+        body = json.dumps({"choices": [{"index": 0, "message": {"role": "assistant", "content": "yes"}}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(pause)
+        except OSError:  # the client gave up
+            pass
 
     def _answer(self, request: dict, content: str) -> None:
         self._send(

@@ -233,7 +233,7 @@ class ChatClient:
         Raises the client's error for a failure another try would not mend."""
         try:
             with self._http.stream("POST", self.endpoint.endpoint, json=payload, timeout=remaining) as response:
-                body = _read_bounded(response, MAX_BODY_BYTES)
+                body = _read_bounded(response, MAX_BODY_BYTES, time.monotonic() + remaining)
         except httpx.HTTPError as err:  # timeouts and connection errors are worth another try
             return None, self.redact(f"{type(err).__name__}: {err}"), None
         if body is None:
@@ -354,11 +354,15 @@ def retry_after_s(headers: httpx.Headers, now: float | None = None) -> float | N
     return max(when - (time.time() if now is None else now), 0.0)
 
 
-def _read_bounded(response: httpx.Response, limit: int) -> bytes | None:
-    """The response body, or None once it passes `limit` bytes (the rest is never read)."""
+def _read_bounded(response: httpx.Response, limit: int, deadline: float) -> bytes | None:
+    """The response body, or None once it passes `limit` bytes (the rest is never read). A body still
+    arriving at `deadline` is a timeout: each read's own timeout alone lets a server that sends a byte
+    now and then hold the call for ever."""
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("the response was still arriving when the call's time bound ran out")
         size += len(chunk)
         if size > limit:
             return None

@@ -205,6 +205,14 @@ def test_an_answer_far_longer_than_asked_for_is_cut_and_the_sample_says_so(eagle
     assert len(_requests_for(server, "huge:300000")) == 12
 
 
+def test_a_body_sent_a_byte_at_a_time_cannot_hold_a_call_past_its_bound(server, tmp_path):
+    client = _client(server, "drip:0.2", tmp_path, max_tries=3, timeout_s=2, backoff_s=0.01)
+    started = time.monotonic()
+    with pytest.raises(JudgeUnavailable, match="ReadTimeout"):
+        _ask(client, "drip")  # the whole body would take 13 s
+    assert time.monotonic() - started < 3.5
+
+
 def test_a_body_over_the_read_limit_fails_the_call_without_retrying(server, tmp_path):
     client = _client(server, "huge:17000000", tmp_path, max_tries=3, timeout_s=60, backoff_s=0.01)
     with pytest.raises(JudgeUnavailable, match="response body over"):
