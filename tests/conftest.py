@@ -253,11 +253,10 @@ class CliResult:
 
 
 def one_line_exit_2(result: CliResult) -> str:
-    """The usage/input error contract: exit 2, no traceback, one line on stderr; returns that line."""
+    """The usage/input error contract: exit 2, no traceback, exactly one line on stderr; returns that line."""
     assert result.code == 2, (result.code, result.err, result.out[-500:])
-    lines = result.err.strip().splitlines()
-    assert "Traceback" not in result.err and len(lines) == 1, result.err
-    return lines[0]
+    assert "Traceback" not in result.err and result.err.count("\n") == 1 and result.err.endswith("\n"), result.err
+    return result.err.strip()
 
 
 @pytest.fixture
@@ -349,3 +348,12 @@ def samples_without_seconds(path: Path) -> list[str]:
         del record["seconds"]
         lines.append(json.dumps(record))
     return lines
+
+
+def only_run_dir(output_dir: Path, *, among_files: bool = False) -> Path:
+    """The one run directory `output_dir` holds, which must hold nothing else (with `among_files`, nothing
+    but files beside it: a launch's lock or log)."""
+    entries = sorted(output_dir.iterdir())
+    run_dirs = [p for p in entries if p.is_dir()] if among_files else entries
+    assert len(run_dirs) == 1, entries
+    return run_dirs[0]

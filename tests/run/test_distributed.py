@@ -32,6 +32,7 @@ from eagle_eval.run.distributed import (
     shard_docs,
 )
 from eagle_eval.run.runner import RunConfig, run_evaluation
+from tests.conftest import only_run_dir
 
 from ..launches import finish_launch, start_launch
 
@@ -152,11 +153,6 @@ def cli_args(root: Path, predictions: Path, output: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def run_dir_of(output: Path) -> Path:
-    (run_dir,) = list(output.iterdir())
-    return run_dir
-
-
 def predictions_by_key(run_dir: Path, task: str) -> dict:
     return {(r.split, r.doc_id): (r.prediction, r.error is not None) for r in read_samples(run_dir / "samples" / f"{task}.jsonl")}
 
@@ -187,7 +183,7 @@ def test_torchrun_two_processes_match_a_single_process_run(replay_setup, tmp_pat
     # torchrun reports a worker's non-zero exit (rank 0's 3: samples failed) as a failed launch.
     assert dist.returncode != 0 and re.search(r"exitcode\s*:\s*3\b", dist.stderr), dist.stderr
 
-    a, b = run_dir_of(tmp_path / "single"), run_dir_of(tmp_path / "dist")
+    a, b = only_run_dir(tmp_path / "single"), only_run_dir(tmp_path / "dist")
     assert a.name == b.name  # same run id whatever the world size, so either can resume the other
     assert sorted(p.name for p in (b / "samples").iterdir()) == ["pope.jsonl", "textvqa.jsonl"]
     for task in ("pope", "textvqa"):

@@ -7,12 +7,7 @@ from pathlib import Path
 
 from eagle_eval.api import registry
 from eagle_eval.results.samples import read_samples, repair_samples_file
-from tests.conftest import samples_without_seconds
-
-
-def run_dir_of(root: Path) -> Path:
-    (run_dir,) = list(root.iterdir())
-    return run_dir
+from tests.conftest import one_line_exit_2, only_run_dir, samples_without_seconds
 
 
 def scores_of(run_dir: Path) -> dict:
@@ -22,7 +17,7 @@ def scores_of(run_dir: Path) -> dict:
 
 def test_resume_after_a_torn_line_redoes_only_the_missing_docs(toy_world, toy_run, tmp_path):
     assert toy_run("--batch-size", "2").code == 0
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     samples_path = run_dir / "samples" / "toyqa.jsonl"
     complete = samples_path.read_bytes()
     complete_lines = samples_without_seconds(samples_path)
@@ -59,7 +54,7 @@ def test_changed_prompt_invalidates_stored_predictions(toy_world, toy_run, tmp_p
     adapter = toy_world.new_adapter()
     assert toy_run().code == 0
     assert len(adapter.generated_keys) == 10
-    records = read_samples(run_dir_of(tmp_path / "runs") / "samples" / "toyqa.jsonl")
+    records = read_samples(only_run_dir(tmp_path / "runs") / "samples" / "toyqa.jsonl")
     assert len(records) == 20 and len({r.fingerprint for r in records}) == 20
 
 
@@ -77,7 +72,7 @@ def test_failed_samples_are_retried_on_resume(toy_world, toy_run, tmp_path):
     result = toy_run("--batch-size", "4")
     assert result.code == 0, result.err
     assert sorted(k[2] for k in adapter.generated_keys) == [4, 5]
-    results = json.loads((run_dir_of(tmp_path / "runs") / "results.json").read_text())
+    results = json.loads((only_run_dir(tmp_path / "runs") / "results.json").read_text())
     assert results["n_errors"] == 0 and results["results"]["toyqa"]["headline"]["value"] == 60.0
 
 
@@ -102,11 +97,8 @@ def test_repair_drops_an_invalid_last_line_and_keeps_good_files(tmp_path):
 
 def test_corrupt_line_inside_the_samples_file_is_an_input_error(toy_world, toy_run, tmp_path):
     assert toy_run().code == 0
-    samples_path = run_dir_of(tmp_path / "runs") / "samples" / "toyqa.jsonl"
+    samples_path = only_run_dir(tmp_path / "runs") / "samples" / "toyqa.jsonl"
     lines = samples_path.read_text().splitlines(keepends=True)
     lines[2] = "not json\n"
     samples_path.write_text("".join(lines))
-    result = toy_run()
-    assert result.code == 2
-    assert f"{samples_path}:3: invalid JSON" in result.err
-    assert "Traceback" not in result.err
+    assert f"{samples_path}:3: invalid JSON" in one_line_exit_2(toy_run())

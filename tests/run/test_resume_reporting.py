@@ -13,11 +13,7 @@ from eagle_eval.results.document import Timings
 from eagle_eval.run import batching
 from eagle_eval.run.batching import GenerationStats
 from eagle_eval.run.log import RUN_LOG_FILENAME
-
-
-def run_dir_of(root: Path) -> Path:
-    (run_dir,) = list(root.iterdir())
-    return run_dir
+from tests.conftest import only_run_dir
 
 
 def timings_of(run_dir: Path, task: str = "toyqa") -> dict:
@@ -30,7 +26,7 @@ def test_a_resumed_task_says_how_many_samples_it_reused(toy_world, toy_run, tmp_
     toy_world.new_adapter()
     again = toy_run("--batch-size", "2")
     assert again.code == 0, again.err
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     line = f"toyqa: 6 of 10 samples reused from {run_dir}, 4 to generate"
     assert line in again.err.splitlines()  # shown with --no-progress too: it is not a bar
     assert line in (run_dir / RUN_LOG_FILENAME).read_text()
@@ -42,13 +38,13 @@ def test_the_reused_message_names_retried_and_stale_samples(toy_world, toy_run, 
     toy_world.new_adapter()
     result = toy_run("--batch-size", "4")
     assert result.code == 0, result.err
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     assert f"toyqa: 8 of 10 samples reused from {run_dir}, 2 to generate (2 failed before)" in result.err
 
 
 def test_a_task_with_nothing_new_keeps_its_throughput_and_time_to_first_token(toy_world, toy_run, tmp_path):
     assert toy_run("--batch-size", "4").code == 0
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     first = timings_of(run_dir)
     # ToyAdapter reports 0.25 s to the first token per call; 10 docs at batch 4 are 3 calls.
     assert first["samples_per_second"] > 0 and first["time_to_first_token_s"] == 0.25
@@ -73,7 +69,7 @@ def half_second_calls(monkeypatch):
 
 def test_a_launch_that_generates_more_adds_to_the_figures(toy_world, toy_run, tmp_path, half_second_calls):
     assert toy_run("--limit", "6", "--batch-size", "2").code == 0
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     first = timings_of(run_dir)
     assert (first["samples_per_second"], first["generation_seconds"]) == (4.0, 1.5)  # 6 docs in 3 calls of 0.5 s
     toy_world.new_adapter()
@@ -90,7 +86,7 @@ def test_a_launch_that_generates_more_adds_to_the_figures(toy_world, toy_run, tm
 def test_samples_seconds_carry_throughput_when_the_results_entry_was_lost(toy_world, toy_run, tmp_path, half_second_calls):
     """A launch killed after generating a task but before writing its entry still counts, through `seconds`."""
     assert toy_run("--batch-size", "5").code == 0  # 2 calls of 0.5 s: 0.1 s per sample, 10 samples/s
-    run_dir = run_dir_of(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs")
     (run_dir / "results.json").unlink()
     toy_world.new_adapter()
     assert toy_run("--batch-size", "5").code == 0
@@ -102,7 +98,7 @@ def test_samples_seconds_carry_throughput_when_the_results_entry_was_lost(toy_wo
 def test_a_failed_sample_records_the_seconds_its_attempt_took(toy_world, toy_run, tmp_path):
     toy_world.new_adapter(fail_doc_ids={4})
     assert toy_run("--batch-size", "4").code == 3
-    lines = [json.loads(line) for line in (run_dir_of(tmp_path / "runs") / "samples" / "toyqa.jsonl").read_text().splitlines()]
+    lines = [json.loads(line) for line in (only_run_dir(tmp_path / "runs") / "samples" / "toyqa.jsonl").read_text().splitlines()]
     (failed,) = [line for line in lines if line["error"]]
     assert failed["doc_id"] == 4 and failed["seconds"] >= 0
     assert all(line["seconds"] > 0 for line in lines if not line["error"])

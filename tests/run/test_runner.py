@@ -14,15 +14,10 @@ from eagle_eval.api import registry
 from eagle_eval.run.batching import is_out_of_memory
 from eagle_eval.run.fingerprints import compute_run_id
 from eagle_eval.run.runner import RunConfig, run_evaluation
-from tests.conftest import samples_without_seconds
+from tests.conftest import only_run_dir, samples_without_seconds
 
 SAMPLE_KEYS = ["task", "split", "doc_id", "fingerprint", "prediction", "error", "seconds"]
 SCORE_KEYS = ["split", "doc_id", "prediction", "values", "extraction", "parsed", "unit"]
-
-
-def only_run_dir(root: Path) -> Path:
-    (run_dir,) = list(root.iterdir())
-    return run_dir
 
 
 def read_jsonl(path: Path) -> list[dict]:
