@@ -6,6 +6,9 @@ by 3, so ToyQA's accuracy over the 10 docs is 6/10 (doc_ids 0, 3, 6, 9 wrong): 6
 
 The terminal summary names every test that took longer than SLOW_TEST_S without the `slow` marker,
 so a new expensive test is seen (and marked, or made cheaper) before the suite outgrows its budget.
+
+With CI set to a true value no test may skip: a skip (pytest.skip, a skip marker, a module-level
+importorskip) fails, with its reason, so a missing dependency or a renamed import cannot pass unseen.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
 from eagle_eval.core.records import GenerationSettings, ModelInfo, Request, SampleScore
 from tests.hub_server import HubServer, point_libraries_at
 
+pytest_plugins = ["pytester"]  # tests/project/test_no_skips_in_ci.py runs pytest on a small suite of its own
+
 SLOW_TEST_S = 5.0  # setup + call + teardown of one test on an idle 2-core machine
 ROOT = Path(__file__).resolve().parent.parent
 _unmarked_seconds: dict[str, float] = {}
@@ -49,6 +54,46 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section(f"over {SLOW_TEST_S:g} s without @pytest.mark.slow")
         for seconds, node in over:
             terminalreporter.write_line(f"{seconds:6.1f}s {node}")
+
+
+# --- no skips under CI ----------------------------------------------------------------------------
+
+NOT_TRUE = frozenset({"", "0", "false", "no", "off"})
+
+
+def running_in_ci() -> bool:
+    """CI is set to a true value (CI=true, CI=1, ...; not CI=false or CI=0)."""
+    return os.environ.get("CI", "").strip().lower() not in NOT_TRUE
+
+
+def _fail_a_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under CI turn a skipped report into a failed one that says why the test skipped. An xfail is
+    no skip: it keeps its outcome."""
+    if not report.skipped or hasattr(report, "wasxfail") or not running_in_ci():
+        return
+    reason = report.longrepr
+    if isinstance(reason, tuple):  # (path, line, "Skipped: why")
+        path, line, message = reason
+        reason = f"{message} ({path}:{line})"
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI={os.environ['CI']}, where no test may skip: {reason}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A skip while running a test: pytest.skip in its body or a fixture, a skip or skipif marker."""
+    report = yield
+    _fail_a_skip_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    """A skip while collecting a module: a module-level importorskip or pytest.skip(allow_module_level=True)."""
+    report = yield
+    _fail_a_skip_in_ci(report)
+    return report
+
 
 
 class ToyQA(Task):
@@ -210,7 +255,8 @@ def toy_world(monkeypatch: pytest.MonkeyPatch) -> ToyWorld:
 
 
 def require_system_packages(needed_by: str, *packages: str) -> None:
-    """Skip unless the Debian `packages` are installed (fail under CI=true), saying the exact command.
+    """Skip unless the Debian `packages` are installed, saying the exact command (under CI the skip
+    fails, as every skip does).
 
     The check and the command come from scripts/install_system_packages.sh --check, which reads the
     one list, scripts/system-packages.txt: the same proof files and the same command the setup uses.
@@ -223,10 +269,7 @@ def require_system_packages(needed_by: str, *packages: str) -> None:
         pytest.fail(f"install_system_packages.sh --check failed: {done.stderr.strip()}")
     last = done.stdout.strip().splitlines()[-1]  # "missing: P...; install with: COMMAND"
     names = " and ".join(filter(None, [", ".join(packages[:-1]), packages[-1]]))
-    message = f"{needed_by} need Debian's {names}; {last} (or run: bash scripts/setup_env.sh test)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    pytest.skip(f"{needed_by} need Debian's {names}; {last} (or run: bash scripts/setup_env.sh test)")
 
 
 @pytest.fixture
