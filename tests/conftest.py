@@ -9,6 +9,10 @@ so a new expensive test is seen (and marked, or made cheaper) before the suite o
 
 With CI set to a true value no test may skip: a skip (pytest.skip, a skip marker, a module-level
 importorskip) fails, with its reason, so a missing dependency or a renamed import cannot pass unseen.
+
+Every test has caches of its own (`private_cache_root`): no test sees another's cached datasets, hub
+files, hashes or judge answers, nor the user's ~/.cache; the tiny Eagle checkpoints are built once a
+session, into the session's own cache, and read from there.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import re
+import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +41,7 @@ from eagle_eval.api import registry
 from eagle_eval.api.adapter import CallStats
 from eagle_eval.api.task import Doc, ScoredDoc, Source, Task
 from eagle_eval.core.records import GenerationSettings, ModelInfo, Request, SampleScore
+from eagle_eval.provenance.hashes import HASH_CACHE_ENV
 from tests.hub_server import HubServer, point_libraries_at
 
 pytest_plugins = ["pytester"]  # tests/project/test_no_skips_in_ci.py runs pytest on a small suite of its own
@@ -94,6 +102,86 @@ def pytest_make_collect_report(collector: pytest.Collector) -> Any:
     _fail_a_skip_in_ci(report)
     return report
 
+
+# --- caches: the session's own, and each test's own -----------------------------------------------
+
+_session_caches: list[Path] = []  # the one folder of this process's session, made in pytest_configure
+
+
+def cache_environment(root: Path) -> dict[str, str]:
+    """The variables that put every cache a test can reach under `root`: the XDG cache, the hub's and
+    datasets' (HF_HOME and the folders under it) and eagle_eval's own (tiny checkpoints, judge and chat
+    answers under EAGLE_EVAL_CACHE; file hashes under EAGLE_EVAL_HASH_CACHE)."""
+    hf = root / "huggingface"
+    return {"XDG_CACHE_HOME": str(root), "HF_HOME": str(hf), "HF_HUB_CACHE": str(hf / "hub"),
+            "HUGGINGFACE_HUB_CACHE": str(hf / "hub"), "HF_DATASETS_CACHE": str(hf / "datasets"),
+            "EAGLE_EVAL_CACHE": str(root / "eagle-eval"),
+            HASH_CACHE_ENV: str(root / "eagle_eval" / "file-sha256.json")}  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point every cache at a folder of this session before a test module imports datasets or
+    huggingface_hub (both read their folders once, at import): module- and session-scoped fixtures,
+    which run outside any one test, never reach the user's ~/.cache either."""
+    _session_caches.append(Path(tempfile.mkdtemp(prefix="eagle-eval-test-caches-")))
+    os.environ.update(cache_environment(_session_caches[0]))
+    os.environ.pop("TRANSFORMERS_CACHE", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _session_caches:
+        shutil.rmtree(_session_caches.pop(), ignore_errors=True)
+
+
+def _session_eagle_cache() -> Path:
+    return _session_caches[0] / "eagle-eval"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def tiny_checkpoints_once_a_session() -> Iterator[None]:
+    """ensure_tiny_checkpoint builds a tiny Eagle checkpoint (about 6 s) into the session's cache and every
+    test of the session reads that one, whatever its own EAGLE_EVAL_CACHE: a build per test would make the
+    suite minutes slower. The checkpoint is keyed by a hand-bumped version, so a copy from an earlier
+    session (the user's ~/.cache) could be stale; this one never is."""
+    from eagle_eval.model_adapters.eagle import tiny
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tiny, "cache_root", _session_eagle_cache)
+        yield
+
+
+def _point_loaded_libraries_at(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """datasets and huggingface_hub keep their folders in module constants read at import; set those too."""
+    hf = root / "huggingface"
+    datasets_config = sys.modules.get("datasets.config")
+    if datasets_config is not None:
+        for name, value in {"HF_CACHE_HOME": str(hf), "HF_DATASETS_CACHE": hf / "datasets",
+                            "HF_MODULES_CACHE": hf / "modules", "DOWNLOADED_DATASETS_PATH": hf / "datasets" / "downloads",
+                            "EXTRACTED_DATASETS_PATH": hf / "datasets" / "downloads" / "extracted"}.items():  # fmt: skip
+            monkeypatch.setattr(datasets_config, name, value)
+    constants = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        for name, value in {"HF_HOME": hf, "HF_HUB_CACHE": hf / "hub", "HUGGINGFACE_HUB_CACHE": hf / "hub",
+                            "HF_ASSETS_CACHE": hf / "assets", "HUGGINGFACE_ASSETS_CACHE": hf / "assets",
+                            "HF_TOKEN_PATH": hf / "token", "HF_STORED_TOKENS_PATH": hf / "stored_tokens",
+                            "HF_XET_CACHE": hf / "xet"}.items():  # fmt: skip
+            monkeypatch.setattr(constants, name, str(value), raising=False)
+
+
+@pytest.fixture(autouse=True)
+def private_cache_root(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """This test's own cache root, empty but for links to the session's tiny checkpoints (for the
+    processes the test starts, which read EAGLE_EVAL_CACHE; in this process they are read in place)."""
+    root = tmp_path_factory.mktemp("cache")
+    for name, value in cache_environment(root).items():
+        monkeypatch.setenv(name, value)
+    _point_loaded_libraries_at(root, monkeypatch)
+    built = [p for p in _session_eagle_cache().glob("eagle-tiny*") if (p / "model.safetensors.index.json").exists()]
+    if built:
+        (root / "eagle-eval").mkdir()
+        for checkpoint in built:
+            (root / "eagle-eval" / checkpoint.name).symlink_to(checkpoint, target_is_directory=True)
+    return root
 
 
 class ToyQA(Task):

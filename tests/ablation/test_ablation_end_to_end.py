@@ -22,8 +22,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("ablation-runs")
-    with pytest.MonkeyPatch.context() as patch, new_tokens_capped():
-        patch.setenv("EAGLE_EVAL_CACHE", str(tmp_path_factory.mktemp("eagle-cache")))
+    with new_tokens_capped():
         for flags in ([], ["--ablate-expert", "sam", "--ablate-calibration-images", "2"], ["--blind"]):
             code = main(["run", "--model", "eagle-tiny", "--tasks", "textvqa,pope", "--limit", "3",
                          "--data-root", str(BUNDLED), "--output-dir", str(out), "--device", "cpu",

@@ -17,7 +17,7 @@ from eagle_eval.api.task import Task
 from eagle_eval.core.records import GenerationSettings, SampleScore
 from eagle_eval.data.fixtures.hub_snapshot import mark_local_dir_download, write_snapshot
 from eagle_eval.data.loading import Source
-from eagle_eval.provenance import hashes as file_hashes
+from tests.conftest import one_line_exit_2
 
 DATA_COMMIT = "d" * 40
 WEIGHTS_COMMIT = "c" * 40
@@ -61,8 +61,7 @@ def write_checkpoint(folder, shard=b"weights") -> None:
 
 
 @pytest.fixture
-def world(toy_world, tmp_path, monkeypatch):
-    monkeypatch.setenv(file_hashes.HASH_CACHE_ENV, str(tmp_path / "hash-cache.json"))
+def world(toy_world, tmp_path):
     registry.register_task(SnapQA)
     # The toy model reports the checkpoint folder it "read", as the Eagle adapter does.
     plain_info = toy_world.adapter.info
@@ -142,8 +141,7 @@ def test_require_pinned_without_a_lock_is_an_error_naming_the_fix(world, eagle):
 
 def test_a_bad_lock_file_is_one_line_exit_2(world, eagle):
     (world / "bad.json").write_text("{")
-    result = _run(eagle, world, "x", "--lock", world / "bad.json")
-    assert result.code == 2 and "lock file" in result.err and result.err.count("\n") == 1
+    assert "lock file" in one_line_exit_2(_run(eagle, world, "x", "--lock", world / "bad.json"))
 
 
 def test_compare_refuses_runs_over_differing_data_end_to_end(world, eagle):

@@ -9,7 +9,6 @@ import pytest
 
 from eagle_eval.data.fixtures.hub_snapshot import mark_local_dir_download, write_snapshot
 from eagle_eval.data.loading import DataError, DataReading, Source, load_source, reading, source_provenance
-from eagle_eval.provenance import hashes as file_hashes
 from eagle_eval.provenance.lockfile import (
     Lock,
     LockedDataset,
@@ -27,11 +26,6 @@ COMMIT_C = "c" * 40
 REPO = "lmms-lab/toyset"
 SOURCE = Source(REPO, "default", "validation", "main")
 SPLIT_FILE = "data/default/validation-00000-of-00001.parquet"
-
-
-@pytest.fixture(autouse=True)
-def _private_hash_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(file_hashes.HASH_CACHE_ENV, str(tmp_path / "hash-cache.json"))
 
 
 def _snapshot(root, answers=("x", "y"), commit=COMMIT_A):

@@ -22,7 +22,7 @@ from eagle_eval.core.records import ModelInfo
 from eagle_eval.provenance.hashes import FileHashCache
 from eagle_eval.provenance.identity import checkpoint_fingerprint, effective_model_fingerprint, loaded_weights
 
-from ..conftest import ToyAdapter
+from ..conftest import ToyAdapter, only_run_dir
 
 
 def write_checkpoint(directory: Path, value: float, shape: tuple[int, ...] = (2, 2)) -> Path:
@@ -30,11 +30,6 @@ def write_checkpoint(directory: Path, value: float, shape: tuple[int, ...] = (2,
     (directory / "config.json").write_text(json.dumps({"model_type": "toy", "hidden_size": shape[-1]}))
     save_file({"layer.weight": np.full(shape, value, dtype=np.float32)}, str(directory / "model.safetensors"))
     return directory
-
-
-def only_run_dir(root: Path) -> Path:
-    (run_dir,) = [p for p in root.iterdir() if p.is_dir()]
-    return run_dir
 
 
 def results_of(run_dir: Path) -> dict:
@@ -48,11 +43,10 @@ def generated(adapter: ToyAdapter) -> list[tuple[str, str, int]]:
 # --- item 1: the weights actually loaded ---------------------------------------------------------
 
 
-def test_new_weights_saved_over_the_same_model_path_regenerate_every_sample(toy_world, toy_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("EAGLE_EVAL_HASH_CACHE", str(tmp_path / "hashes.json"))
+def test_new_weights_saved_over_the_same_model_path_regenerate_every_sample(toy_world, toy_run, tmp_path):
     checkpoint = write_checkpoint(tmp_path / "ckpt", 0.0)
     assert toy_run("--model-path", checkpoint).code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
     first = results_of(run_dir)["model"]["weights"]
     assert first["directory"] == str(checkpoint.resolve()) and first["fingerprint"].startswith("ckpt:")
 
@@ -66,7 +60,7 @@ def test_new_weights_saved_over_the_same_model_path_regenerate_every_sample(toy_
     adapter = toy_world.new_adapter()
     assert toy_run("--model-path", checkpoint).code == 0
     assert len(generated(adapter)) == 10  # nothing of the old weights is scored as the new model
-    assert only_run_dir(tmp_path / "runs") == run_dir
+    assert only_run_dir(tmp_path / "runs", among_files=True) == run_dir
     assert results_of(run_dir)["model"]["weights"]["fingerprint"] != first["fingerprint"]
 
     # Another shape with the old mtime put back: the header and size still tell the weights apart.
@@ -79,8 +73,7 @@ def test_new_weights_saved_over_the_same_model_path_regenerate_every_sample(toy_
     assert len(generated(adapter)) == 10
 
 
-def test_a_fixed_run_id_with_another_model_path_never_reuses_its_samples(toy_world, toy_run, tmp_path, monkeypatch):
-    monkeypatch.setenv("EAGLE_EVAL_HASH_CACHE", str(tmp_path / "hashes.json"))
+def test_a_fixed_run_id_with_another_model_path_never_reuses_its_samples(toy_world, toy_run, tmp_path):
     a, b = write_checkpoint(tmp_path / "a", 0.0), write_checkpoint(tmp_path / "b", 2.0)
     assert toy_run("--run-id", "shared", "--model-path", a, tasks="toyqa,toypope").code == 0
     adapter = toy_world.new_adapter()
@@ -135,7 +128,7 @@ def test_adding_a_task_or_docs_keeps_every_stored_sample(toy_world, toy_run, tmp
     assert toy_run(tasks="toyqa,toypope").code == 0
     assert sorted(k[2] for k in generated(adapter) if k[0] == "toyqa") == list(range(4, 10))
     assert len([k for k in generated(adapter) if k[0] == "toypope"]) == 8
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
     assert sorted(results_of(run_dir)["results"]) == ["toypope", "toyqa"]
     assert results_of(run_dir)["results"]["toyqa"]["subset"] is False
 
@@ -165,12 +158,12 @@ def test_spelling_out_the_default_dtype_changes_nothing_and_another_dtype_regene
     assert generated(made[-1]) == []  # the default spelled out: same run, nothing regenerated
     assert toy_run("--dtype", "bfloat16", model="dtype-toy").code == 0
     assert len(generated(made[-1])) == 10  # another dtype changes predictions: regenerated
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
     assert results_of(run_dir)["model"]["dtype"] == "bfloat16"
 
 
 @pytest.mark.slow
-def test_an_eagle_checkpoint_rewritten_in_place_regenerates_its_samples(eagle, tmp_path, monkeypatch):
+def test_an_eagle_checkpoint_rewritten_in_place_regenerates_its_samples(eagle, tmp_path):
     """The real adapter: a tiny Eagle checkpoint copied, run, then one shard's values rewritten in place."""
     import shutil
 
@@ -181,14 +174,13 @@ def test_an_eagle_checkpoint_rewritten_in_place_regenerates_its_samples(eagle, t
     from eagle_eval.model_adapters.eagle.tiny import ensure_tiny_checkpoint
     from eagle_eval.results.samples import read_samples
 
-    monkeypatch.setenv("EAGLE_EVAL_HASH_CACHE", str(tmp_path / "hashes.json"))
     checkpoint = tmp_path / "checkpoint"
     shutil.copytree(ensure_tiny_checkpoint("eagle-tiny"), checkpoint)
     pope_fixture.write(tmp_path / "hub")
     command = ("run", "--model", "eagle-tiny", "--model-path", checkpoint, "--tasks", "pope", "--limit", "1",
                "--data-root", tmp_path / "hub", "--output-dir", tmp_path / "runs", "--no-progress")  # fmt: skip
     assert eagle(*command).code == 0
-    run_dir = only_run_dir(tmp_path / "runs")
+    run_dir = only_run_dir(tmp_path / "runs", among_files=True)
     samples = run_dir / "samples" / "pope.jsonl"
     assert len(read_samples(samples)) == 1
 

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from eagle_eval.data.fixtures.hub_snapshot import mark_local_dir_download, write_hub_cache_files
-from eagle_eval.provenance import hashes as file_hashes
 from eagle_eval.provenance.checkpoint import (
     ModelPinError,
     check_model,
@@ -29,11 +28,6 @@ FILES = {
     "model-00002-of-00002.safetensors": b"shard two",
     "extra/unused.safetensors": b"not named by the index",
 }
-
-
-@pytest.fixture(autouse=True)
-def _private_hash_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(file_hashes.HASH_CACHE_ENV, str(tmp_path / "hash-cache.json"))
 
 
 def _expected(shards: dict[str, bytes]) -> str:

@@ -42,11 +42,6 @@ REPO = "lmms-lab/toyset"
 MODEL = "org/tiny-model"
 
 
-@pytest.fixture(autouse=True)
-def _private_hash_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(file_hashes.HASH_CACHE_ENV, str(tmp_path / "hash-cache.json"))
-
-
 def _configs(answers=("x", "y")) -> dict:
     split = datasets.Dataset.from_dict({"question": ["q0", "q1"], "answer": list(answers)})
     other = datasets.Dataset.from_dict({"question": ["other"], "answer": ["z"]})

@@ -17,10 +17,8 @@ from eagle_eval.model_adapters.eagle.templates import IMAGE_TOKEN_INDEX
 
 
 @pytest.fixture(scope="module")
-def adapter(tmp_path_factory: pytest.TempPathFactory) -> EagleAdapter:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EAGLE_EVAL_CACHE", str(tmp_path_factory.mktemp("eagle-cache")))
-        built = get_model_entry("eagle-tiny").factory(ModelOptions(device="cpu", batch_size=4))
+def adapter() -> EagleAdapter:
+    built = get_model_entry("eagle-tiny").factory(ModelOptions(device="cpu", batch_size=4))
     assert isinstance(built, EagleAdapter)
     return built
 

@@ -30,11 +30,8 @@ LIMIT = 190  # one-image prompts of the tiny model take ~124 positions, this two
 
 @pytest.fixture(scope="module")
 def limited_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EAGLE_EVAL_CACHE", str(tmp_path_factory.mktemp("eagle-cache")))
-        source = ensure_tiny_checkpoint("eagle-tiny")
     target = tmp_path_factory.mktemp("limited") / "eagle-tiny-limited"
-    shutil.copytree(source, target)
+    shutil.copytree(ensure_tiny_checkpoint("eagle-tiny"), target)
     config = json.loads((target / "config.json").read_text())
     config["tokenizer_model_max_length"] = LIMIT
     (target / "config.json").write_text(json.dumps(config))
