@@ -6,16 +6,13 @@ task's `process_results`; `lmms_score` does the same.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import datasets
+import lmms_eval.tasks.chartqa.utils as lmms_chartqa
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import chartqa as chartqa_fixture
 from eagle_eval.tasks.chartqa import ChartQA
 
-lmms_chartqa = pytest.importorskip("lmms_eval.tasks.chartqa.utils")
+DOCS_OF = ChartQA
 
 AWKWARD = [
     "14",
@@ -50,16 +47,6 @@ AWKWARD = [
 
 def lmms_score(row: dict, prediction: str) -> dict[str, float]:
     return lmms_chartqa.chartqa_process_results(row, [prediction.strip()])
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    chartqa_fixture.write(root)
-    # datasets caches a local snapshot under a key that ignores its path; a private cache keeps it honest.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return ChartQA().load_docs(root)
 
 
 def test_per_sample_scores_match_lmms_eval(docs: list[Doc]) -> None:

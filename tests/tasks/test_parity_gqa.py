@@ -8,18 +8,16 @@ is called here on a minimal stand-in for the task object, so the strip and the m
 from __future__ import annotations
 
 import inspect
-from pathlib import Path
 from types import SimpleNamespace
 
-import datasets
+import lmms_eval.api.metrics as lmms_metrics
+import lmms_eval.api.task as lmms_task
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import gqa as gqa_fixture
 from eagle_eval.tasks.gqa import GQA
 
-lmms_task = pytest.importorskip("lmms_eval.api.task")
-lmms_metrics = pytest.importorskip("lmms_eval.api.metrics")
+DOCS_OF = GQA
 
 AWKWARD = [
     "Yes.",
@@ -60,16 +58,6 @@ _process_results = inspect.unwrap(lmms_task.ConfigurableTask.process_results)
 
 def lmms_score(row: dict, prediction: str) -> float:
     return float(_process_results(_STAND_IN, row, [prediction])["exact_match"])
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    gqa_fixture.write(root)
-    # datasets caches a local snapshot under a key that ignores its path; a private cache keeps it honest.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return GQA().load_docs(root)
 
 
 def test_per_sample_scores_match_lmms_eval(docs: list[Doc]) -> None:

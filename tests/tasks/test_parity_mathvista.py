@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import mathvista as mathvista_fixture
 from eagle_eval.metrics.mathvista import extraction_prompt
 from eagle_eval.tasks.mathvista import MathVista
+from tests.tasks.conftest import StubJudge
+
+DOCS_OF = MathVista
 
 FORMAT_KWARGS = {"shot": 0, "shot_type": "format-prompt", "use_caption": False, "use_ocr": False}
 
@@ -37,45 +38,22 @@ REPLIES = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    mathvista_fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return MathVista().load_docs(root)
-
-
 @pytest.fixture
 def lmms_utils(monkeypatch: pytest.MonkeyPatch):
-    pytest.importorskip("Levenshtein")
     monkeypatch.setenv("OPENAI_API_KEY", "dummy-key-for-import")
     monkeypatch.setenv("OPENAI_API_URL", "http://127.0.0.1:9/v1")  # closed port: nothing could leave
     monkeypatch.delenv("API_TYPE", raising=False)
     return importlib.import_module("lmms_eval.tasks.mathvista.utils")
 
 
-class StubJudge:
-    def __init__(self, expected_prompts: dict[str, str]) -> None:
-        self.expected_prompts = expected_prompts  # prompt -> response it carries
-        self.calls = 0
-
-    def ask(self, prompt: str) -> str:
-        self.calls += 1
-        if prompt not in self.expected_prompts:
-            pytest.fail(f"unexpected judge prompt: {prompt[-160:]!r}")
-        response = self.expected_prompts[prompt]
-        return REPLIES.get(response, response)
-
-
 def stub_for(docs: list[Doc]) -> StubJudge:
-    return StubJudge(
-        {
-            extraction_prompt(docs[i].row["query"], answer.strip()): answer.strip()
-            for i, answers in AWKWARD.items()
-            for answer in answers
-        }
-    )
+    """Knows the extraction prompt of every awkward answer, and fails the test on any other."""
+    replies = {
+        extraction_prompt(docs[i].row["query"], answer.strip()): REPLIES.get(answer.strip(), answer.strip())
+        for i, answers in AWKWARD.items()
+        for answer in answers
+    }
+    return StubJudge(replies, strict=True)
 
 
 def test_prompts_match(docs: list[Doc], lmms_utils) -> None:

@@ -6,15 +6,16 @@ network is touched and both sides see identical judge answers.
 
 from __future__ import annotations
 
-import datasets
+import lmms_eval.tasks.mmbench.en_utils as en_utils
 import pytest
 
 from eagle_eval.api.task import Doc, JudgeUnavailable, ScoredDoc
-from eagle_eval.data.fixtures import mmbench as mmbench_fixture
 from eagle_eval.metrics.choice import infer_choice, present_options
 from eagle_eval.tasks.mmbench import MMBench, judge_prompt
+from tests.tasks.conftest import StubJudge, mmbench_answer_in
 
-en_utils = pytest.importorskip("lmms_eval.tasks.mmbench.en_utils")
+DOCS_OF = MMBench
+
 EVALUATOR = en_utils.mmbench_evaluator
 PROMPT_KWARGS = {
     "pre_prompt": "",
@@ -28,15 +29,6 @@ AWKWARD = [
     "None of the above", "B and C", "(A).", ":B", ":B).", "A B C D", "Digital art. It has clean lines.",
     "two", "Photo\n\nThe image is a photograph.", "A cat is on top", "It is a painting of a rabbit",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    mmbench_fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return MMBench().load_docs(root)
 
 
 def has_nan_string(row: dict) -> bool:
@@ -72,26 +64,8 @@ def test_judge_prompt_matches(docs: list[Doc]) -> None:
         assert judge_prompt(row, "It was a camera") == theirs
 
 
-class SharedJudge:
-    """One table of judge replies, keyed by the answer in the prompt; used by both evaluators."""
-
-    def __init__(self, replies: dict[str, str]) -> None:
-        self.replies = replies
-        self.calls = 0
-
-    def reply(self, prompt: str) -> str:
-        self.calls += 1
-        for answer, reply in self.replies.items():
-            if f"Answer: {answer}\nYour output: " in prompt:
-                return reply
-        pytest.fail(f"unexpected judge prompt: {prompt[-120:]!r}")
-
-    def ask(self, prompt: str) -> str:
-        return self.reply(prompt)
-
-
-def lmms_eval_scores(docs: list[Doc], predictions: list[str], judge: SharedJudge, monkeypatch) -> tuple:
-    monkeypatch.setattr(EVALUATOR, "get_chat_response", lambda prompt, **kw: judge.reply(prompt))
+def lmms_eval_scores(docs: list[Doc], predictions: list[str], judge: StubJudge, monkeypatch) -> tuple:
+    monkeypatch.setattr(EVALUATOR, "get_chat_response", lambda prompt, **kw: judge.ask(prompt))
     results = [
         en_utils.mmbench_process_results(doc.row, [p])["gpt_eval_score"]
         for doc, p in zip(docs, predictions, strict=True)
@@ -112,14 +86,19 @@ PREDICTION_SETS = [
 REPLIES = {"It was taken by a camera": "C", "left": "B", "It is a painting": "E", "Yes.": "D"}
 
 
+def shared_judge() -> StubJudge:
+    """One table of judge replies, keyed by the answer in the prompt; used by both evaluators."""
+    return StubJudge(REPLIES, mmbench_answer_in, strict=True)
+
+
 @pytest.mark.parametrize("predictions", PREDICTION_SETS)
 def test_circular_accuracy_matches(docs: list[Doc], predictions: list[str], monkeypatch) -> None:
-    judge = SharedJudge(REPLIES)
+    judge = shared_judge()
     task = MMBench()
     scored = [ScoredDoc(d, p, task.score(d, p, judge=judge)) for d, p in zip(docs, predictions, strict=True)]
     ours = task.aggregate(scored)
     overall, categories, l2_categories = lmms_eval_scores(
-        docs, predictions, SharedJudge(REPLIES), monkeypatch
+        docs, predictions, shared_judge(), monkeypatch
     )
     assert ours["overall"] == pytest.approx(overall)
     for name, value in categories.items():

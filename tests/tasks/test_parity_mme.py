@@ -6,16 +6,13 @@ Its results are keyed by perception or cognition, and each key is aggregated sep
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import datasets
+import lmms_eval.tasks.mme.utils as lmms_mme
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import mme as mme_fixture
 from eagle_eval.tasks.mme import MME
 
-lmms_mme = pytest.importorskip("lmms_eval.tasks.mme.utils")
+DOCS_OF = MME
 
 AWKWARD = [
     "Yes",
@@ -42,16 +39,6 @@ AWKWARD = [
 
 def lmms_score(row: dict, prediction: str) -> dict:
     return lmms_mme.mme_process_results(row, [prediction.strip()])
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    mme_fixture.write(root)
-    # datasets caches a local snapshot under a key that ignores its path; a private cache keeps it honest.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return MME().load_docs(root)
 
 
 def test_prompts_match_lmms_eval(docs: list[Doc]) -> None:

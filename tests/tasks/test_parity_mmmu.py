@@ -8,16 +8,15 @@ separate test shows what the global RNG does to a re-score.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
+import lmms_eval.tasks._task_utils.mmmu_mcq_utils as lmms_mcq
+import lmms_eval.tasks.mmmu.utils as lmms_mmmu
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import mmmu as fixture
 from eagle_eval.tasks.mmmu import MMMU
 
-lmms_mmmu = pytest.importorskip("lmms_eval.tasks.mmmu.utils")
-lmms_mcq = pytest.importorskip("lmms_eval.tasks._task_utils.mmmu_mcq_utils")
+DOCS_OF = MMMU
 
 MULTIPLE_CHOICE_ANSWERS = [
     "B", "(B)", "B.", "b", "The answer is B", "The answer is B.", "(A) or (B)", "A or B", "B,.", "B.,",
@@ -32,13 +31,6 @@ OPEN_ANSWERS = [
     "The answer is 1,000.", "1e3", "Yes.", " yes", "no", "two", "12%", "", "The answer is B",
     "Therefore, the final result is 12.5 units.", "It could be 999 or 1000",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    return MMMU().load_docs(root)
 
 
 def samples(docs: list[Doc]) -> list[tuple[Doc, str]]:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-import datasets
+import lmms_eval.tasks.ocrbench.utils as lmms_ocrbench
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import ocrbench as ocrbench_fixture
 from eagle_eval.tasks.ocrbench import OCRBench
 
-lmms_ocrbench = pytest.importorskip("lmms_eval.tasks.ocrbench.utils")
+DOCS_OF = OCRBench
 
 AWKWARD = [
     "PRIVATE",
@@ -54,16 +53,6 @@ def fresh_lmms_totals(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Simple
     """lmms-eval's module-level totals, zeroed for this test and restored after it."""
     monkeypatch.setattr(lmms_ocrbench, "OCRBench_score", dict.fromkeys(lmms_ocrbench.OCRBench_score, 0))
     return SimpleNamespace(output_path=str(tmp_path))  # where its aggregation writes its report
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    ocrbench_fixture.write(root)
-    # datasets caches a local snapshot under a key that ignores its path; a private cache keeps it honest.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return OCRBench().load_docs(root)
 
 
 def test_per_sample_scores_match_lmms_eval(docs: list[Doc]) -> None:

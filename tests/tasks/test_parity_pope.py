@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import random
 
-import datasets
+import lmms_eval.tasks.pope.utils as lmms_pope
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import pope as fixture
 from eagle_eval.tasks.pope import POPE
 
-lmms_pope = pytest.importorskip("lmms_eval.tasks.pope.utils")
+DOCS_OF = POPE
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
 ANSWERS = [
@@ -30,15 +29,6 @@ ANSWERS = [
     "",
     "B",
 ]
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return POPE().load_docs(root)
 
 
 def reference_metrics(docs: list[Doc], predictions: list[str]) -> dict[str, float]:

@@ -6,16 +6,15 @@ and reports seed_image over the image rows; ours loads the image rows only, unde
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import datasets
+import lmms_eval.tasks.seedbench.utils as lmms_seed
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import seed as fixture
 from eagle_eval.tasks.seed import SEEDImage
+from tests.tasks.conftest import Bundled
 
-lmms_seed = pytest.importorskip("lmms_eval.tasks.seedbench.utils")
+DOCS_OF = SEEDImage
 
 ANSWERS = [
     "A", "B", "b", " B", "B.", "(B)", "The answer is B", "\nC", "Blue", "D) OPEN", "", "Yes.", " yes", "no",
@@ -23,26 +22,14 @@ ANSWERS = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path: Path = tmp_path_factory.mktemp("hub")
-    fixture.write(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def docs(root: Path) -> list[Doc]:
-    return SEEDImage().load_docs(root)
-
-
 def test_prompt_matches(docs: list[Doc]) -> None:
     for doc in docs:
         assert SEEDImage().prompt(doc) == lmms_seed.seed_doc_to_text(doc.row)
 
 
-def test_seed_image_matches_over_the_whole_split(root: Path, docs: list[Doc]) -> None:
+def test_seed_image_matches_over_the_whole_split(bundled: Bundled, docs: list[Doc]) -> None:
     """Predictions keyed by lmms-eval's doc_id (index over all rows) score the same here."""
-    raw = datasets.load_dataset(str(root / "lmms-lab/SEED-Bench"), split="test")
+    raw = datasets.load_dataset(str(bundled.root(SEEDImage) / "lmms-lab/SEED-Bench"), split="test")
     by_id = {doc.doc_id: doc for doc in docs}
     task = SEEDImage()
     for offset in range(len(ANSWERS)):

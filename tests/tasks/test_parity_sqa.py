@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
+import lmms_eval.tasks.scienceqa.utils as lmms_sqa
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import sqa as fixture
 from eagle_eval.tasks.sqa import ScienceQA
 
-lmms_sqa = pytest.importorskip("lmms_eval.tasks.scienceqa.utils")
+DOCS_OF = ScienceQA
 
 ANSWERS = [
     "A", "B", "C", "b", "a", "B.", "B. Provo", "b. provo", "(B)", "The answer is B", " B", "\nB", "B\n",
@@ -23,13 +22,6 @@ DEFAULT_PROMPT_KWARGS = {
     "pre_prompt": "",
     "post_prompt": "\nAnswer with the option's letter from the given choices directly.",
 }
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    return ScienceQA().load_docs(root)
 
 
 def test_prompt_matches(docs: list[Doc]) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import copy
 
-import datasets
+import lmms_eval.tasks.textvqa.utils as lmms_textvqa
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import textvqa as fixture
 from eagle_eval.tasks.textvqa import TextVQA, TextVQANoOCR
 
-lmms_textvqa = pytest.importorskip("lmms_eval.tasks.textvqa.utils")
+DOCS_OF = TextVQA
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
 AWKWARD = [
@@ -27,15 +26,6 @@ def predictions_for(doc: Doc) -> list[str]:
     for answer in dict.fromkeys(doc.row["answers"]):
         variants += [answer, answer.upper(), f"{answer}.", f"The {answer}", f" {answer}\n"]
     return AWKWARD + variants
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return TextVQA().load_docs(root)
 
 
 def test_prompts_match_lmms_eval_with_eagle_settings(docs: list[Doc]) -> None:

@@ -6,14 +6,13 @@ import copy
 import json
 from pathlib import Path
 
-import datasets
+import lmms_eval.tasks.vizwiz_vqa.utils as lmms_vizwiz
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import vizwiz as fixture
 from eagle_eval.tasks.vizwiz import VizWizTest, VizWizVal
 
-lmms_vizwiz = pytest.importorskip("lmms_eval.tasks.vizwiz_vqa.utils")
+DOCS_OF = {"val": VizWizVal, "test": VizWizTest}
 
 INSTRUCTION = (
     "\nWhen the provided information is insufficient, respond with 'Unanswerable'."
@@ -24,15 +23,6 @@ AWKWARD = [
     "Soup", "soup.", "Tomato soup", "Broth", "a can of soup", "Unanswerable", "unanswerable.", "UNANSWERABLE",
     "Harry Potter", "the hobbit", "A remote control.", "remote", "", "\nsoup", "soup\n\nIt is a can of soup.",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Doc]]:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return {"val": VizWizVal().load_docs(root), "test": VizWizTest().load_docs(root)}
 
 
 def test_prompts_match_lmms_eval(docs: dict[str, list[Doc]]) -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import copy
 
-import datasets
+import lmms_eval.tasks.vqav2.utils as lmms_vqav2
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import vqav2 as fixture
 from eagle_eval.tasks.vqav2 import VQAv2TestDev, VQAv2Val
 
-lmms_vqav2 = pytest.importorskip("lmms_eval.tasks.vqav2.utils")
+DOCS_OF = {"validation": VQAv2Val, "testdev": VQAv2TestDev}
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
 AWKWARD = [
@@ -19,15 +18,6 @@ AWKWARD = [
     "12%", "1,000", "1000", "1,000 (about)", "Black", "black.", "An umbrella.", "umbrella", "a phone",
     "The sport is tennis.", "tennis", "many", "", "\ntennis", "yes\n\nThe sky is blue.", "John's",
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Doc]]:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return {"validation": VQAv2Val().load_docs(root), "testdev": VQAv2TestDev().load_docs(root)}
 
 
 def test_prompts_match_lmms_eval(docs: dict[str, list[Doc]]) -> None:

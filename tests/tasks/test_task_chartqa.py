@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import chartqa as chartqa_fixture
 from eagle_eval.tasks.chartqa import ChartQA
 
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    chartqa_fixture.write(root)
-    # datasets caches a local snapshot under a key that ignores its path, so a snapshot of the same
-    # repo loaded earlier could be served instead; a private cache dir keeps this load honest.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return ChartQA().load_docs(root)
+DOCS_OF = ChartQA
 
 
 def test_prompt_images_and_generation(docs: list[Doc]) -> None:

@@ -14,6 +14,8 @@ from eagle_eval.data.fixtures.images import draw_image
 from eagle_eval.data.loading import DataError
 from eagle_eval.tasks.gqa import GQA
 
+DOCS_OF = GQA
+
 
 def load_isolated(root: Path) -> list[Doc]:
     # datasets caches a local snapshot under a key that ignores its path, so a snapshot of the same
@@ -21,13 +23,6 @@ def load_isolated(root: Path) -> list[Doc]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
         return GQA().load_docs(root)
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    gqa_fixture.write(root)
-    return load_isolated(root)
 
 
 def test_docs_join_each_question_to_its_image(docs: list[Doc]) -> None:

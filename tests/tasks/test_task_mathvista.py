@@ -9,13 +9,14 @@ Fixture rows (eagle_eval/data/fixtures/mathvista.py), in order:
 
 from __future__ import annotations
 
-import datasets
 import pytest
 
-from eagle_eval.api.task import Doc, JudgeUnavailable, ScoredDoc
-from eagle_eval.data.fixtures import mathvista as mathvista_fixture
+from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.metrics.mathvista import extraction_prompt, nearest_choice, normalize_answer, rule_extract
 from eagle_eval.tasks.mathvista import MathVista
+from tests.tasks.conftest import StubJudge, mathvista_response_in
+
+DOCS_OF = MathVista
 
 PREDICTIONS = [
     "C",  # bare letter -> "cat": right (rule)
@@ -27,28 +28,6 @@ PREDICTIONS = [
     "5 cm",  # not a bare number: unresolved, wrong
     "(B)",  # bare letter in parentheses -> "No": right (rule)
 ]
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    mathvista_fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:  # a private datasets cache keeps the load honest
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return MathVista().load_docs(root)
-
-
-class StubJudge:
-    def __init__(self, replies: dict[str, str]) -> None:
-        self.replies = replies
-        self.prompts: list[str] = []
-
-    def ask(self, prompt: str) -> str:
-        self.prompts.append(prompt)
-        for response, reply in self.replies.items():
-            if prompt.endswith(f"\n\n{response}\n\nExtracted answer: "):
-                return reply
-        raise JudgeUnavailable("no reply")
 
 
 def test_fixture_schema(docs: list[Doc]) -> None:
@@ -122,7 +101,7 @@ def test_normalisation(docs: list[Doc]) -> None:
 
 def test_judge_extracts_what_the_rules_cannot(docs: list[Doc]) -> None:
     task = MathVista()
-    judge = StubJudge({"[2007, 2008]": "[2007, 2008]", "5 cm": "5"})
+    judge = StubJudge({"[2007, 2008]": "[2007, 2008]", "5 cm": "5"}, mathvista_response_in)
     scored = [ScoredDoc(d, p, task.score(d, p, judge=judge)) for d, p in zip(docs, PREDICTIONS, strict=True)]
     assert len(judge.prompts) == 2  # rule-read rows never reach the judge
     assert judge.prompts[1] == extraction_prompt(docs[6].row["query"], "5 cm")
@@ -134,6 +113,6 @@ def test_judge_extracts_what_the_rules_cannot(docs: list[Doc]) -> None:
 
 def test_judge_failure_is_judge_failed_not_guessed(docs: list[Doc]) -> None:
     # lmms-eval turns a failed extraction ("") into the nearest choice to "", a silent guess.
-    score = MathVista().score(docs[0], "It is probably the furry one", judge=StubJudge({}))
+    score = MathVista().score(docs[0], "It is probably the furry one", judge=StubJudge({}, mathvista_response_in))
     assert (score.extraction, score.parsed, score.values["correct"]) == ("judge_failed", None, 0.0)
-    assert MathVista().score(docs[0], "", judge=StubJudge({})).extraction == "unresolved"
+    assert MathVista().score(docs[0], "", judge=StubJudge({}, mathvista_response_in)).extraction == "unresolved"

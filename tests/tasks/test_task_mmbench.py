@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import datasets
 import pytest
 
-from eagle_eval.api.task import Doc, JudgeUnavailable, ScoredDoc
+from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.data.fixtures import mmbench as mmbench_fixture
 from eagle_eval.metrics.choice import infer_option_letter, infer_option_text
 from eagle_eval.tasks.mmbench import MMBench, judge_prompt
+from tests.tasks.conftest import StubJudge, mmbench_answer_in
+
+DOCS_OF = MMBench
 
 SUFFIX = "\n\nAnswer with the option's letter from the given choices directly."
 
@@ -37,30 +39,6 @@ PREDICTIONS = [
     "A",  # right
     "A or D",  # two bare letters, no option text: unresolved, wrong  -> Q3 wrong
 ]
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    mmbench_fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:  # a private datasets cache keeps the load honest
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return MMBench().load_docs(root)
-
-
-class StubJudge:
-    """Answers from a fixed table and records each prompt; raises for unknown answers."""
-
-    def __init__(self, replies: dict[str, str]) -> None:
-        self.replies = replies
-        self.prompts: list[str] = []
-
-    def ask(self, prompt: str) -> str:
-        self.prompts.append(prompt)
-        for answer, reply in self.replies.items():
-            if f"Answer: {answer}\nYour output: " in prompt:
-                return reply
-        raise JudgeUnavailable("no reply")
 
 
 def test_fixture_layout(docs: list[Doc]) -> None:
@@ -133,7 +111,7 @@ def test_one_wrong_rotation_fails_the_question(docs: list[Doc]) -> None:
 
 def test_judge_resolves_what_the_rules_cannot(docs: list[Doc]) -> None:
     task = MMBench()
-    judge = StubJudge({"I think it is a kitten": "A", "A or D": "The answer is D"})
+    judge = StubJudge({"I think it is a kitten": "A", "A or D": "The answer is D"}, mmbench_answer_in)
     scored = [ScoredDoc(d, p, task.score(d, p, judge=judge)) for d, p in zip(docs, PREDICTIONS, strict=True)]
     # only the two unresolved rows reach the judge
     assert len(judge.prompts) == 2
@@ -149,12 +127,12 @@ def test_judge_resolves_what_the_rules_cannot(docs: list[Doc]) -> None:
 
 def test_judge_failure_and_none_letter_are_judge_failed_or_wrong(docs: list[Doc]) -> None:
     task = MMBench()
-    silent = StubJudge({})
+    silent = StubJudge({}, mmbench_answer_in)
     score = task.score(docs[8], "I think it is a kitten", judge=silent)
     assert (score.extraction, score.values["correct"]) == ("judge_failed", 0.0)
     # the judge's "E" means no option matches: read, and wrong
     none_match = task.score(
-        docs[8], "I think it is a kitten", judge=StubJudge({"I think it is a kitten": "E"})
+        docs[8], "I think it is a kitten", judge=StubJudge({"I think it is a kitten": "E"}, mmbench_answer_in)
     )
     assert (none_match.extraction, none_match.parsed, none_match.values["correct"]) == ("judge", "E", 0.0)
     assert "A. The left shop\nB. The right shop\n\nAnswer: x" in judge_prompt(docs[4].row, "x")

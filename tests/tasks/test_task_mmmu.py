@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import mmmu as fixture
 from eagle_eval.tasks.mmmu import MMMU
 
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    return MMMU().load_docs(root)
+DOCS_OF = MMMU
 
 
 def pixels(image) -> bytes:

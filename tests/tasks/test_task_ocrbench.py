@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import SampleScore
-from eagle_eval.data.fixtures import ocrbench as ocrbench_fixture
 from eagle_eval.tasks.ocrbench import OCRBench
+
+DOCS_OF = OCRBench
 
 # One prediction per fixture row, with the verdict worked out by hand.
 PREDICTIONS = [
@@ -23,17 +23,6 @@ PREDICTIONS = [
     ("12/10/98", 1),  # FUNSD
     ("x^{2}+B", 1),  # HME100k "x ^ { 2 } + B": spaces removed, case kept
 ]
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    ocrbench_fixture.write(root)
-    # datasets caches a local snapshot under a key that ignores its path, so a snapshot of the same
-    # repo loaded earlier could be served instead; a private cache dir keeps this load honest.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return OCRBench().load_docs(root)
 
 
 def test_prompt_images_and_generation(docs: list[Doc]) -> None:

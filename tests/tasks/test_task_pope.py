@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import GenerationSettings
-from eagle_eval.data.fixtures import pope as fixture
 from eagle_eval.tasks.pope import POPE
 
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return POPE().load_docs(root)
+DOCS_OF = POPE
 
 
 def test_docs_prompt_images_generation(docs: list[Doc]) -> None:

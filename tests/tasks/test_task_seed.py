@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import seed as fixture
 from eagle_eval.tasks.seed import SEEDImage
+from tests.tasks.conftest import Bundled
 
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path: Path = tmp_path_factory.mktemp("hub")
-    fixture.write(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def docs(root: Path) -> list[Doc]:
-    return SEEDImage().load_docs(root)
+DOCS_OF = SEEDImage
 
 
 def test_declaration() -> None:
@@ -32,10 +20,10 @@ def test_declaration() -> None:
     assert task.filters_rows  # predictions for the video rows are skipped when a file is scored
 
 
-def test_only_image_rows_keeping_their_split_index(root: Path, docs: list[Doc]) -> None:
+def test_only_image_rows_keeping_their_split_index(bundled: Bundled, docs: list[Doc]) -> None:
     # Rows 1 and 4 of the fixture are video questions.
     assert [d.doc_id for d in docs] == [0, 2, 3, 5, 6]
-    raw = datasets.load_dataset(str(root / "lmms-lab/SEED-Bench"), split="test")
+    raw = datasets.load_dataset(str(bundled.root(SEEDImage) / "lmms-lab/SEED-Bench"), split="test")
     for doc in docs:
         assert doc.row["question_id"] == raw[doc.doc_id]["question_id"]
         assert doc.row["data_type"] == "image"

@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
-from eagle_eval.data.fixtures import sqa as fixture
 from eagle_eval.tasks.sqa import ScienceQA
 
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root: Path = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    return ScienceQA().load_docs(root)
+DOCS_OF = ScienceQA
 
 
 def test_declaration() -> None:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import GenerationSettings
-from eagle_eval.data.fixtures import textvqa as fixture
 from eagle_eval.tasks.textvqa import TextVQA, TextVQANoOCR
 
+DOCS_OF = TextVQA
+
 SUFFIX = "\nAnswer the question using a single word or phrase."
-
-
-@pytest.fixture(scope="module")
-def docs(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    # A private datasets cache: a cached snapshot of the same repo from elsewhere must not be served.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return TextVQA().load_docs(root)
 
 
 def test_docs_are_the_validation_split(docs: list[Doc]) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import GenerationSettings
-from eagle_eval.data.fixtures import vizwiz as fixture
 from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
 from eagle_eval.tasks.vizwiz import VizWizTest, VizWizVal
+from tests.tasks.conftest import Bundled
 
 INSTRUCTION = (
     "\nWhen the provided information is insufficient, respond with 'Unanswerable'."
@@ -22,26 +21,13 @@ INSTRUCTION = (
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    return root
-
-
-def load(task, root: Path) -> list[Doc]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return task.load_docs(root)
+def test_docs(bundled: Bundled) -> list[Doc]:
+    return bundled.docs(VizWizTest)
 
 
 @pytest.fixture(scope="module")
-def test_docs(root: Path) -> list[Doc]:
-    return load(VizWizTest(), root)
-
-
-@pytest.fixture(scope="module")
-def val_docs(root: Path) -> list[Doc]:
-    return load(VizWizVal(), root)
+def val_docs(bundled: Bundled) -> list[Doc]:
+    return bundled.docs(VizWizVal)
 
 
 def test_splits_and_settings(test_docs: list[Doc], val_docs: list[Doc]) -> None:

@@ -6,39 +6,25 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import datasets
 import pytest
 
 from eagle_eval.api.task import Doc, ScoredDoc
 from eagle_eval.core.records import GenerationSettings
-from eagle_eval.data.fixtures import vqav2 as fixture
 from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
 from eagle_eval.tasks.vqav2 import VQAv2Test, VQAv2TestDev, VQAv2Val
+from tests.tasks.conftest import Bundled
 
 SUFFIX = "\nAnswer the question using a single word or phrase."
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("hub")
-    fixture.write(root)
-    return root
-
-
-def load(task, root: Path) -> list[Doc]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(datasets.config, "HF_DATASETS_CACHE", str(root / "hf-cache"))
-        return task.load_docs(root)
+def testdev(bundled: Bundled) -> list[Doc]:
+    return bundled.docs(VQAv2TestDev)
 
 
 @pytest.fixture(scope="module")
-def testdev(root: Path) -> list[Doc]:
-    return load(VQAv2TestDev(), root)
-
-
-@pytest.fixture(scope="module")
-def validation(root: Path) -> list[Doc]:
-    return load(VQAv2Val(), root)
+def validation(bundled: Bundled) -> list[Doc]:
+    return bundled.docs(VQAv2Val)
 
 
 def test_splits_and_settings(testdev: list[Doc], validation: list[Doc]) -> None:
