@@ -1,11 +1,18 @@
 """Published numbers, shipped as package data (copies under results/reference/).
 
-Two CSVs with the same columns, one row per model as printed, in paper units (percent with one
-decimal, MME perception points, OCRBench out of 1000), each row naming its source:
+Two CSVs, one row per published result, in paper units (percent with one decimal, MME perception
+points, OCRBench out of 1000):
 - eagle_readme_tables.csv: the tables of the NVlabs/EAGLE README (`table` = the README's table);
 - comparison_models.csv: the comparison models' own published numbers (LLaVA-1.5, LLaVA-NeXT),
   for the models that have an `hf` preset (`table` empty: not printed in the README).
-Some names appear in several rows (one per LLM); such rows are labelled `name (llm)`.
+
+Besides the numbers, each row says who it is and where it comes from: `model` (the name as the
+source prints it), `label` (the name tables show; unique), `checkpoint` (the hub id of the weights
+reported, empty where the sources name none), `llm` (the base model, named as its checkpoint is)
+and `llm_as_printed`, `data` (the training data the source names, empty where it names none),
+`reported_by` (who measured and published the numbers), `source` (the citation, pinned) and `note`.
+One checkpoint can have several rows, one per report (LLaVA's own and Cambrian-1's, say): the rows
+share `checkpoint` and differ in `reported_by`.
 """
 
 from __future__ import annotations
@@ -46,6 +53,20 @@ class ReferenceRow:
     values: dict[str, float | None]
     source: str
     label: str = ""
+    checkpoint: str = ""  # the hub id of the weights the numbers are of; "" where the sources name none
+    llm_as_printed: str = ""  # the base model as the source prints it (`llm` names it as its checkpoint does)
+    reported_by: str = ""  # who measured and published the numbers
+    note: str = ""  # what a reader of the row needs to know: another report of the same checkpoint, a split
+
+    @property
+    def footnote(self) -> str:
+        """The citation and the note as one sentence, for the line a table prints under the row."""
+        return f"{self.source}; {self.note}" if self.note else self.source
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """Other names that select the row: `model (llm)`, and `model (llm as printed)`."""
+        return tuple(f"{self.model} ({llm})" for llm in (self.llm, self.llm_as_printed) if llm)
 
 
 def reference_csv_text(name: str = REFERENCE_CSV) -> str:
@@ -57,30 +78,47 @@ def load_reference_rows() -> list[ReferenceRow]:
     counts: dict[str, int] = {}
     for row in raw:
         counts[row["model"].lower()] = counts.get(row["model"].lower(), 0) + 1
-    rows = []
-    for row in raw:
-        model = row["model"]
-        label = model if counts[model.lower()] == 1 else f"{model} ({row['llm']})"
-        values = {column: float(row[column]) if row.get(column) else None for column in PAPER_COLUMNS}
-        rows.append(
-            ReferenceRow(
-                table=int(row["table"]) if row["table"] else None,
-                model=model,
-                llm=row["llm"],
-                data=row["data"],
-                values=values,
-                source=row["source"],
-                label=label,
-            )
-        )
+    rows = [_reference_row(row, counts[row["model"].lower()] > 1) for row in raw]
+    labels = [row.label.lower() for row in rows]
+    repeated = sorted({row.label for row in rows if labels.count(row.label.lower()) > 1})
+    if repeated:
+        raise ValueError(f"published rows share a label: {', '.join(repeated)}")
     return rows
+
+
+def _reference_row(row: dict[str, str], repeated_model: bool) -> ReferenceRow:
+    """One CSV row; without a `label` column, the model's name (with its LLM where the name repeats)."""
+    model = row["model"]
+    label = row.get("label") or (f"{model} ({row['llm']})" if repeated_model else model)
+    return ReferenceRow(
+        table=int(row["table"]) if row["table"] else None,
+        model=model,
+        llm=row["llm"],
+        data=row["data"],
+        values={column: float(row[column]) if row.get(column) else None for column in PAPER_COLUMNS},
+        source=row["source"],
+        label=label,
+        checkpoint=row.get("checkpoint") or "",
+        llm_as_printed=row.get("llm_as_printed") or "",
+        reported_by=row.get("reported_by") or "",
+        note=row.get("note") or "",
+    )
+
+
+def same_checkpoint(row: ReferenceRow, rows: list[ReferenceRow]) -> list[ReferenceRow]:
+    """The other published results of the row's checkpoint (other reports of the same weights)."""
+    if not row.checkpoint:
+        return []
+    return [other for other in rows if other is not row and other.checkpoint.lower() == row.checkpoint.lower()]
 
 
 def select_references(spec: str) -> list[ReferenceRow]:
     """Rows for `all`, or for comma-separated names matched case-insensitively on the model column.
 
     Preset names match too: `eagle-x5-7b` is the README's `Eagle-X5-7B`. A name shared by several
-    rows (`LLaVA-NeXT`) selects all of them; `name (llm)` selects one.
+    rows (`LLaVA-NeXT`) selects all of them; `name (llm)` selects one (the LLM as its checkpoint
+    names it or as the source prints it: `LLaVA-NeXT (Yi-34B)`); a checkpoint's hub id
+    (`liuhaotian/llava-v1.6-34b`) selects every published report of it.
     """
     rows = load_reference_rows()
     if spec.strip().lower() == "all":
@@ -90,7 +128,7 @@ def select_references(spec: str) -> list[ReferenceRow]:
         if not name:
             continue
         wanted = name.lower()
-        hits = [r for r in rows if r.label.lower() == wanted] or [r for r in rows if r.model.lower() == wanted]
+        hits = _named(rows, wanted)
         if not hits:
             choices = sorted({r.model for r in rows} | {r.label for r in rows})
             close = difflib.get_close_matches(name, choices, n=3, cutoff=0.4)
@@ -99,3 +137,17 @@ def select_references(spec: str) -> list[ReferenceRow]:
             raise UnknownNameError(f"unknown reference '{name}'.{hint} (use a model name of the README tables, or all)")
         selected.extend(hit for hit in hits if hit not in selected)
     return selected
+
+
+def _named(rows: list[ReferenceRow], wanted: str) -> list[ReferenceRow]:
+    """Rows whose label, else alias, else model name, else checkpoint is `wanted` (lower case)."""
+    for key in (
+        lambda r: [r.label],
+        lambda r: list(r.aliases),
+        lambda r: [r.model],
+        lambda r: [r.checkpoint] if r.checkpoint else [],
+    ):
+        hits = [r for r in rows if wanted in (name.lower() for name in key(r))]
+        if hits:
+            return hits
+    return []
