@@ -52,6 +52,7 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     run.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR, help=f"default {DEFAULT_OUTPUT_DIR}/")
     run.add_argument("--data-root", type=Path, help="folder with local hub snapshots (ORG/NAME); or EAGLE_EVAL_DATA_ROOT")
     run.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seeds python, numpy and torch (default {DEFAULT_SEED})")
+    run.add_argument("--label", metavar="NAME", help="the name `table` gives this run's row (recorded in results.json)")
     run.add_argument("--run-id", help="run directory name (default: <model>__<hash of the settings>)")
     run.add_argument("--predictions", type=Path, help="predictions for --model replay (JSONL, samples/ or run folder)")
     run.add_argument("--model-path", help="local checkpoint folder instead of the hub id")
@@ -208,6 +209,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         offset=args.offset,
         gen_kwargs=args.gen_kwargs,
         predict_only=args.predict_only,
+        label=args.label,
     )
     outcome = run_evaluation(config)
     if not outcome.is_main:

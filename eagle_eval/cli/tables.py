@@ -21,6 +21,16 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
     table.add_argument("--uncertainty", choices=["none", "se", "ci"], default="none",
                        help="after each run's value: se = its standard error (71.2 ± 0.6), ci = its 95%% interval")
+    table.add_argument("--tasks", metavar="TASKS",
+                       help="the columns: task names (comma-separated; the ranking is over exactly these), paper "
+                            "(the paper's 13), or all (those and every other task run); default: the columns "
+                            "that have a value")
+    table.add_argument("--label", action="append", default=[], metavar="RUN=NAME",
+                       help="the row's name for a run (RUN: its run id, results file or folder); repeatable")
+    table.add_argument("--strict", action="store_true",
+                       help="refuse (exit 2) a cell with failed samples, naming the run and the task")
+    table.add_argument("--rank-subsets", action="store_true",
+                       help="rank rows that cover a subset of the data (--limit, --offset) against full-split rows")
     table.add_argument("--ablation", action="store_true",
                        help="per task: the full model, each expert knocked out, blind, and the multimodal gain "
                             "(docs/ablations.md)")
@@ -56,11 +66,19 @@ def _ablation_table(args: argparse.Namespace) -> str:
 
 
 def _leaderboard(args: argparse.Namespace) -> str:
+    from eagle_eval.results.board import board_entries, parse_labels
     from eagle_eval.results.discovery import find_results_files
     from eagle_eval.results.reference import select_references
-    from eagle_eval.results.tables import build_leaderboard, render_table
+    from eagle_eval.results.tables import BoardOptions, build_leaderboard, render_table
 
     references = select_references(args.reference) if args.reference else []
-    runs = [load_results(path) for path in find_results_files(args.paths)]
-    rows, ranking = build_leaderboard(runs, references)
+    try:
+        labels = parse_labels(args.label)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    runs = [(path, load_results(path)) for path in find_results_files(args.paths)]
+    columns = args.tasks if args.tasks in (None, "paper", "all") else args.tasks.split(",")
+    options = BoardOptions(columns=columns, labels=labels, rank_subsets=args.rank_subsets, strict=args.strict,
+                           named_references=bool(args.reference) and args.reference.strip().lower() != "all")
+    rows, ranking = build_leaderboard(board_entries(runs, labels), references, options)
     return render_table(rows, args.format, ranking, uncertainty=args.uncertainty)

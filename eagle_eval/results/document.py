@@ -163,6 +163,8 @@ class RunResults:
     # --predict-only: tasks generated but not scored, {task: {n_samples, n_errors, samples_file}};
     # `eagle-eval score` (or the same run without --predict-only) scores them from their samples.
     predicted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `run --label NAME`: the name tables give the run's row; None for the model's own name.
+    label: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -188,6 +190,7 @@ class RunResults:
             "n_errors": self.n_errors,
             "variant": asdict(self.variant) if self.variant is not None else None,
             "predicted": self.predicted,
+            "label": self.label,
         }
 
     @classmethod
@@ -302,6 +305,7 @@ def _parse_run(data: Any, source: str) -> RunResults:
         schema_version=version,
         variant=_parse_variant(data.get("variant"), source),
         predicted=dict(_require(data, "predicted", dict, source) if "predicted" in data else {}),
+        label=_require(data, "label", str, source, nullable=True) if "label" in data else None,
     )
 
 

@@ -1,337 +1,184 @@
-"""The paper's benchmark table from results files, with published rows and deltas.
+"""The leaderboard from results files: one row per evaluated model, published rows, ranks and Δ rows.
 
-Columns are the paper's 13 (GQA … POPE), in its units: percent with one decimal, MME and OCRBench
-as integer points. Each task fills the column named by its `paper_column`; where several tasks share
-a column, the paper-protocol one wins and a variant (validation split, no-OCR prompt) fills it only
-when the paper's has no value. Marks: `*` a subset of the data (--limit), `†` a server-scored split,
-`‡` a variant standing in for the paper's protocol (or a run with --gen-kwargs), `¶` predictions that cover only part of the
-data (score --allow-subset), `§` a number read from an unpinned source (a
-dataset split or the checkpoint at a moving ref such as `main`, with no lock: docs/reproducibility.md).
+Runs become rows by eagle_eval/results/board.py (one row per model identity, labelled), each cell
+says what it is by eagle_eval/results/table_rows.py (its marks), rows are ranked by the rule of
+eagle_eval/results/ranking.py with rank intervals from eagle_eval/results/rank_intervals.py, and
+eagle_eval/results/table_formats.py prints the board in markdown, LaTeX, CSV, HTML or JSON.
 
-With `uncertainty="se"` each run's value is followed by its standard error (`71.2 ± 0.6`), with
-`"ci"` by its 95% interval (`71.2 [70.0, 72.4]`), as results.json records them (docs/statistics.md).
-
-Runs of several models and published rows make one leaderboard, best first, by the rule of
-eagle_eval/results/ranking.py (the mean over the columns every row has, each on a 0-100 scale); each run is
-followed by its delta row when published rows are shown. `json` gives the same table with ranks,
-scores, the rule, and each published row's source.
+A Δ row compares a run with the published row of its own model when that row is on the board (the
+rule `report` uses: eagle_eval/results/reference_match.py), and otherwise with each published row
+the user named; `--reference all` names none, so a run without a published row of its own gets no Δ.
 """
 
 from __future__ import annotations
 
-import html
-import io
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from tabulate import tabulate
-
-from eagle_eval.core.units import unit_of_column
-from eagle_eval.provenance.drift import record_is_pinned
-from eagle_eval.results.document import RunResults, TaskResult
+from eagle_eval.results.board import BoardEntry, board_entries
+from eagle_eval.results.document import ResultsError, RunResults
+from eagle_eval.results.rank_intervals import apply_rank_intervals
 from eagle_eval.results.ranking import Ranking, rank_rows
 from eagle_eval.results.reference import PAPER_COLUMNS, ReferenceRow
+from eagle_eval.results.reference_match import own_reference
+from eagle_eval.results.table_formats import FORMATS, LEADERBOARD_SCHEMA, Format, render_table
+from eagle_eval.results.table_rows import (
+    DRIFT_MARK,
+    ERROR_MARK,
+    NOTES,
+    PARTIAL_MARK,
+    SERVER_MARK,
+    SUBSET_MARK,
+    UNCERTAINTY_NOTES,
+    UNCERTAINTY_STYLES,
+    UNPINNED_MARK,
+    VARIANT_MARK,
+    TableRow,
+    Uncertainty,
+    delta_row,
+    format_value,
+    mark_drift,
+    reference_row,
+    run_row,
+)
 
-Format = Literal["markdown", "latex", "csv", "html", "json"]
-FORMATS: tuple[str, ...] = ("markdown", "latex", "csv", "html", "json")
-LEADERBOARD_SCHEMA = "eagle-eval.leaderboard/1"
-Uncertainty = Literal["none", "se", "ci"]
-UNCERTAINTY_STYLES: tuple[str, ...] = ("none", "se", "ci")
-UNCERTAINTY_NOTES = {
-    "se": "± one standard error, clustered where questions share an image (docs/statistics.md).",
-    "ci": "[95% interval], clustered where questions share an image (docs/statistics.md).",
-}
-SUBSET_MARK = "*"
-PARTIAL_MARK = "¶"
-SERVER_MARK = "†"
-VARIANT_MARK = "‡"
-UNPINNED_MARK = "§"
-# Each note is one full sentence: every format prints it whole, after its mark.
-NOTES = {
-    SUBSET_MARK: "subset of the data (--limit): not comparable with full-set numbers.",
-    PARTIAL_MARK: "scored from predictions that cover only part of the data (--allow-subset): not comparable "
-    "with full-set numbers.",
-    SERVER_MARK: "server-scored split: empty until the evaluation server's score is recorded.",
-    VARIANT_MARK: "not the paper's protocol (a local validation split, the prompt without OCR tokens, or decoding "
-    "changed by --gen-kwargs): it fills the column because the paper's own protocol has no score in these results.",
-    UNPINNED_MARK: "unpinned source: data or weights read at a moving revision (main) without a lock.",
-}
+__all__ = [
+    "DRIFT_MARK", "ERROR_MARK", "FORMATS", "LEADERBOARD_SCHEMA", "NOTES", "PARTIAL_MARK", "SERVER_MARK", "SUBSET_MARK",
+    "UNCERTAINTY_NOTES", "UNCERTAINTY_STYLES", "UNPINNED_MARK", "VARIANT_MARK", "BoardOptions", "Format", "Ranking",
+    "TableRow", "Uncertainty", "build_leaderboard", "build_table", "delta_row", "format_value", "rank_table_rows",
+    "reference_row", "render_table", "run_row",
+]
 
 
 @dataclass
-class TableRow:
-    label: str
-    values: dict[str, float | None]
-    marks: dict[str, str] = field(default_factory=dict)
-    kind: Literal["run", "reference", "delta"] = "run"
-    model: str = ""
-    rank: int | None = None
-    score: float | None = None
-    source: str = ""  # a published row's source; a run's run id
-    # Per column (standard error, interval low, interval high) in paper units, where results have them.
-    errors: dict[str, tuple[float, float, float]] = field(default_factory=dict)
-    error_style: Uncertainty = "none"
+class BoardOptions:
+    """How `table` builds the board (docs/cli.md)."""
+
+    # None: the columns that have a value or a mark; "paper": the paper's 13; "all": those and a column
+    # per task outside the paper's table; else task names, whose columns also become the ranking columns.
+    columns: str | Sequence[str] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # --label RUN=NAME
+    rank_subsets: bool = False  # rank subset rows against full-split rows
+    strict: bool = False  # refuse a cell with failed samples
+    named_references: bool = False  # the user named the published rows (not `all`)
+    intervals: bool = True  # rank intervals from the per-sample scores
 
 
-def run_row(run: RunResults, label: str) -> TableRow:
-    values: dict[str, float | None] = {column: None for column in PAPER_COLUMNS}
-    marks: dict[str, str] = {}
-    errors: dict[str, tuple[float, float, float]] = {}
-    unpinned_model = run.model.pinned is False
-    for column in PAPER_COLUMNS:
-        result = _column_source(run, column)
-        if result is None:
-            continue
-        values[column] = result.headline.value
-        estimate = (result.uncertainty or {}).get("headline") or {}
-        if result.headline.value is not None and None not in (estimate.get(k) for k in ("se", "ci_low", "ci_high")):
-            errors[column] = (float(estimate["se"]), float(estimate["ci_low"]), float(estimate["ci_high"]))
-        mark = (
-            ((PARTIAL_MARK if _partial_predictions(result) else SUBSET_MARK) if result.subset else "")
-            + (SERVER_MARK if result.server_scored else "")
-            + (VARIANT_MARK if not result.paper_protocol else "")
-            + (UNPINNED_MARK if unpinned_model or not all(record_is_pinned(s) for s in result.sources) else "")
-        )
-        if mark:
-            marks[column] = mark
-    return TableRow(
-        label=label, values=values, marks=marks, kind="run", model=run.model.name, source=run.run_id, errors=errors
-    )
+RunInput = RunResults | tuple[Path, RunResults] | BoardEntry
 
 
-def _partial_predictions(result: TaskResult) -> bool:
-    """A subset because the predictions file left docs out (score --allow-subset), not --limit."""
-    return (result.subset_reason or "").startswith("--allow-subset")
-
-
-def _column_source(run: RunResults, column: str) -> TaskResult | None:
-    """The result that fills a column: the paper-protocol task when it has a value, else a variant.
-
-    A server-scored split (VQAv2 test-dev, VizWiz test) has no value until its score is recorded;
-    its local validation variant then fills the column, marked, rather than leaving it blank.
-    """
-    candidates = [r for r in run.results.values() if r.paper_column == column]
-    for wanted in (True, False):
-        for result in candidates:
-            if result.paper_protocol == wanted and result.headline.value is not None:
-                return result
-    return candidates[0] if candidates else None
-
-
-def reference_row(reference: ReferenceRow) -> TableRow:
-    return TableRow(label=reference.label, values=dict(reference.values), kind="reference", model=reference.model,
-                    source=reference.source)
-
-
-def delta_row(run: TableRow, reference: TableRow) -> TableRow:
-    values: dict[str, float | None] = {}
-    for column in PAPER_COLUMNS:
-        new, old = run.values.get(column), reference.values.get(column)
-        values[column] = None if new is None or old is None else _rounded(column, new) - _rounded(column, old)
-    return TableRow(label=f"Δ {run.label} vs {reference.label}", values=values, kind="delta")
-
-
-def rank_table_rows(rows: Sequence[TableRow]) -> tuple[list[TableRow], Ranking]:
-    """Rows best first by the leaderboard rule, each given its rank and score."""
-    ranking = rank_rows([row.values for row in rows], PAPER_COLUMNS)
-    for row, rank, score in zip(rows, ranking.ranks, ranking.scores, strict=True):
-        row.rank, row.score = rank, score
-    return [rows[i] for i in ranking.order], ranking
-
-
-def rank_runs(rows: Sequence[TableRow]) -> list[TableRow]:
-    """Runs alone, best first (see rank_table_rows)."""
-    return rank_table_rows(rows)[0]
-
-
-def build_table(runs: Sequence[RunResults], references: Sequence[ReferenceRow] = ()) -> list[TableRow]:
-    """Published rows and runs ranked together, each run followed by its delta row when references exist."""
+def build_table(runs: Sequence[RunInput], references: Sequence[ReferenceRow] = ()) -> list[TableRow]:
+    """Published rows and runs ranked together, each run followed by its Δ rows."""
     return build_leaderboard(runs, references)[0]
 
 
-def build_leaderboard(runs: Sequence[RunResults],
-                      references: Sequence[ReferenceRow] = ()) -> tuple[list[TableRow], Ranking]:
-    labels = _run_labels(runs)
-    run_rows = [run_row(run, label) for run, label in zip(runs, labels, strict=True)]
+def build_leaderboard(runs: Sequence[RunInput], references: Sequence[ReferenceRow] = (),
+                      options: BoardOptions | None = None) -> tuple[list[TableRow], Ranking]:
+    options = options or BoardOptions()
+    entries = _entries(runs, options)
+    columns = _columns(entries, references, options.columns)
+    run_rows = [_entry_row(entry, columns) for entry in entries]
+    mark_drift(run_rows)
+    if options.strict:
+        _refuse_failed(run_rows)
     ref_rows = [reference_row(ref) for ref in references]
-    ranked, ranking = rank_table_rows([*ref_rows, *run_rows])
+    for row in ref_rows:
+        row.values = {column: row.values.get(column) for column in columns}
+    if options.columns is None:
+        shown = [c for c in columns if any(r.values.get(c) is not None or c in r.marks for r in (*run_rows, *ref_rows))]
+        for row in (*run_rows, *ref_rows):
+            row.values = {column: row.values.get(column) for column in shown}
+        columns = shown
+    ranked, ranking = _rank(ref_rows, run_rows, columns, options)
+    owners = {id(row): own_reference(entry.run.model) for row, entry in zip(run_rows, entries, strict=True)}
     rows: list[TableRow] = []
     for row in ranked:
         rows.append(row)
-        if row.kind == "run" and ref_rows:
-            rows.append(delta_row(row, _matching_reference(row, ref_rows)))
+        if row.kind == "run":
+            rows.extend(delta_row(row, ref) for ref in _delta_targets(owners[id(row)], ref_rows, options))
     return rows, ranking
 
 
-def _matching_reference(row: TableRow, references: Sequence[TableRow]) -> TableRow:
-    """The reference of the same model (eagle-x5-7b ↔ Eagle-X5-7B), else the first one given."""
-    for reference in references:
-        if reference.model.lower() == row.model.lower():
-            return reference
-    return references[0]
+def rank_table_rows(rows: Sequence[TableRow], rank_subsets: bool = True) -> tuple[list[TableRow], Ranking]:
+    """Rows best first by the leaderboard rule, each given its rank, score, and why it is left out."""
+    columns = list(rows[0].values) if rows else list(PAPER_COLUMNS)
+    excluded = [None if rank_subsets or row.subset is None else f"a subset ({row.subset})" for row in rows]
+    ranking = rank_rows([row.values for row in rows], columns, excluded)
+    for row, rank, score, why in zip(rows, ranking.ranks, ranking.scores, ranking.left_out, strict=True):
+        row.rank, row.score, row.left_out = rank, score, why
+    return [rows[i] for i in ranking.order], ranking
 
 
-def _run_labels(runs: Sequence[RunResults]) -> list[str]:
-    """The model and its variant (`eagle-x5-7b −SAM`); the run id is added only where labels repeat."""
-    names = [run.display_name for run in runs]
-    return [f"{name} ({run.run_id})" if names.count(name) > 1 else name for name, run in zip(names, runs, strict=True)]
+def _rank(ref_rows: list[TableRow], run_rows: list[TableRow], columns: list[str],
+          options: BoardOptions) -> tuple[list[TableRow], Ranking]:
+    rows = [*ref_rows, *run_rows]
+    fixed = options.columns is not None and not isinstance(options.columns, str)
+    excluded = [None if options.rank_subsets or row.subset is None else f"a subset ({row.subset})" for row in rows]
+    ranking = rank_rows([row.values for row in rows], columns, excluded, fixed=fixed)
+    for row, rank, score, why in zip(rows, ranking.ranks, ranking.scores, ranking.left_out, strict=True):
+        row.rank, row.score, row.left_out = rank, score, why
+    ordered = [rows[i] for i in ranking.order]
+    if options.intervals:
+        apply_rank_intervals([row for row in ordered if row.rank is not None], ranking.columns)
+    return ordered, ranking
 
 
-# --- rendering ----------------------------------------------------------------------------------
+def _entries(runs: Sequence[RunInput], options: BoardOptions) -> list[BoardEntry]:
+    if all(isinstance(run, BoardEntry) for run in runs):
+        return [run for run in runs if isinstance(run, BoardEntry)]
+    pairs = [run if isinstance(run, tuple) else (Path(f"<run {i}>"), run) for i, run in enumerate(runs)
+             if not isinstance(run, BoardEntry)]
+    return board_entries(pairs, options.labels)
 
 
-def _rounded(column: str, value: float) -> float:
-    return unit_of_column(column).rounded(value)
+def _entry_row(entry: BoardEntry, columns: Sequence[str]) -> TableRow:
+    row = run_row(entry.run, entry.label, columns)
+    row.source = ", ".join(entry.run_ids)
+    row.paths = list(entry.paths)
+    return row
 
 
-def format_value(column: str, value: float | None, signed: bool = False) -> str:
-    return unit_of_column(column).format(value, signed=signed)
+def _columns(entries: Sequence[BoardEntry], references: Sequence[ReferenceRow],
+             spec: str | Sequence[str] | None) -> list[str]:
+    if spec is None or spec == "paper":
+        return list(PAPER_COLUMNS)
+    if spec == "all":
+        extra = [name for entry in entries for name, result in entry.run.results.items() if result.paper_column is None]
+        return [*PAPER_COLUMNS, *dict.fromkeys(extra)]
+    if isinstance(spec, str):
+        spec = [part for part in spec.split(",") if part.strip()]
+    return list(dict.fromkeys(_task_column(name.strip(), entries) for name in spec))
 
 
-def _error_text(column: str, error: tuple[float, float, float] | None, style: Uncertainty) -> str:
-    if error is None or style == "none":
-        return ""
-    se, low, high = error
-    if style == "se":
-        return f" ± {format_value(column, se)}"
-    return f" [{format_value(column, low)}, {format_value(column, high)}]"
-
-
-def _cells(row: TableRow, mark_style: Literal["text", "none"] = "text") -> list[str]:
-    cells = []
+def _task_column(name: str, entries: Sequence[BoardEntry]) -> str:
+    """The column a task fills (its paper column, else its own name); a paper column's name is one too."""
+    wanted = name.lower().replace("-", "_")
     for column in PAPER_COLUMNS:
-        text = format_value(column, row.values.get(column), signed=row.kind == "delta")
-        text += _error_text(column, row.errors.get(column), row.error_style)
-        if mark_style == "text":
-            text += row.marks.get(column, "")
-        cells.append(text)
-    return cells
+        if column.lower() == wanted:
+            return column
+    for entry in entries:
+        for task, result in entry.run.results.items():
+            if task.lower() == wanted:
+                return result.paper_column or task
+    from eagle_eval.api.registry import get_task
+
+    found = get_task(wanted)  # an unknown name is the user's error, naming the closest
+    return found.paper_column or found.name
 
 
-def _used_marks(rows: Sequence[TableRow]) -> list[str]:
-    used = "".join(mark for row in rows for mark in row.marks.values())
-    return [mark for mark in NOTES if mark in used]
+def _refuse_failed(rows: Sequence[TableRow]) -> None:
+    failed = [f"{row.source} ({row.label}), task {row.tasks[column]}: {count} failed samples"
+              for row in rows for column, count in row.failed.items() if column in row.values]
+    if failed:
+        raise ResultsError("table --strict: cells with failed samples: " + "; ".join(failed)
+                           + " (rerun the run to retry them, or leave out --strict to show them marked)")
 
 
-def render_table(
-    rows: Sequence[TableRow], fmt: str = "markdown", ranking: Ranking | None = None, uncertainty: Uncertainty = "none"
-) -> str:
-    """The table in `fmt`; with `ranking`, the notes (and json) state the rule and its columns; with
-    `uncertainty` ("se" or "ci"), each run's values carry their error bars and a note says which."""
-    if uncertainty not in UNCERTAINTY_STYLES:
-        raise ValueError(f"unknown uncertainty style {uncertainty!r}; choose one of {', '.join(UNCERTAINTY_STYLES)}")
-    rows = [replace(row, error_style=uncertainty) for row in rows]
-    text = _render(rows, fmt, ranking)
-    if uncertainty == "none" or not any(row.errors for row in rows) or fmt in ("csv", "json"):
-        return text
-    note = UNCERTAINTY_NOTES[uncertainty]
-    if fmt == "latex":
-        from eagle_eval.results.latex import latex_text
-
-        return text + f"% {latex_text(note)}\n"
-    return text + {"markdown": f"{note}\n", "html": f"<p>{html.escape(note)}</p>\n"}[fmt]
-
-
-def _render(rows: Sequence[TableRow], fmt: str, ranking: Ranking | None) -> str:
-    rule = [ranking.describe()] if ranking is not None and _model_rows(rows) > 1 else []
-    if fmt == "markdown":
-        return _render_markdown(rows, rule)
-    if fmt == "latex":
-        return _render_latex(rows, rule)
-    if fmt == "html":
-        return _render_html(rows, rule)
-    if fmt == "csv":
-        return _render_csv(rows)
-    if fmt == "json":
-        return _render_json(rows, ranking)
-    raise ValueError(f"unknown table format {fmt!r}; choose one of {', '.join(FORMATS)}")
-
-
-def _model_rows(rows: Sequence[TableRow]) -> int:
-    return sum(1 for row in rows if row.kind != "delta")
-
-
-def _render_markdown(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
-    body = [[row.label, *_cells(row)] for row in rows]
-    text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="github", disable_numparse=True)
-    notes = [*(f"Rows {line}." for line in rule), *(f"{mark} {NOTES[mark]}" for mark in _used_marks(rows))]
-    return text + ("\n\n" + "\n".join(notes) if notes else "") + "\n"
-
-
-def _render_latex(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
-    from eagle_eval.results.latex import latex_marks, latex_note, latex_text
-
-    body = [
-        [latex_text(row.label),
-         *(latex_text(cell) + latex_marks(row.marks.get(column, ""))
-           for column, cell in zip(PAPER_COLUMNS, _cells(row, mark_style="none"), strict=True))]
-        for row in rows
-    ]
-    text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="latex_raw", disable_numparse=True)
-    notes = [*(f"% rows {latex_text(line)}." for line in rule), *(latex_note(mark, NOTES[mark]) for mark in _used_marks(rows))]
-    return text + ("\n" + "\n".join(notes) if notes else "") + "\n"
-
-
-def _render_html(rows: Sequence[TableRow], rule: Sequence[str] = ()) -> str:
-    body = [[html.escape(row.label), *(html.escape(c) for c in _cells(row))] for row in rows]
-    text = tabulate(body, headers=["Model", *PAPER_COLUMNS], tablefmt="unsafehtml", disable_numparse=True)
-    notes = "".join(f"<p>Rows {html.escape(line)}.</p>\n" for line in rule)
-    notes += "".join(f"<p>{html.escape(mark)} {html.escape(NOTES[mark])}</p>\n" for mark in _used_marks(rows))
-    return text + "\n" + notes
-
-
-def _render_csv(rows: Sequence[TableRow]) -> str:
-    """Plain numbers for spreadsheets; marks move into the model label (`name [subset]`)."""
-    import pandas
-
-    records = []
-    for row in rows:
-        label = row.label
-        kinds = "".join(row.marks.values())
-        named = ((SUBSET_MARK, "subset"), (PARTIAL_MARK, "partial predictions"), (SERVER_MARK, "server-scored"),
-                 (VARIANT_MARK, "variant split or prompt"), (UNPINNED_MARK, "unpinned source"))
-        tags = [word for mark, word in named if mark in kinds]
-        if tags:
-            label += f" [{', '.join(tags)}]"
-        values = {c: (None if row.values.get(c) is None else _rounded(c, row.values[c])) for c in PAPER_COLUMNS}  # type: ignore[arg-type]
-        record = {"Model": label, **values}
-        if row.error_style != "none":
-            # Spreadsheets get the error bars as columns of their own, unrounded.
-            for column in PAPER_COLUMNS:
-                se, low, high = row.errors.get(column, (None, None, None))
-                record |= {f"{column} se": se, f"{column} ci_low": low, f"{column} ci_high": high}
-        records.append(record)
-    with_errors = any(row.error_style != "none" for row in rows)
-    extra = [f"{c} {k}" for c in PAPER_COLUMNS for k in ("se", "ci_low", "ci_high")] if with_errors else []
-    frame = pandas.DataFrame.from_records(records, columns=["Model", *PAPER_COLUMNS, *extra])
-    for column in PAPER_COLUMNS:
-        if unit_of_column(column).decimals == 0:
-            frame[column] = frame[column].astype("Int64")
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
-
-
-def _render_json(rows: Sequence[TableRow], ranking: Ranking | None) -> str:
-    """The leaderboard for programs: every row with its kind, rank, score, values (full precision),
-    the cells as printed, marks and source; the rule, the ranking columns and the marks' meanings."""
-    document = {
-        "schema": LEADERBOARD_SCHEMA,
-        "columns": list(PAPER_COLUMNS),
-        "rule": ranking.describe() if ranking is not None else None,
-        "ranking_columns": list(ranking.columns) if ranking is not None else [],
-        "rows": [
-            {
-                "rank": row.rank, "score": None if row.score is None else round(row.score, 4),
-                "label": row.label, "kind": row.kind, "model": row.model,
-                "values": {c: row.values.get(c) for c in PAPER_COLUMNS},
-                "printed": dict(zip(PAPER_COLUMNS, _cells(row), strict=True)),
-                "marks": dict(row.marks), "source": row.source,
-            }
-            for row in rows
-        ],
-        "notes": {mark: NOTES[mark] for mark in _used_marks(rows)},
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+def _delta_targets(own: ReferenceRow | None, ref_rows: Sequence[TableRow],
+                   options: BoardOptions) -> list[TableRow]:
+    if own is not None:
+        shown = [row for row in ref_rows if row.label == own.label]
+        if shown:
+            return shown
+    return list(ref_rows) if options.named_references else []

@@ -43,6 +43,7 @@ class RunConfig:
     offset: int = 0  # --offset: skip each task's first docs
     gen_kwargs: GenKwargs | None = None  # --gen-kwargs: generation overrides, off the paper protocol
     predict_only: bool = False  # --predict-only: generate and write samples, score nothing
+    label: str | None = None  # --label: the name tables give this run's row (results.json `label`)
 
 
 @dataclass

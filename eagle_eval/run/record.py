@@ -71,6 +71,7 @@ def start_document(plan: RunPlan, model: LoadedModel, gen_kwargs: GenKwargs | No
         ),
     )
     run.variant = model.ablation.variant
+    run.label = config.label
     is_main = plan.ctx.is_main
     earlier = earlier_entries(plan.run_dir, model.fingerprint) if is_main else {}
     running = {task.name for task in plan.tasks}

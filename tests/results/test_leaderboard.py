@@ -19,10 +19,10 @@ def test_runs_of_two_models_rank_with_their_published_rows(toy_world, eagle, wri
     write_run("eagle-x5-7b", {"textvqa": ("TextVQA", 71.0), "pope": ("POPE", 88.0), "mme": ("MME", 1520.0),
                               "gqa": ("GQA", 64.0)})
     board = _board(eagle, str(tmp_path), "--reference", "LLaVA-1.5-7B,Eagle-X5-7B")
-    assert board["schema"] == "eagle-eval.leaderboard/1"
+    assert board["schema"] == "eagle-eval.leaderboard/2"
     # Columns every model row has: TextVQA, MME, POPE (LLaVA-1.5-7B's published row has no ChartQA etc.).
     assert board["ranking_columns"] == ["TextVQA", "MME", "POPE"]
-    assert "mean over the columns every ranked row has" in board["rule"]
+    assert "mean over the ranking columns" in board["rule"]
     order = [(row["label"], row["kind"], row["rank"]) for row in board["rows"]]
     # Scores as printed, MME/20:  Eagle-X5-7B (71.2 + 76.4 + 88.8) / 3 = 78.8;  eagle-x5-7b (71.0 + 76.0 + 88.0) / 3
     # = 78.333;  llava-1.5-7b (60.0 + 75.0 + 86.0) / 3 = 73.667;  LLaVA-1.5-7B (58.2 + 75.55 + 85.9) / 3 = 73.217.
@@ -47,11 +47,11 @@ def test_the_rule_is_printed_with_the_table(toy_world, eagle, write_run, tmp_pat
     write_run("a", {"textvqa": ("TextVQA", 50.0)})
     write_run("b", {"textvqa": ("TextVQA", 60.0), "pope": ("POPE", 80.0)})
     markdown = eagle("table", str(tmp_path)).out
-    assert "Rows ranked by the mean over the columns every ranked row has" in markdown
+    assert "Rows ranked by the mean over the ranking columns" in markdown
     assert "ranking columns: TextVQA." in markdown
     assert markdown.index("| b ") < markdown.index("| a ")
     assert "% rows ranked by" in eagle("table", str(tmp_path), "--format", "latex").out
-    assert "<p>Rows ranked by" in eagle("table", str(tmp_path), "--format", "html").out
+    assert '<p class="note">Rows ranked by' in eagle("table", str(tmp_path), "--format", "html").out
 
 
 def test_equal_scores_share_a_rank_and_keep_their_order():
@@ -60,13 +60,20 @@ def test_equal_scores_share_a_rank_and_keep_their_order():
     assert ranking.order == (1, 2, 0, 3) and ranking.ranks == (3, 1, 1, 4)
 
 
-def test_no_shared_column_means_no_ranking(toy_world, eagle, write_run, tmp_path):
-    write_run("a", {"textvqa": ("TextVQA", 50.0)})
+def test_a_row_without_a_ranking_column_is_left_out_and_the_rest_ranked(toy_world, eagle, write_run, tmp_path):
+    write_run("a", {"textvqa": ("TextVQA", 50.0), "pope": ("POPE", 70.0)})
     write_run("b", {"pope": ("POPE", 80.0)})
+    write_run("c", {"textvqa": ("TextVQA", 40.0), "pope": ("POPE", 60.0)})
+    # By default the columns the most rows share: POPE, which all three have.
     board = _board(eagle, str(tmp_path))
-    assert board["ranking_columns"] == [] and [row["rank"] for row in board["rows"]] == [None, None]
-    assert board["rule"] == "not ranked: no column has a value in every row"
-    assert "Rows not ranked: no column has a value in every row." in eagle("table", str(tmp_path)).out
+    assert board["ranking_columns"] == ["POPE"] and [row["label"] for row in board["rows"]] == ["b", "a", "c"]
+    # Asked for both columns, a and c are ranked; b has no TextVQA: it is left out, and the table says so,
+    # rather than the ranking being switched off for all three.
+    both = _board(eagle, str(tmp_path), "--tasks", "textvqa,pope")
+    assert both["columns"] == both["ranking_columns"] == ["TextVQA", "POPE"]
+    assert [(row["label"], row["rank"], row["left_out"]) for row in both["rows"]] == [
+        ("a", 1, None), ("c", 2, None), ("b", None, "no value for TextVQA")]
+    assert "Not ranked: b (no value for TextVQA)." in eagle("table", str(tmp_path), "--tasks", "textvqa,pope").out
 
 
 def test_every_published_row_names_its_source():

@@ -24,7 +24,7 @@ def test_table_finds_what_score_output_wrote_under_any_name(toy_world, toy_run, 
 
     table = eagle("table", tmp_path / "runs")
     assert table.code == 0, table.err
-    labels = [line.split("|")[1].strip() for line in table.out.splitlines()[2:] if line.startswith("|")]
+    labels = [line.split("|")[2].strip() for line in table.out.splitlines()[2:] if line.startswith("|")]
     assert sorted(labels) == ["replay", "toy-model"]
     assert eagle("table", tmp_path / "runs" / "rescored").code == 0
 

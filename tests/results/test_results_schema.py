@@ -71,7 +71,7 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
     data = json.loads((run_dir / "results.json").read_text())
     assert list(data) == [
         "schema_version", "run_id", "created_at", "command", "seed", "model", "settings", "results",
-        "software", "hardware", "n_errors", "variant", "predicted",
+        "software", "hardware", "n_errors", "variant", "predicted", "label",
     ]
     assert data["variant"] is None  # the full model
     assert list(data["results"]["toyqa"]) == [

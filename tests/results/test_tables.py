@@ -18,7 +18,8 @@ COLUMNS = ["GQA", "VQAv2", "VizWiz", "TextVQA", "ChartQA", "OCRBench", "MME", "M
 
 def markdown_rows(text: str) -> list[list[str]]:
     lines = [line for line in text.splitlines() if line.startswith("|")]
-    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines if not set(line) <= set("|-: ")]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines if not set(line) <= set("|-: ")]
+    return [[row[1], *row[3:]] for row in rows]  # without the Rank and Score columns
 
 
 def test_reference_csv_copies_are_identical():
@@ -70,7 +71,7 @@ def test_several_runs_rank_best_first_on_shared_columns(toy_world, eagle, write_
 def test_subset_and_server_scored_values_are_marked(toy_world, eagle, write_run):
     path = write_run("m", {"textvqa": ("TextVQA", 40.0), "vqav2_test": ("VQAv2", None)},
                      subset={"textvqa"}, server={"vqav2_test"})
-    result = eagle("table", path)
+    result = eagle("table", path, "--tasks", "paper")
     _, run = markdown_rows(result.out)
     assert run[4] == "40.0*" and run[2] == "†"
     assert "* subset of the data" in result.out and "† server-scored" in result.out
@@ -78,18 +79,23 @@ def test_subset_and_server_scored_values_are_marked(toy_world, eagle, write_run)
 
 def test_csv_latex_and_html_formats(toy_world, eagle, write_run):
     path = write_run("my_model", {"textvqa": ("TextVQA", 71.46), "ocrbench": ("OCRBench", 530.2)}, subset={"ocrbench"})
-    csv_out = eagle("table", path, "--format", "csv", "--reference", "Eagle-X5-7B").out
+    csv_out = eagle("table", path, "--format", "csv", "--reference", "Eagle-X5-7B", "--tasks", "paper",
+                    "--rank-subsets").out
     frame = pandas.read_csv(io.StringIO(csv_out))
-    assert list(frame.columns) == ["Model", *COLUMNS]
+    assert list(frame.columns) == ["kind", "rank", "rank_low", "rank_high", "Model", "score", "left_out", "source",
+                                   *COLUMNS, "OCRBench marks"]
     # Ranked together on TextVQA and OCRBench/10: (71.5 + 53.0) / 2 = 62.25 beats (71.2 + 52.9) / 2 = 62.05.
-    assert list(frame["Model"]) == ["my_model [subset]", "Δ my_model vs Eagle-X5-7B", "Eagle-X5-7B"]
+    assert list(frame["Model"]) == ["my_model", "Δ my_model vs Eagle-X5-7B", "Eagle-X5-7B"]
+    assert list(frame["kind"]) == ["model", "delta", "published"]
     assert list(frame["TextVQA"]) == [71.5, 0.3, 71.2]
     assert list(frame["OCRBench"]) == [530, 1, 529]
+    assert list(frame["OCRBench marks"].fillna("")) == ["*", "", ""]
 
     latex = eagle("table", path, "--format", "latex").out
     assert "\\begin{tabular}" in latex and "my\\_model" in latex and "530$^*$" in latex
     html_out = eagle("table", path, "--format", "html", "--reference", "eagle-x5-7b").out
-    assert "<table>" in html_out and html_out.count("<tr>") == 4 and "<th>POPE" in html_out.replace(" ", "")
+    assert html_out.startswith("<!doctype html>") and '<meta charset="utf-8">' in html_out
+    assert html_out.count("<tr") == 4 and '>POPE</th>' in html_out
 
 
 def test_table_of_missing_or_invalid_files_exits_2(toy_world, eagle, tmp_path):
