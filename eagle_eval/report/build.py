@@ -19,6 +19,7 @@ from eagle_eval.report.thumbnails import DEFAULT_BUDGET_BYTES, DEFAULT_MAX_SIDE,
 from eagle_eval.report.view import ImageBudget, ReportView, RunHeader, TaskOverview
 from eagle_eval.results.document import RESULTS_FILENAME, ResultsError, RunResults, TaskResult, load_results
 from eagle_eval.results.reference import ReferenceRow, select_references
+from eagle_eval.results.reference_match import own_reference
 
 
 @dataclass
@@ -68,11 +69,10 @@ def _reference(run: RunResults, spec: str | None, notes: list[str]) -> Reference
     if spec is not None:
         rows = select_references(spec)  # an unknown name is the user's error: UnknownNameError, exit 2
         return rows[0]
-    try:
-        return select_references(run.model.name)[0]
-    except UnknownNameError:
+    own = own_reference(run.model)  # the rule the table's delta rows follow too
+    if own is None:
         notes.append(f"no paper reference: the README tables have no row for {run.model.name!r} (pass --reference)")
-        return None
+    return own
 
 
 def _data_root(run: RunResults, options: ReportOptions, notes: list[str]) -> Path | None:
