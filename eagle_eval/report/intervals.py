@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.api.task import Task
-from eagle_eval.core.units import unit_of
+from eagle_eval.core.units import UNITS, unit_of
 from eagle_eval.report.view import Interval
 from eagle_eval.stats import SampleTable, StatsInputError, compare_paired, read_score_rows
+from eagle_eval.stats.summary import recorded_headline
 
 
 def _number(value: Any) -> float | None:
@@ -26,20 +27,25 @@ def _number(value: Any) -> float | None:
 
 
 def headline_interval(entry: Mapping[str, Any]) -> Interval | None:
-    """The 95% interval of a task's headline, in paper units, as results.json records it."""
+    """The 95% interval of a task's headline, in paper units, as results.json records it, read by the
+    interval rule every command shares (eagle_eval.stats.summary.recorded_headline): none when the
+    run is too small for one."""
     uncertainty = entry.get("uncertainty")
-    if not isinstance(uncertainty, Mapping):
+    if not isinstance(uncertainty, Mapping) or not isinstance(uncertainty.get("headline"), Mapping):
         return None
-    block = uncertainty.get("headline")
-    if not isinstance(block, Mapping):
+    headline = entry.get("headline")
+    units = headline.get("units") if isinstance(headline, Mapping) else None
+    recorded = recorded_headline(uncertainty, units if isinstance(units, str) and units in UNITS else "percent")
+    if recorded is None or recorded.interval is None:
         return None
-    low, high = _number(block.get("ci_low")), _number(block.get("ci_high"))
-    if low is None or high is None:
-        return None
+    block = uncertainty["headline"]
     unit = uncertainty.get("unit")
     method = str(block.get("method") or "?") + (f", clustered by {unit}" if unit and block.get("method") == "clustered" else "")
+    if recorded.rule:
+        method += f", {recorded.rule} interval"
     level = _number(block.get("level")) or 0.95
-    return Interval(low, high, f"{level:.0%} interval, {method} (results.json)", _number(block.get("se")))
+    low, high = recorded.interval
+    return Interval(low, high, f"{level:.0%} interval, {method} (results.json)", recorded.se)
 
 
 def baseline_difference(

@@ -43,7 +43,7 @@ _UNCERTAINTY = {
 _ESTIMATE = {
     "value": (_NUMBER, _NULL), "se": (_NUMBER, _NULL), "ci_low": (_NUMBER, _NULL), "ci_high": (_NUMBER, _NULL),
     "level": (_NUMBER, _NULL), "method": (_STR, _NULL), "n_samples": (_INT, _NULL), "n_units": (_INT, _NULL),
-    "resamples": (_INT, _NULL), "seed": (_INT, _NULL),
+    "resamples": (_INT, _NULL), "seed": (_INT, _NULL), "interval": (_STR, _NULL),
 }
 _MODEL = {
     "hub_id": (_STR, _NULL), "revision": (_STR, _NULL), "dtype": (_STR, _NULL), "device": (_STR, _NULL),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED
@@ -17,7 +18,10 @@ from eagle_eval.stats.statistics import MeanByGroup, Statistic
 from eagle_eval.stats.table import SampleTable, StatsInputError
 from eagle_eval.stats.uncertainty import estimate
 
-UNCERTAINTY_VERSION = 1
+# 2: each estimate says which rule found its interval (`interval`), and a null interval is "n too
+# small" (eagle_eval.stats.score_interval). Version 1 blocks are still read, through `recorded_headline`.
+UNCERTAINTY_VERSION = 2
+NO_INTERVAL_TEXT = "n too small"
 
 
 def _agrees(ours: float, theirs: Any) -> bool:
@@ -86,13 +90,69 @@ def _expanded(
     return expanded
 
 
-def headline_error_text(block: Mapping[str, Any] | None, units: str) -> tuple[str, str]:
-    """("± se", "[low, high]") of a results.json `uncertainty` block at the paper's precision; "" when absent."""
+@dataclass(frozen=True)
+class RecordedHeadline:
+    """A headline's standard error and interval as results.json records them, in paper units; either
+    None when none can be given (`NO_INTERVAL_TEXT`): a standard error of 0 (samples that all agree)
+    is not shown as "± 0", and a zero-width interval is not shown at all."""
+
+    se: float | None
+    interval: tuple[float, float] | None
+    rule: str | None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def recorded_headline(block: Mapping[str, Any] | None, units: str) -> RecordedHeadline | None:
+    """What every command prints as a run's headline error: None when results.json has no estimate.
+
+    Blocks written before the interval rule (version 1) are read by the same rule's bounds: the
+    interval is cut to [0, the units' full scale], and a zero-width one is not an interval.
+    """
     from eagle_eval.core.units import unit_of
 
-    headline = (block or {}).get("headline") or {}
-    if headline.get("se") is None or headline.get("ci_low") is None or headline.get("ci_high") is None:
+    headline = (block or {}).get("headline") if isinstance(block, Mapping) else None
+    if not isinstance(headline, Mapping):
+        return None
+    se, low, high = (_number(headline.get(key)) for key in ("se", "ci_low", "ci_high"))
+    if se is None and low is None and high is None and _number(headline.get("value")) is None:
+        return None
+    rule = headline.get("interval") if isinstance(headline.get("interval"), str) else None
+    if se == 0:
+        se = None  # samples with no spread: a standard error of 0 is no error bar
+    if low is None or high is None:
+        return RecordedHeadline(se, None, None)
+    top = unit_of(units).full_scale
+    low, high = min(max(low, 0.0), top), min(max(high, 0.0), top)
+    if high <= low:
+        return RecordedHeadline(se, None, None)
+    return RecordedHeadline(se, (low, high), rule)
+
+
+def headline_error_numbers(block: Mapping[str, Any] | None, units: str) -> tuple[float, float, float] | None:
+    """(se, low, high) of `recorded_headline` for tables; NaN for a figure that cannot be given."""
+    recorded = recorded_headline(block, units)
+    if recorded is None:
+        return None
+    low, high = recorded.interval or (math.nan, math.nan)
+    return (math.nan if recorded.se is None else recorded.se, low, high)
+
+
+def headline_error_text(block: Mapping[str, Any] | None, units: str) -> tuple[str, str]:
+    """("± se", "[low, high]") of a results.json `uncertainty` block at the paper's precision; "" when
+    absent; the interval "n too small" where none can be given."""
+    from eagle_eval.core.units import unit_of
+
+    recorded = recorded_headline(block, units)
+    if recorded is None:
         return "", ""
     unit = unit_of(units)
-    interval = f"[{unit.format(headline['ci_low'])}, {unit.format(headline['ci_high'])}]"
-    return f"± {unit.format(headline['se'])}", interval
+    error = "" if recorded.se is None or recorded.interval is None else f"± {unit.format(recorded.se)}"
+    if recorded.interval is None:
+        return error, NO_INTERVAL_TEXT
+    low, high = recorded.interval
+    return error, f"[{unit.format(low)}, {unit.format(high)}]"

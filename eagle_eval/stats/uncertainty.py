@@ -1,8 +1,11 @@
 """One run's uncertainty: standard error and interval of a headline or metric from its samples.
 
-Means get the clustered standard error (exact for a mean, eagle_eval.stats.clustered) and a normal
-interval, cut to the scores' range (an accuracy's interval ends at 0 and 100%); other statistics get a seeded cluster bootstrap (standard deviation of the resampled
-values, percentile interval), whose resamples and seed are recorded.
+Means get the clustered standard error (exact for a mean, eagle_eval.stats.clustered); other
+statistics a seeded cluster bootstrap (the standard deviation of the resampled values), whose
+resamples and seed are recorded. The interval follows one rule for every command that prints it
+(eagle_eval.stats.score_interval): Wilson for 0/1 scores that stand alone, otherwise the clustered
+normal or bootstrap percentile interval within the scores' range, Wilson over the units when they
+are few, and none at all ("n too small") rather than a zero-width one.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from eagle_eval.stats.bootstrap import DEFAULT_RESAMPLES, DEFAULT_SEED, bootstrap_totals, draws_summary
-from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
-from eagle_eval.stats.statistics import MeanOf, Statistic
+from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error
+from eagle_eval.stats.score_interval import bootstrap_interval, mean_interval, share_interval
+from eagle_eval.stats.statistics import AllRightPerUnit, MeanOf, Statistic
 from eagle_eval.stats.table import SampleTable
 
 if TYPE_CHECKING:
@@ -36,6 +40,9 @@ class Estimate:
     n_units: int
     resamples: int | None = None
     seed: int | None = None
+    # How ci_low and ci_high were found (eagle_eval.stats.score_interval): "wilson", "wilson-units",
+    # "normal" or "percentile"; None when no interval can be given (both null: "n too small").
+    interval: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return json_fields(self)
@@ -63,15 +70,18 @@ def estimate(
         value = float(scores.mean()) if scores.size else float("nan")
         n_units = int(np.unique(units).size)
         se = clustered_standard_error(scores, units)
-        low, high = normal_interval(value, se, level)
-        # Scores bounded by [0, top] (accuracies) bound their mean too: no interval past 100%.
-        top = statistic.multiplier * scale
-        if scores.size and scores.min() >= 0 and scores.max() <= top:
-            low, high = max(low, 0.0), min(high, top)
+        found = mean_interval(scores, units, statistic.multiplier * scale, se, level)
         method = "iid" if n_units == scores.size else "clustered"
-        return Estimate(value, se, low, high, level, method, int(scores.size), n_units)
+        return Estimate(value, se, found.low, found.high, level, method, int(scores.size), n_units,
+                        interval=found.rule)
     rows = statistic.unit_rows(table)
     value = float(statistic.value(rows.sum(axis=0))) * scale
     (totals,) = bootstrap_totals([rows], resamples, seed)
     se, low, high = draws_summary(statistic.value(totals) * scale, level)
-    return Estimate(value, se, low, high, level, "bootstrap", table.n_samples, table.n_units, resamples, seed)
+    if isinstance(statistic, AllRightPerUnit):
+        # Each unit is all right or not, and units stand alone: a proportion over the units.
+        found = share_interval(float(rows[:, 0].sum()), table.n_units, scale, level)
+    else:
+        found = bootstrap_interval(low, high)
+    return Estimate(value, se, found.low, found.high, level, "bootstrap", table.n_samples, table.n_units,
+                    resamples, seed, found.rule)

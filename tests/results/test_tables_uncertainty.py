@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from lmms_eval.api.metrics import clustered_stderr
-from scipy.stats import norm
+from statsmodels.stats.proportion import proportion_confint
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "data" / "hub"
@@ -19,17 +19,18 @@ BUNDLED = ROOT / "data" / "hub"
 # 3-5, n436545: 6-7), all right but doc 4 ("shirt" for "t-shirt"): 7/8 = 87.5%. Its clustered standard
 # error (Miller's Eq. 4, lmms-eval's clustered_stderr), with d = x − 7/8: Σd² = 7·(1/8)² + (7/8)² = 7/8,
 # s²/n = (7/8)/7/8 = 1/64; per picture (Σd)² − Σd² = 6/64, −26/64, 2/64, summing to −18/64, over n² = 64.
-# se² = 1/64 − 18/4096 = 46/4096: se = 10.597 points. The 95% interval 87.5 ± 1.96·10.597 = [66.73,
-# 108.27] is cut at 100.
+# se² = 1/64 − 18/4096 = 46/4096: se = 10.597 points. With 3 pictures (under 30) the interval is not
+# the normal 87.5 ± 1.96·10.597 (which passes 100) but Wilson's at the cluster level: 7/8 over Kish's
+# effective count of pictures 8² / (3² + 3² + 2²) = 64/22 (docs/statistics.md), from statsmodels.
 SCORES = [1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0]
 UNITS = ["n288870"] * 3 + ["n161313"] * 3 + ["n436545"] * 2
 SE = 100 * math.sqrt(46 / 4096)
-CI_LOW = 87.5 - norm.ppf(0.975) * SE
+CI_LOW, CI_HIGH = (100 * x for x in proportion_confint(7 / 8 * 64 / 22, 64 / 22, method="wilson"))
 
 
 def test_the_hand_derived_error_is_lmms_evals():
     assert 100 * clustered_stderr(SCORES, UNITS) == pytest.approx(SE)
-    assert (round(SE, 1), round(CI_LOW, 1)) == (10.6, 66.7)
+    assert round(SE, 1) == 10.6 and 0 < CI_LOW < 87.5 < CI_HIGH < 100
 
 
 @pytest.fixture
@@ -47,12 +48,9 @@ def test_terminal_summary_shows_standard_error_and_interval(scored):
     block = json.loads((run / "results.json").read_text())["results"]["gqa"]["uncertainty"]
     headline = block["headline"]
     assert headline["se"] == pytest.approx(SE) and headline["ci_low"] == pytest.approx(CI_LOW)
-    # The interval is cut at 100%: an accuracy cannot exceed it.
-    assert headline["ci_high"] == 100.0
-    assert headline_error_text(block, "percent") == (
-        f"± {headline['se']:.1f}",
-        f"[{headline['ci_low']:.1f}, 100.0]",
-    )
+    # Wilson's interval stays within 0-100% without being cut.
+    assert headline["ci_high"] == pytest.approx(CI_HIGH) and headline["interval"] == "wilson-units"
+    assert headline_error_text(block, "percent") == (f"± {SE:.1f}", f"[{CI_LOW:.1f}, {CI_HIGH:.1f}]")
     assert headline_error_text(None, "percent") == ("", "")
     assert "±" in result.out and "95% CI" in result.out
     assert "clustered where questions share an image" in result.out
@@ -65,14 +63,14 @@ def test_table_prints_value_plus_minus_se_or_the_interval(eagle, scored):
     with_se = eagle("table", run, "--uncertainty", "se")
     assert "87.5 ± 10.6" in with_se.out and "one standard error" in with_se.out
     with_ci = eagle("table", run, "--uncertainty", "ci")
-    assert "87.5 [66.7, 100.0]" in with_ci.out and "95% interval" in with_ci.out
+    assert f"87.5 [{CI_LOW:.1f}, {CI_HIGH:.1f}]" in with_ci.out and "95% interval" in with_ci.out
     latex = eagle("table", run, "--uncertainty", "se", "--format", "latex")
     assert r"87.5 $\pm$ 10.6" in latex.out
     table = list(
         csv.DictReader(io.StringIO(eagle("table", run, "--uncertainty", "se", "--format", "csv").out))
     )
     assert float(table[0]["GQA se"]) == pytest.approx(SE) and table[0]["GQA"] == "87.5"
-    assert float(table[0]["GQA ci_low"]) == pytest.approx(CI_LOW) and float(table[0]["GQA ci_high"]) == 100.0
+    assert float(table[0]["GQA ci_low"]) == pytest.approx(CI_LOW) and float(table[0]["GQA ci_high"]) == pytest.approx(CI_HIGH)
 
 
 def test_results_without_uncertainty_print_as_before(eagle, write_run):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from statsmodels.stats.proportion import proportion_confint
 
 from eagle_eval.stats import MeanOf, SampleTable, clustered_standard_error, estimate
 
@@ -60,8 +61,11 @@ def test_estimate_reports_paper_units_and_method():
     found = estimate(MeanOf("accuracy"), SampleTable.from_rows(rows), scale=100.0)
     assert found.value == pytest.approx(60.0)
     assert found.se == pytest.approx(100 * math.sqrt(0.0536))
-    assert found.ci_low == pytest.approx(60.0 - 1.959964 * found.se, rel=1e-6)
-    assert (found.method, found.n_samples, found.n_units) == ("clustered", 5, 3)
+    # 3 units, under the 30 a normal interval needs: Wilson at the cluster level (docs/statistics.md),
+    # 3 of 5 right over Kish's effective count 5² / (2² + 2² + 1²) = 25/9 units.
+    low, high = proportion_confint(0.6 * 25 / 9, 25 / 9, method="wilson")
+    assert (found.ci_low, found.ci_high) == pytest.approx((100 * low, 100 * high), rel=1e-9)
+    assert (found.method, found.n_samples, found.n_units, found.interval) == ("clustered", 5, 3, "wilson-units")
 
 
 def test_unclustered_paired_error_equals_lmms_eval_paired_ttest():
