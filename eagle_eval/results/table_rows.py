@@ -14,6 +14,7 @@ that failed (no answer, or no score) and count as wrong.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -22,6 +23,7 @@ from eagle_eval.core.units import unit_of_column
 from eagle_eval.provenance.drift import read_identity, record_is_pinned
 from eagle_eval.results.document import RunResults, TaskResult
 from eagle_eval.results.reference import PAPER_COLUMNS, ReferenceRow
+from eagle_eval.stats.summary import NO_INTERVAL_TEXT, headline_error_numbers
 
 Uncertainty = Literal["none", "se", "ci"]
 UNCERTAINTY_STYLES: tuple[str, ...] = ("none", "se", "ci")
@@ -90,9 +92,10 @@ def run_row(run: RunResults, label: str, columns: Sequence[str] = PAPER_COLUMNS)
 def _fill_cell(row: TableRow, column: str, result: TaskResult, unpinned_model: bool) -> None:
     row.values[column] = result.headline.value
     row.tasks[column] = result.task
-    estimate = (result.uncertainty or {}).get("headline") or {}
-    if result.headline.value is not None and None not in (estimate.get(k) for k in ("se", "ci_low", "ci_high")):
-        row.errors[column] = (float(estimate["se"]), float(estimate["ci_low"]), float(estimate["ci_high"]))
+    # The one interval rule's reading of results.json (eagle_eval.stats.summary); NaN: "n too small".
+    error = headline_error_numbers(result.uncertainty, result.headline.units)
+    if result.headline.value is not None and error is not None:
+        row.errors[column] = error
     partial = (result.subset_reason or "").startswith("--allow-subset")
     mark = (
         ((PARTIAL_MARK if partial else SUBSET_MARK) if result.subset else "")
@@ -166,6 +169,8 @@ def error_text(column: str, error: tuple[float, float, float] | None, style: Unc
     if error is None or style == "none":
         return ""
     se, low, high = error
+    if math.isnan(se if style == "se" else low):
+        return f" ({NO_INTERVAL_TEXT})"
     if style == "se":
         return f" ± {format_value(column, se)}"
     return f" [{format_value(column, low)}, {format_value(column, high)}]"
