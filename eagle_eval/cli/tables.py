@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,9 +14,10 @@ from eagle_eval.results.document import load_results
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
     table = command("table", "One ranked table (leaderboard) from results files of any models, with published rows and deltas.")
     table.add_argument("paths", nargs="+", type=Path, help="results.json files or folders searched recursively")
-    table.add_argument("--format", default="markdown", choices=["markdown", "latex", "csv", "html", "json"],
-                       help="markdown (default), latex, csv, html, or json: the leaderboard with ranks, scores, the "
-                            "ranking rule and each published row's source")
+    table.add_argument("--format", choices=["markdown", "latex", "csv", "html", "json"],
+                       help="markdown (the default; on a terminal, a board fitted to its width), latex, csv, html "
+                            "(a standalone page), or json: the leaderboard with ranks, scores, the ranking rule and "
+                            "each published row's source")
     table.add_argument("--json", action="store_true", help="the same as --format json")
     table.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the table to FILE instead of stdout")
     table.add_argument("--reference", help="published rows: model names (comma-separated) or all")
@@ -44,6 +46,9 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     if args.json:
         args.format = "json"
+    fitted = args.format is None and args.output is None and sys.stdout.isatty() and not args.ablation
+    args.format = args.format or "markdown"
+    args.width = shutil.get_terminal_size().columns if fitted else None
     if args.output is not None:
         check_writable_file(args.output, "--output")
     text = _ablation_table(args) if args.ablation else _leaderboard(args)
@@ -81,4 +86,8 @@ def _leaderboard(args: argparse.Namespace) -> str:
     options = BoardOptions(columns=columns, labels=labels, rank_subsets=args.rank_subsets, strict=args.strict,
                            named_references=bool(args.reference) and args.reference.strip().lower() != "all")
     rows, ranking = build_leaderboard(board_entries(runs, labels), references, options)
+    if args.width is not None:
+        from eagle_eval.results.table_formats import render_for_terminal
+
+        return render_for_terminal(rows, ranking, args.uncertainty, args.width)
     return render_table(rows, args.format, ranking, uncertainty=args.uncertainty)

@@ -90,10 +90,24 @@ def _render_markdown(rows: Sequence[TableRow], ranking: Ranking | None, error_no
     body = [[rank_text(row), row.label, score_text(row), *cells(row, columns)] for row in rows]
     text = tabulate(body, headers=[*HEADERS, *columns], tablefmt="github", disable_numparse=True,
                     colalign=("right", "left", "right", *("right" for _ in columns)))
+    lines = _text_notes(rows, ranking, error_note)
+    return text + ("\n\n" + "\n".join(lines) if lines else "") + "\n"
+
+
+def _text_notes(rows: Sequence[TableRow], ranking: Ranking | None, error_note: str | None) -> list[str]:
     lines = [*notes(rows, ranking), *(f"{mark} {note}" for mark, note in mark_notes(rows))]
     lines += [error_note] if error_note else []
-    lines += [f"{row.label}: {row.source}." for row in rows if row.kind == "reference"]
-    return text + ("\n\n" + "\n".join(lines) if lines else "") + "\n"
+    return lines + [f"{row.label}: {row.source}." for row in rows if row.kind == "reference"]
+
+
+def render_for_terminal(rows: Sequence[TableRow], ranking: Ranking | None, uncertainty: Uncertainty,
+                        width: int) -> str:
+    """The board fitted to a terminal `width` wide (eagle_eval/results/table_terminal.py), with every note."""
+    from eagle_eval.results.table_terminal import render_terminal
+
+    rows = [replace(row, error_style=uncertainty) for row in rows]
+    error_note = UNCERTAINTY_NOTES[uncertainty] if uncertainty != "none" and any(row.errors for row in rows) else None
+    return render_terminal(rows, _text_notes(rows, ranking, error_note), width)
 
 
 def _latex_number(text: str) -> str:
