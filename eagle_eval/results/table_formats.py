@@ -53,7 +53,7 @@ def notes(rows: Sequence[TableRow], ranking: Ranking | None) -> list[str]:
         left = [f"{row.label} ({row.left_out})" for row in rows if row.kind != "delta" and row.left_out]
         if left and ranking.ranked:
             lines.append(f"Not ranked: {'; '.join(left)}.")
-    if any(row.rank_interval is not None for row in rows):
+    if any("[" in rank_text(row) for row in rows):
         lines.append(INTERVAL_NOTE)
     if any(row.kind == "reference" and row.rank is not None for row in rows):
         lines.append(PUBLISHED_NOTE)
