@@ -71,7 +71,7 @@ def start_document(plan: RunPlan, model: LoadedModel, gen_kwargs: GenKwargs | No
         ),
     )
     run.variant = model.ablation.variant
-    run.label = config.label
+    run.label = config.label or (earlier_label(plan.run_dir) if plan.ctx.is_main else None)
     is_main = plan.ctx.is_main
     earlier = earlier_entries(plan.run_dir, model.fingerprint) if is_main else {}
     running = {task.name for task in plan.tasks}
@@ -98,6 +98,15 @@ def record_scored_task(document: RunDocument, scoring: ScoringResult, record: Ta
     add_task_result(document.results, result, processes=ctx.world_size if ctx.is_distributed else None)
     document.results.model.extra = dict(model.adapter.info().extra)  # an adapter's counters as of now
     write_results(document.path, document.results)
+
+
+def earlier_label(run_dir: Path) -> str | None:
+    """The `--label` an earlier launch recorded in the directory: a resumed run keeps its name."""
+    path = run_dir / RESULTS_FILENAME
+    try:
+        return load_results(path).label if path.is_file() else None
+    except ResultsError:
+        return None
 
 
 def earlier_entries(run_dir: Path, model_fingerprint: str) -> dict[str, TaskResult]:
