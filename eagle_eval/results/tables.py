@@ -103,8 +103,7 @@ def build_leaderboard(runs: Sequence[RunInput], references: Sequence[ReferenceRo
 def rank_table_rows(rows: Sequence[TableRow], rank_subsets: bool = True) -> tuple[list[TableRow], Ranking]:
     """Rows best first by the leaderboard rule, each given its rank, score, and why it is left out."""
     columns = list(rows[0].values) if rows else list(PAPER_COLUMNS)
-    excluded = [None if rank_subsets or row.subset is None else f"a subset ({row.subset})" for row in rows]
-    ranking = rank_rows([row.values for row in rows], columns, excluded)
+    ranking = rank_rows([row.values for row in rows], columns, _subsets_left_out(rows, rank_subsets))
     for row, rank, score, why in zip(rows, ranking.ranks, ranking.scores, ranking.left_out, strict=True):
         row.rank, row.score, row.left_out = rank, score, why
     return [rows[i] for i in ranking.order], ranking
@@ -114,14 +113,22 @@ def _rank(ref_rows: list[TableRow], run_rows: list[TableRow], columns: list[str]
           options: BoardOptions) -> tuple[list[TableRow], Ranking]:
     rows = [*ref_rows, *run_rows]
     fixed = options.columns is not None and not isinstance(options.columns, str)
-    excluded = [None if options.rank_subsets or row.subset is None else f"a subset ({row.subset})" for row in rows]
-    ranking = rank_rows([row.values for row in rows], columns, excluded, fixed=fixed)
+    ranking = rank_rows([row.values for row in rows], columns, _subsets_left_out(rows, options.rank_subsets),
+                        fixed=fixed)
     for row, rank, score, why in zip(rows, ranking.ranks, ranking.scores, ranking.left_out, strict=True):
         row.rank, row.score, row.left_out = rank, score, why
     ordered = [rows[i] for i in ranking.order]
     if options.intervals:
         apply_rank_intervals([row for row in ordered if row.rank is not None], ranking.columns)
     return ordered, ranking
+
+
+def _subsets_left_out(rows: Sequence[TableRow], rank_subsets: bool) -> list[str | None]:
+    """Per row, why it is not ranked as a subset: only beside a full-split row (a run or a published
+    row), and not with `--rank-subsets`; a board of subsets alone ranks them against each other."""
+    if rank_subsets or all(row.subset is not None for row in rows):
+        return [None] * len(rows)
+    return [None if row.subset is None else f"a subset ({row.subset})" for row in rows]
 
 
 def _entries(runs: Sequence[RunInput], options: BoardOptions) -> list[BoardEntry]:

@@ -54,3 +54,13 @@ def test_an_offset_window_is_a_subset_and_all_shows_every_task(toy_world, toy_ru
     everything = _board(eagle, path, "--tasks", "all")
     assert everything["columns"][-1] == "textvqa_noocr" and everything["rows"][0]["printed"]["textvqa_noocr"] == "60.0"
     assert "textvqa_noocr" not in _board(eagle, path, "--tasks", "paper")["columns"]
+
+
+def test_subsets_are_ranked_against_each_other_but_not_beside_a_full_split(toy_world, eagle, write_run, tmp_path):
+    write_run("a", {"textvqa": ("TextVQA", 50.0)}, subset={"textvqa"}, folder="subsets/a")
+    write_run("b", {"textvqa": ("TextVQA", 60.0)}, subset={"textvqa"}, folder="subsets/b")
+    alone = _board(eagle, tmp_path / "subsets")
+    assert [(row["label"], row["rank"]) for row in alone["rows"]] == [("b", 1), ("a", 2)]
+    beside = _board(eagle, tmp_path / "subsets", "--reference", "Eagle-X5-7B")
+    ranks = {row["label"]: (row["rank"], row["left_out"]) for row in beside["rows"] if row["kind"] != "delta"}
+    assert ranks["Eagle-X5-7B"] == (1, None) and ranks["a"][0] is None and ranks["a"][1].startswith("a subset")
