@@ -37,11 +37,12 @@ def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
 def cmd_report(args: argparse.Namespace) -> int:
     from eagle_eval.core.output_files import check_writable_dir, check_writable_file, write_text_atomic
     from eagle_eval.report import ReportOptions, build_report, render_html, view_json_text
+    from eagle_eval.report.build import run_dir_of
 
     if args.thumbnail_size < 16:
         raise UsageError(f"--thumbnail-size {args.thumbnail_size} is too small; use 16 pixels or more")
-    if args.run_dir.is_file():  # its results.json named instead of the folder, as other commands take
-        args.run_dir = args.run_dir.parent
+    # Its results.json, or the output folder of one run, named instead of the run folder: that run.
+    args.run_dir = run_dir_of(args.run_dir)
     output = args.output or args.run_dir / ("report.json" if args.format == "json" else "report.html")
     check_writable_file(output, "--output")
     if args.image_dir is not None:

@@ -210,6 +210,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         gen_kwargs=args.gen_kwargs,
         predict_only=args.predict_only,
         label=args.label,
+        allow_fewer_docs=args.allow_fewer_docs,
     )
     outcome = run_evaluation(config)
     if not outcome.is_main:

@@ -48,6 +48,9 @@ def add_lmms_eval_flags(run: argparse.ArgumentParser) -> None:
     run.add_argument("--gen-kwargs", type=gen_kwargs_value, metavar="KEY=VALUE,...",
                      help="override every task's generation, lmms-eval's syntax: max_new_tokens, temperature, top_p, "
                           "top_k, do_sample, num_beams=1, until; leaves the paper protocol (recorded, in the run id)")
+    run.add_argument("--allow-fewer-docs", action="store_true",
+                     help="replace a task's stored result with one over fewer docs (a smaller --limit on the same "
+                          "run id); refused otherwise")
     run.add_argument("--predict-only", action="store_true",
                      help="generate and write samples/, score nothing (score later: eagle-eval score, or run again "
                           "without it)")

@@ -30,7 +30,8 @@ from eagle_eval.api.registry import task_names
 from eagle_eval.core.text_input import why_not_a_file
 from eagle_eval.core.units import unit_of
 from eagle_eval.provenance.drift import task_data_drift, unknown_sources
-from eagle_eval.results.document import RESULTS_FILENAME, RunResults, TaskResult, load_results
+from eagle_eval.results.document import RunResults, TaskResult, load_results
+from eagle_eval.results.run_paths import locate_results
 from eagle_eval.stats import PairedDifference, SampleTable, Statistic, StatsInputError, compare_paired
 from eagle_eval.stats.power import minimum_detectable_difference
 from eagle_eval.stats.table import read_score_rows
@@ -129,7 +130,10 @@ def scores_path(results_path: Path, task: str) -> Path:
 
 
 def _results_file(path: Path) -> Path:
-    return path / RESULTS_FILENAME if path.is_dir() else path
+    """A run folder's results.json (an output folder holding one run: that run's); as given when there is
+    none, for load_results to say why."""
+    found, problem = locate_results(path)
+    return path if problem else found
 
 
 def headline_statistic(task: str, result: TaskResult) -> Statistic | None:

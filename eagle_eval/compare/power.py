@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eagle_eval.compare.gate import CompareInputError, GateSettings, Tolerance, common_tasks, compare_runs
-from eagle_eval.results.document import RESULTS_FILENAME, load_results
+from eagle_eval.results.document import load_results
 from eagle_eval.stats.power import minimum_detectable_difference, samples_needed
 
 
@@ -54,7 +54,7 @@ def power_rows(
             n = c.paired.n_samples
             rows.append(_row(c.task, c.units, n, c.paired.se, goal, "paired with the baseline"))
         return rows
-    run = load_results(run_path / RESULTS_FILENAME if run_path.is_dir() else run_path)
+    run = load_results(run_path)  # a run folder, its results.json, or an output folder holding one run
     for name in common_tasks(run, run, tasks):
         result = run.results[name]
         headline = (result.uncertainty or {}).get("headline")

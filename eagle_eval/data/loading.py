@@ -45,8 +45,31 @@ class DataError(RuntimeError):
 
 
 def resolve_data_root(data_root: str | Path | None) -> Path | None:
+    """--data-root, else $EAGLE_EVAL_DATA_ROOT; a folder that is not there is named as such (a typo in it
+    would otherwise read as every dataset missing)."""
     value = data_root if data_root is not None else os.environ.get(DATA_ROOT_ENV)
-    return Path(value).expanduser() if value else None
+    if not value:
+        return None
+    root = Path(value).expanduser()
+    given = f"--data-root {root}" if data_root is not None else f"{DATA_ROOT_ENV}={root}"
+    if not root.exists():
+        near = _near_folders(root)
+        raise DataError(f"{given}: no such folder{near}; give the folder that holds ORG/NAME dataset snapshots "
+                        "or a hub cache")
+    if not root.is_dir():
+        raise DataError(f"{given} is a file, not a folder; give the folder that holds ORG/NAME dataset snapshots")
+    return root
+
+
+def _near_folders(root: Path) -> str:
+    import difflib
+
+    try:
+        siblings = [p.name for p in root.parent.iterdir() if p.is_dir()]
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(root.name, siblings, n=1, cutoff=0.6)
+    return f" (did you mean {root.parent / close[0]}?)" if close else ""
 
 
 def hub_cli() -> str:

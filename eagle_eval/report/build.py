@@ -9,7 +9,6 @@ from typing import Any
 
 from eagle_eval.api.registry import UnknownNameError, get_task
 from eagle_eval.api.task import Doc, Task
-from eagle_eval.core.text_input import why_not_a_file
 from eagle_eval.data.loading import DataError
 from eagle_eval.report.charts import baseline_chart, paper_delta_chart
 from eagle_eval.report.intervals import baseline_difference, headline_interval
@@ -20,6 +19,7 @@ from eagle_eval.report.view import ImageBudget, ReportView, RunHeader, TaskOverv
 from eagle_eval.results.document import RESULTS_FILENAME, ResultsError, RunResults, TaskResult, load_results
 from eagle_eval.results.reference import ReferenceRow, select_references
 from eagle_eval.results.reference_match import own_reference
+from eagle_eval.results.run_paths import locate_results
 
 
 @dataclass
@@ -34,15 +34,12 @@ class ReportOptions:
     image_href: str = ""  # the folder's path relative to the page
 
 
-def _run_dir(path: Path) -> Path:
-    path = Path(path)
-    if path.is_file() and path.name == RESULTS_FILENAME:
-        return path.parent
-    if not (path / RESULTS_FILENAME).is_file():
-        if problem := why_not_a_file(path / RESULTS_FILENAME):  # a folder or a link loop where it belongs
-            raise ResultsError(f"{path / RESULTS_FILENAME} {problem}, where a run's results belong")
-        raise ResultsError(f"no {RESULTS_FILENAME} in {path}; pass a run directory written by `eagle-eval run`")
-    return path
+def run_dir_of(path: Path) -> Path:
+    """The run folder `path` means (its results.json, an output folder holding one run), or why there is none."""
+    results, problem = locate_results(path)
+    if problem is not None:
+        raise ResultsError(problem)
+    return results.parent
 
 
 def _raw_results(run_dir: Path) -> dict[str, Any]:
@@ -171,7 +168,7 @@ def _apply_baseline(
 
 def build_report(run_path: Path, options: ReportOptions | None = None) -> ReportView:
     options = options or ReportOptions()
-    run_dir = _run_dir(run_path)
+    run_dir = run_dir_of(run_path)
     run, raw = load_results(run_dir), _raw_results(run_dir)
     notes: list[str] = []
     paper = _reference(run, options.reference, notes)
@@ -181,7 +178,7 @@ def build_report(run_path: Path, options: ReportOptions | None = None) -> Report
         if options.images and data_root
         else None
     )
-    base_dir = _run_dir(options.baseline) if options.baseline is not None else None
+    base_dir = run_dir_of(options.baseline) if options.baseline is not None else None
     base_run = load_results(base_dir) if base_dir is not None else None
     overviews, rows = [], {}
     for name, result in run.results.items():

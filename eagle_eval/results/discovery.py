@@ -6,6 +6,7 @@ from pathlib import Path
 
 from eagle_eval.core import text_input
 from eagle_eval.results.document import RESULTS_FILENAME, ResultsError
+from eagle_eval.results.run_paths import locate_results
 
 # Top-level fields every results document has, whatever its file is called.
 RESULTS_DOCUMENT_FIELDS = ("schema_version", "run_id", "model", "results")
@@ -35,7 +36,7 @@ def find_results_files(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise ResultsError(f"results file not found: {path}")
+            raise ResultsError(locate_results(path)[1] or f"results file not found: {path}")
     return found
 
 

@@ -16,9 +16,9 @@ from eagle_eval.core import text_input
 from eagle_eval.core.output_files import write_text_atomic
 from eagle_eval.core.text_input import not_utf8_message
 from eagle_eval.results import validation
+from eagle_eval.results.run_paths import RESULTS_FILENAME, locate_results  # noqa: F401 - RESULTS_FILENAME is read from here too
 
 SCHEMA_VERSION = 1
-RESULTS_FILENAME = "results.json"
 # "judge_failed": the rules could not read the answer and the judge did not answer (scored as wrong).
 EXTRACTION_PATHS = ("rule", "judge", "unresolved", "fallback", "judge_failed")
 
@@ -206,12 +206,9 @@ def write_results(path: Path, run: RunResults) -> None:
 
 def load_results(path: Path | str) -> RunResults:
     """Read and validate a results.json (or a run directory holding one)."""
-    path = Path(path)
-    if path.is_dir() and path.name != RESULTS_FILENAME:
-        path = path / RESULTS_FILENAME
-    if not path.is_file():
-        problem = text_input.why_not_a_file(path)  # a folder or a link loop where the file belongs
-        raise ResultsError(f"{path} {problem}, where a run's results belong" if problem else f"results file not found: {path}")
+    path, problem = locate_results(Path(path))  # a run folder, the output folder of one run, a wrong path
+    if problem is not None:
+        raise ResultsError(problem)
     try:
         data = text_input.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as err:

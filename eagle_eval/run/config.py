@@ -44,6 +44,7 @@ class RunConfig:
     gen_kwargs: GenKwargs | None = None  # --gen-kwargs: generation overrides, off the paper protocol
     predict_only: bool = False  # --predict-only: generate and write samples, score nothing
     label: str | None = None  # --label: the name tables give this run's row (results.json `label`)
+    allow_fewer_docs: bool = False  # --allow-fewer-docs: replace a stored task entry with one over fewer docs
 
 
 @dataclass

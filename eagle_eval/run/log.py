@@ -32,6 +32,22 @@ def log_line(path: Path, text: str) -> None:
 
 
 @contextmanager
+def ending_logged(path: Path, enabled: bool = True) -> Iterator[None]:
+    """The log's last line says how the launch ended when it did not finish: interrupted (exit 130, and
+    how to resume) or stopped by an error (the message). A finished run writes its own last line."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if enabled:
+            log_line(path, "run interrupted (exit 130); run the same command again to resume: finished samples are kept")
+        raise
+    except BaseException as err:
+        if enabled:
+            log_line(path, f"run stopped by an error: {type(err).__name__}: {' '.join(str(err).split())}")
+        raise
+
+
+@contextmanager
 def warnings_to_log(path: Path) -> Iterator[None]:
     previous = warnings.showwarning
 

@@ -33,6 +33,8 @@ class LoadedModel:
 def load_model(plan: RunPlan, adapter: ModelAdapter | None = None) -> LoadedModel:
     """Build the plan's adapter (or take the one given), apply the ablation, and identify the weights."""
     config = plan.config
+    if not plan.show_progress:
+        quiet_library_bars()
     if adapter is None:
         options = ModelOptions(
             device=plan.device,
@@ -50,6 +52,22 @@ def load_model(plan: RunPlan, adapter: ModelAdapter | None = None) -> LoadedMode
     info = adapter.info()
     fingerprint, record = _identify(plan, info, ablation)
     return LoadedModel(adapter, ablation, batch_size, fingerprint, record)
+
+
+def quiet_library_bars() -> None:
+    """With our bars off, the libraries' too: the hub's downloads and transformers' "Loading weights"
+    draw to stderr on their own, and a log without a terminal fills with their carriage returns."""
+    import sys
+
+    try:
+        from huggingface_hub.utils import disable_progress_bars
+    except ImportError:
+        pass
+    else:
+        disable_progress_bars()  # transformers imported later reads this
+    transformers = sys.modules.get("transformers")
+    if transformers is not None:  # imported already: it decided at import, so tell it directly
+        transformers.utils.logging.disable_progress_bar()
 
 
 def _identify(plan: RunPlan, info: ModelInfo, ablation: RunAblation) -> tuple[str, ModelRecord]:

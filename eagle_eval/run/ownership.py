@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from eagle_eval.core.output_files import writing
+from eagle_eval.run.log import RUN_LOG_FILENAME
 
 LOCK_FILENAME = "run.lock"
 WAIT_ENV = "EAGLE_EVAL_LOCK_WAIT_S"
@@ -132,6 +133,29 @@ class RunDirLock:
         )
 
 
+def refuse_if_busy(run_dir: Path) -> None:
+    """Raise RunDirBusyError at once when a live launch holds `run_dir` and this one would not wait for it.
+
+    A look, not the lock: `own_run_dir` still takes it. Touches nothing when the folder or its lock file
+    is not there yet.
+    """
+    path = Path(run_dir) / LOCK_FILENAME
+    try:
+        if wait_from_env() > 0 or not path.is_file():
+            return
+    except ValueError:
+        return  # a malformed wait: taking the lock says so
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below, which drops a lock it took
+    except OSError:
+        return  # unreadable: taking the lock later says what is wrong
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RunDirBusyError(RunDirLock(run_dir)._busy_message(read_holder(path))) from None
+
+
 @contextmanager
 def own_run_dir(run_dir: Path, is_main: bool, group: Any) -> Iterator[str]:
     """Hold `run_dir` for this launch; yields the launch id every rank uses to name its rank files.
@@ -142,6 +166,7 @@ def own_run_dir(run_dir: Path, is_main: bool, group: Any) -> Iterator[str]:
     """
     lock: RunDirLock | None = None
     outcome: tuple[str, str]
+    created = _first_missing(Path(run_dir))  # the folders this launch makes, from the top one down
     if is_main:
         try:
             lock = RunDirLock(run_dir, wait_from_env()).acquire()
@@ -155,9 +180,45 @@ def own_run_dir(run_dir: Path, is_main: bool, group: Any) -> Iterator[str]:
         raise RunDirBusyError(detail)
     try:
         yield detail
+    except BaseException:
+        if lock is not None and created is not None:
+            remove_if_only_lock(Path(run_dir), created)
+        raise
     finally:
         if lock is not None:
             lock.release()
+
+
+# What a launch that stopped before producing anything leaves behind (its log says only that it began).
+_DEBRIS = frozenset({LOCK_FILENAME, RUN_LOG_FILENAME})
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The topmost of `folder` and its parents that does not exist yet; None when `folder` exists."""
+    missing = None
+    while not folder.exists() and folder != folder.parent:
+        missing, folder = folder, folder.parent
+    return missing
+
+
+def remove_if_only_lock(run_dir: Path, created: Path) -> None:
+    """Remove a run folder this launch created (and the empty folders above it up to `created`) when it
+    holds nothing but its lock and log: a launch that failed before its first sample leaves no folder
+    for `table runs/*/` to stumble on."""
+    try:
+        names = {entry.name for entry in run_dir.iterdir()}
+        if not names <= _DEBRIS:
+            return
+        for name in names:
+            (run_dir / name).unlink()
+        folder = run_dir
+        while True:
+            folder.rmdir()  # fails, and stops, on a folder something else wrote into meanwhile
+            if folder == created or folder.parent == folder:
+                return
+            folder = folder.parent
+    except OSError:
+        pass  # not empty after all, or not ours to remove: leave it
 
 
 def read_holder(path: Path) -> Holder | None:
@@ -177,5 +238,7 @@ __all__ = [
     "RunDirLock",
     "own_run_dir",
     "read_holder",
+    "refuse_if_busy",
+    "remove_if_only_lock",
     "wait_from_env",
 ]

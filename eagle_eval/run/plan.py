@@ -25,6 +25,7 @@ from eagle_eval.run.config import RunConfig
 from eagle_eval.run.distributed import DistContext, context_from_env, device_for_rank
 from eagle_eval.run.fingerprints import compute_run_id
 from eagle_eval.run.generate import load_task_docs
+from eagle_eval.run.ownership import refuse_if_busy
 from eagle_eval.run.pinning import RunPins
 from eagle_eval.run.scoring import judge_for_task
 
@@ -70,11 +71,13 @@ def plan_run(config: RunConfig) -> RunPlan:
     pins = RunPins.from_options(config.lock, config.require_pinned)
     config = replace(config, revision=pins.model_revision(entry.name, config.revision, config.model_path))
     run_id = config.run_id or compute_run_id(config)  # from config.device: the same on every rank
+    data_root = resolve_data_root(config.data_root)  # a --data-root that is not there, named as such
     run_dir = Path(config.output_dir) / run_id
     check_writable_dir(run_dir)  # a read-only or full output folder stops the run before data or weights load
     if (run_dir / "samples").is_dir():
         check_writable_dir(run_dir / "samples")
-    data_root = resolve_data_root(config.data_root)
+    if ctx.is_main:
+        refuse_if_busy(run_dir)  # another launch holds it: say so now, not after torch and the data load
     needs_torch = entry.needs_torch
     device = device_for_rank(config.device, ctx, ctx.is_distributed and needs_torch and _cuda_available())
     seed_everything(config.seed, with_torch=needs_torch)

@@ -13,6 +13,7 @@ from typing import Any
 
 from eagle_eval.api.task import Task
 from eagle_eval.core.records import Doc
+from eagle_eval.core.terminal import note
 from eagle_eval.core.urls import redact_urls_in_text
 from eagle_eval.data.window import docs_fingerprint
 from eagle_eval.generation.gen_kwargs import GenKwargs
@@ -98,6 +99,34 @@ def record_scored_task(document: RunDocument, scoring: ScoringResult, record: Ta
     add_task_result(document.results, result, processes=ctx.world_size if ctx.is_distributed else None)
     document.results.model.extra = dict(model.adapter.info().extra)  # an adapter's counters as of now
     write_results(document.path, document.results)
+
+
+class FewerDocsError(ResultsError):
+    """This run would replace a stored task result with one over fewer docs (exit 2 unless asked)."""
+
+
+def refuse_fewer_docs(plan: RunPlan, docs: dict[str, tuple[list[Doc], bool]]) -> None:
+    """Before the model loads: a task whose stored entry covers more docs than this run would score is
+    refused (a smaller --limit on the same run id), unless --allow-fewer-docs; then a report beside the
+    results is named as describing the earlier ones."""
+    path = plan.run_dir / RESULTS_FILENAME
+    if not plan.ctx.is_main or not path.is_file():
+        return
+    try:
+        stored = load_results(path).results
+    except ResultsError:
+        return  # unreadable: rewritten from this run's tasks, as before
+    shrinking = [f"{name} ({stored[name].n_samples} → {len(task_docs)})" for name, (task_docs, _) in docs.items()
+                 if name in stored and stored[name].n_samples > len(task_docs)]
+    if not shrinking:
+        return
+    if not plan.config.allow_fewer_docs:
+        raise FewerDocsError(
+            f"{path} holds {', '.join(shrinking)} docs: this run would replace those results with fewer docs. "
+            "Pass --allow-fewer-docs to replace them, drop --limit (or raise it) to keep them, or pick another --run-id")
+    reports = [plan.run_dir / name for name in ("report.html", "report.json") if (plan.run_dir / name).is_file()]
+    for report in reports:
+        note(f"{report} describes the earlier results; write it again with: eagle-eval report {plan.run_dir}")
 
 
 def earlier_label(run_dir: Path) -> str | None:

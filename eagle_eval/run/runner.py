@@ -47,13 +47,19 @@ from eagle_eval.run.config import (
 )
 from eagle_eval.run.distributed import ProcessGroup, merged_outcomes
 from eagle_eval.run.generate import GenerationSettings, RankShare, generate_share
-from eagle_eval.run.log import RUN_LOG_FILENAME, log_line, warnings_to_log
+from eagle_eval.run.log import RUN_LOG_FILENAME, ending_logged, log_line, warnings_to_log
 from eagle_eval.run.model import LoadedModel, load_model
 from eagle_eval.run.ownership import own_run_dir
 from eagle_eval.run.plan import RunPlan, TaskInputs, plan_run, read_task_inputs
 from eagle_eval.run.predict_only import record_predictions
 from eagle_eval.run.progress import RunDisplay
-from eagle_eval.run.record import RunDocument, TaskRecord, record_scored_task, start_document
+from eagle_eval.run.record import (
+    RunDocument,
+    TaskRecord,
+    record_scored_task,
+    refuse_fewer_docs,
+    start_document,
+)
 from eagle_eval.run.scoring import ScoreOptions, score_docs
 
 # run_evaluation with the records it takes and returns, so a caller needs one import.
@@ -76,20 +82,36 @@ def run_evaluation(
         ProcessGroup(plan.ctx, plan.device) as group,
         own_run_dir(plan.run_dir, plan.ctx.is_main, group) as launch,
         warnings_to_log(plan.run_dir / RUN_LOG_FILENAME),
+        ending_logged(plan.run_dir / RUN_LOG_FILENAME, plan.ctx.is_main),
     ):
         if plan.ctx.is_main:
             remove_stale_temporaries(plan.run_dir)  # litter of a killed results or scores write
         gen_kwargs = _run_gen_kwargs(plan)
         inputs = read_task_inputs(plan)
+        refuse_fewer_docs(plan, inputs.docs)  # a smaller --limit on a stored run: refused before the model loads
         model = load_model(plan, adapter)
         document = start_document(plan, model, gen_kwargs)
         tasks = _TaskStages(plan, inputs, model, document, RankShare(plan.ctx, group, launch), gen_kwargs)
-        with RunDisplay(plan.config.tasks, plan.show_progress) as display:
+        heartbeat = tasks.tell if plan.ctx.is_main and not plan.show_progress else None
+        with RunDisplay(plan.config.tasks, plan.show_progress, heartbeat=heartbeat) as display:
             for index, task in enumerate(plan.tasks):
                 if tasks.run(index, task, display) and on_task_done is not None:
                     on_task_done(task.name)
+        if plan.ctx.is_main:
+            log_line(tasks.log_path, _ending(document))
     return RunOutcome(run_dir=plan.run_dir, results_path=document.path, results=document.results,
                       is_main=plan.ctx.is_main)
+
+
+def _ending(document: RunDocument) -> str:
+    """The log's last line for a launch that finished: what it recorded, and the exit that follows."""
+    results = document.results
+    failed = sum(result.n_errors for result in results.results.values())
+    # The command's exit: 3 when samples failed, a judge failed or a task has no metrics (cli.run.report_errors).
+    flawed = failed or any(r.aggregation_error or r.extraction.get("judge_failed") for r in results.results.values())
+    exit_code = 3 if flawed else 0
+    return (f"run finished (exit {exit_code}): {len(results.results)} task(s) recorded, {failed} failed sample(s)"
+            + (f", {len(results.predicted)} predicted only" if results.predicted else "") + f"; {document.path}")
 
 
 def _run_gen_kwargs(plan: RunPlan) -> GenKwargs | None:

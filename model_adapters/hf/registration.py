@@ -15,6 +15,7 @@ from eagle_eval.api.registry import (
     ModelArgError,
     ModelEntry,
     ModelOptions,
+    UnknownNameError,
     register_model,
     register_model_scheme,
 )
@@ -109,8 +110,30 @@ def _is_hub_id(source: str) -> bool:
     return not Path(source).expanduser().exists() and source.count("/") == 1
 
 
+class HFSourceError(UnknownNameError):
+    """`hf:<path>` naming a folder that is not there (the command line prints it as one line, exit 2)."""
+
+
+def _looks_local(source: str) -> bool:
+    """A path, not a hub id: absolute, relative with ./ ../ ~, or more than one `/` (hub ids are org/name)."""
+    return source.startswith(("/", "./", "../", "~", ".\\")) or source.count("/") > 1 or "\\" in source
+
+
+def _check_local_source(source: str) -> None:
+    """Refused when the entry is made (the run's plan), not after transformers' hub-id error at load time."""
+    if not _looks_local(source):
+        return
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise HFSourceError(f"model 'hf:{source}': no such checkpoint folder {path}; give the folder that "
+                            "save_pretrained wrote, or a hub id as org/name")
+    if not path.is_dir():
+        raise HFSourceError(f"model 'hf:{source}': {path} is a file; give the checkpoint folder it belongs to")
+
+
 def entry_for_source(source: str) -> ModelEntry:
     """The entry of `hf:<source>`: a hub id (`org/name`) or a local checkpoint folder."""
+    _check_local_source(source)
     name = f"{SCHEME}:{source}"
     hub_id = source if _is_hub_id(source) else None
 

@@ -135,3 +135,34 @@ def test_table_writes_to_output_and_json_is_the_json_format(eagle, two_runs, tmp
     written = eagle("table", new, "-o", tmp_path / "t.md")
     assert written.code == 0 and written.out == ""
     assert (tmp_path / "t.md").read_text() == eagle("table", new).out
+
+
+def test_a_samples_file_given_to_table_is_named_as_such(eagle, two_runs):
+    new, _ = two_runs
+    line = one_line_exit_2(eagle("table", new / "samples" / "toyqa.jsonl"))
+    assert "is a samples file (one sample a line), not a results file; pass its run folder " + str(new) in line
+
+
+def test_an_output_folder_holding_one_run_means_that_run(eagle, toy_run, toy_world, tmp_path):
+    assert toy_run("--run-id", "only").code == 0
+    output = tmp_path / "runs"
+    compared = eagle("compare", output, "--baseline", output / "only")
+    assert compared.code == 0, compared.err
+    assert eagle("power", output).code == 0
+    report = eagle("report", output, "--no-images")
+    assert report.code == 0, report.err
+    assert (output / "only" / "report.html").is_file()
+
+
+def test_an_output_folder_holding_several_runs_lists_them(eagle, two_runs):
+    new, old = two_runs
+    for argv in (["compare", new.parent, "--baseline", old], ["report", new.parent]):
+        line = one_line_exit_2(eagle(*argv))
+        assert f"{new.parent} holds 2 runs, not one; pass one of them: {new}, {old}" in line
+
+
+@pytest.mark.parametrize("command", [["table"], ["compare", "--baseline", "."], ["report"], ["power"]])
+def test_a_path_that_does_not_exist_says_so(eagle, tmp_path, command):
+    missing = tmp_path / "nope"
+    line = one_line_exit_2(eagle(command[0], missing, *command[1:]))
+    assert f"results file not found: {missing} (no such file or folder)" in line

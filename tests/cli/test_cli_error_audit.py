@@ -129,15 +129,15 @@ MISSING = [
     (f"{SCORE} --predictions {{T}}/none.jsonl", "predictions file not found: {T}/none.jsonl"),
     (f"{REPLAY} --predictions {{T}}/none.jsonl", "predictions not found: {T}/none.jsonl"),
     (f"{REPLAY} --predictions {{P}} --lock {{T}}/none.json", "lock file {T}/none.json not found; write one with"),
-    (f"{REPLAY} --predictions {{P}} --data-root {{T}}/none", "dataset lmms-lab/POPE not found under the data root"),
+    (f"{REPLAY} --predictions {{P}} --data-root {{T}}/none", "--data-root {T}/none: no such folder"),
     ("run --model eagle-tiny --tasks pope --data-root {D} --output-dir {O} --model-path {T}/none",
      "--model-path {T}/none does not exist; pass the checkpoint folder"),
     ("table {T}/none.json", "results file not found: {T}/none.json"),
     ("compare {T}/none --baseline {R}", "results file not found: {T}/none"),
     ("compare {R} --baseline {T}/none", "results file not found: {T}/none"),
     ("power {T}/none", "results file not found: {T}/none"),
-    ("report {T}/none", "no results.json in {T}/none; pass a run directory"),
-    ("report {RD} --baseline {T}/none", "no results.json in {T}/none"),
+    ("report {T}/none", "results file not found: {T}/none (no such file or folder)"),
+    ("report {RD} --baseline {T}/none", "results file not found: {T}/none (no such file or folder)"),
     ("report {RD} --data-root {T}/none", "--data-root {T}/none is not a folder"),
     ("record-server-score {T}/none --task vqav2 --value 1", "results file not found: {T}/none"),
     ("lock --tasks pope --model eagle-tiny --model-path {T}/none --data-root {D} --output {O}.json",
@@ -372,7 +372,7 @@ ENVIRONMENT = [
     ("EAGLE_EVAL_MAX_IMAGE_PIXELS", "-5", "must be positive"),
     ("EAGLE_EVAL_LOCK_WAIT_S", "soon", "EAGLE_EVAL_LOCK_WAIT_S='soon' must be a number of seconds"),
     ("EAGLE_EVAL_LOCK_WAIT_S", "nan", "EAGLE_EVAL_LOCK_WAIT_S='nan' must be a number of seconds"),
-    ("EAGLE_EVAL_DATA_ROOT", "/nonexistent-data-root", "not found under the data root"),
+    ("EAGLE_EVAL_DATA_ROOT", "/nonexistent-data-root", "EAGLE_EVAL_DATA_ROOT=/nonexistent-data-root: no such folder"),
 ]
 
 
