@@ -79,7 +79,9 @@ def test_a_missing_checkpoint_is_one_line_exit_2(eagle, tmp_path: Path) -> None:
     result = eagle("run", "--model", f"hf:{tmp_path / 'nothing-here'}", "--tasks", "textvqa", "--limit", "1",
                    "--data-root", str(Path(__file__).resolve().parents[2] / "data" / "hub"),
                    "--output-dir", str(tmp_path / "runs"), "--device", "cpu", "--no-progress")
-    assert "cannot load the transformers checkpoint" in one_line_exit_2(result)
+    # Refused in the plan, before anything loads: a local path that is not there is not a hub id.
+    assert f"no such checkpoint folder {tmp_path / 'nothing-here'}" in one_line_exit_2(result)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_run_directory_of_an_hf_name_is_one_folder() -> None:
