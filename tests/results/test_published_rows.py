@@ -34,7 +34,6 @@ from eagle_eval.results.reference import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared" / "reference"
 CSVS = ("eagle_readme_tables.csv", "comparison_models.csv")
 IDENTITY = ("table", "model", "label", "checkpoint", "llm", "llm_as_printed", "data", "reported_by")
 
@@ -193,15 +192,3 @@ def test_both_files_carry_the_identity_columns_and_the_package_copy_is_results_r
         assert packaged == (REPO / "results" / "reference" / name).read_bytes(), name
         header = list(packaged_rows(name)[0])
         assert header[: len(IDENTITY)] == list(IDENTITY) and header[-2:] == ["source", "note"], name
-
-
-@pytest.mark.skipif(not (SHARED / "eagle_readme_tables.csv").exists(), reason="no handed-over copy beside the checkout")
-def test_every_readme_number_is_the_handed_over_one():
-    """The handed-over copy predates the identity columns: names and numbers must match it, row by row."""
-    shipped = packaged_rows("eagle_readme_tables.csv")
-    handed = list(csv.DictReader(io.StringIO((SHARED / "eagle_readme_tables.csv").read_text("utf-8"))))
-    assert [(r["table"], r["model"]) for r in shipped] == [(r["table"], r["model"]) for r in handed]
-    numbers = [c for c in handed[0] if c not in ("table", "model", "llm", "data", "source")]
-    assert len(numbers) == 18
-    for ours, theirs in zip(shipped, handed, strict=True):
-        assert {c: ours[c] for c in numbers} == {c: theirs[c] for c in numbers}, ours["label"]
