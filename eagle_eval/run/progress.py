@@ -31,7 +31,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from eagle_eval.core.terminal import stderr_console
+from eagle_eval.core.terminal import note, stderr_console
 
 # The kind of a display line, kept in the rich task's fields: it decides which columns show.
 GENERATE, CHECK, SCORE, OVERALL = "generate", "check", "score", "overall"
@@ -203,11 +203,12 @@ class RunDisplay:
 
 @contextmanager
 def step_display(display: RunDisplay | None, enabled: bool) -> Iterator[RunDisplay]:
-    """The run's display when there is one; otherwise a display of its own for this step alone."""
+    """The run's display when there is one; otherwise a display of its own for this step alone (with bars
+    off, its progress lines go to stderr at intervals: `eagle-eval score` of a long file)."""
     if display is not None:
         yield display
         return
-    with RunDisplay([], enabled) as own:
+    with RunDisplay([], enabled, heartbeat=None if enabled else note) as own:
         yield own
 
 

@@ -78,3 +78,14 @@ def test_library_bars_are_off_with_ours():
     finally:
         hub_utils.enable_progress_bars()
         transformers.utils.logging.enable_progress_bar()
+
+
+def test_score_without_a_terminal_logs_its_progress(eagle, toy_world, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("EAGLE_EVAL_PROGRESS_EVERY_S", "1e-9")
+    predictions = tmp_path / "p.jsonl"
+    predictions.write_text("".join(json.dumps({"doc_id": i, "prediction": str(2 * i)}) + "\n" for i in range(10)))
+    result = eagle("score", "--task", "toyqa", "--predictions", predictions, "--no-progress")
+    assert result.code == 0, result.err
+    assert "scoring toyqa: " in result.err and "/10 (" in result.err
