@@ -59,7 +59,8 @@ def test_ablation_table_in_every_format(runs: Path, capsys: pytest.CaptureFixtur
 
 def test_benchmark_table_labels_the_variants(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _cli(capsys, "table", runs, "--format", "csv")
-    labels = {row[0].split(" [")[0] for row in list(csv.reader(io.StringIO(out)))[1:]}
+    header, *rows = list(csv.reader(io.StringIO(out)))
+    labels = {row[header.index("Model")] for row in rows if row[header.index("kind")] == "model"}
     assert labels == {"eagle-tiny", "eagle-tiny −SAM", "eagle-tiny blind"}
     code, _, err = _cli(capsys, "table", runs, "--ablation", "--reference", "eagle-x5-7b")
     assert code == 2 and "--reference does not apply to --ablation" in err

@@ -61,14 +61,19 @@ def test_table_fills_all_thirteen_columns_beside_the_published_row(
 ) -> None:
     code, out = _cli(capsys, "table", demo_run.parent, "--reference", "eagle-x5-7b", "--format", "csv")
     assert code == 0
-    header, *rows = list(csv.reader(io.StringIO(out.strip())))  # a label with two tags holds a comma
-    assert header[1:] == list(PAPER_COLUMNS)
-    by_label = {row[0]: row[1:] for row in rows}
-    published = dict(zip(PAPER_COLUMNS, by_label["Eagle-X5-7B"], strict=True))
+    header, *rows = list(csv.reader(io.StringIO(out.strip())))
+    assert header[header.index("source") + 1:][: len(PAPER_COLUMNS)] == list(PAPER_COLUMNS)
+    by_label = {row[header.index("Model")]: dict(zip(header, row, strict=True)) for row in rows}
+    published = {column: by_label["Eagle-X5-7B"][column] for column in PAPER_COLUMNS}
     assert published["TextVQA"] == "71.2" and published["POPE"] == "88.8"
-    # VQAv2 and VizWiz come from their local validation variants until a server score is recorded.
-    # The demo reads its bundled samples at `main` with no lock, so every number is marked unpinned.
-    ours = dict(zip(PAPER_COLUMNS, by_label["eagle-tiny [variant split or prompt, unpinned source]"], strict=True))
+    assert by_label["Eagle-X5-7B"]["kind"] == "published"
+    # VQAv2 and VizWiz come from their local validation variants until a server score is recorded
+    # (marked ‡). The demo reads its bundled samples at `main` with no lock, so every number is marked
+    # unpinned (§), in the column's own marks column.
+    row = by_label["eagle-tiny"]
+    ours = {column: row[column] for column in PAPER_COLUMNS}
+    assert all("§" in row[f"{column} marks"] for column in PAPER_COLUMNS)
+    assert "‡" in row["VQAv2 marks"] and "‡" in row["VizWiz marks"]
     # Each cell is the headline in results.json of the task for that column (the paper's protocol where it
     # has a value, else its variant), at the paper's precision: MME and OCRBench whole points, the rest
     # percent with one decimal.
