@@ -39,7 +39,8 @@ from eagle_eval.stats.table import read_score_rows
 DEFAULT_MAX_DROP = 0.5
 DEFAULT_ALPHA = 0.05
 GATES = ("significance", "lower-bound")
-# Below this many shared units a normal interval is unreliable; the permutation test stays exact.
+# Below this many shared units the permutation test's smallest p-value, 2/2^units, is worth a note when
+# it is no smaller than alpha: then no difference can be significant.
 FEW_UNITS = 30
 
 
@@ -306,8 +307,10 @@ def _pair(item: TaskComparison, old: tuple[TaskResult, Path], new: tuple[TaskRes
         return
     item.paired = paired
     item.mde = minimum_detectable_difference(paired.se, paired.n_samples, settings.alpha)
-    if paired.n_units < FEW_UNITS:
-        item.notes.append(f"only {paired.n_units} units: the interval is a rough normal approximation")
+    smallest_p = 2 / 2**paired.n_units if paired.test == "permutation" and paired.n_units < FEW_UNITS else 0.0
+    if smallest_p >= settings.alpha:
+        item.notes.append(f"only {paired.n_units} units: the permutation test's smallest p is {smallest_p:.3g}, "
+                          f"so no difference can be significant at alpha {settings.alpha:g}")
 
 
 def _gen_text(gen_kwargs: dict | None) -> str:
@@ -334,10 +337,10 @@ def _decide(item: TaskComparison, alpha: float, gate: str) -> None:
         item.status = "regression" if item.drop_beyond_tolerance else "ok"
         return
     if gate == "lower-bound":
-        # The smallest drop the interval allows: −(upper end of the difference). The printed test must
-        # agree: an exact interval does by construction; a normal or percentile one over few units may
-        # leave out 0 beside a p-value that is not significant, and then the test decides.
-        beyond = round(-item.paired.ci_high, 6) > item.max_drop and item.paired.p_value < alpha
+        # The smallest drop the interval allows: −(upper end of the difference). Every paired interval
+        # inverts the test printed beside it (exact McNemar's or the permutation test), so an interval
+        # wholly beyond a tolerance ≥ 0 leaves out 0, and the printed p is below alpha with it.
+        beyond = round(-item.paired.ci_high, 6) > item.max_drop
         item.status = "regression" if beyond else ("noise" if item.drop_beyond_tolerance else "ok")
         return
     if not item.drop_beyond_tolerance:

@@ -14,6 +14,7 @@ resample in Python for non-vectorised statistics; this module exists because nei
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,6 +79,63 @@ def percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
+@dataclass(frozen=True)
+class PermutationDraws:
+    """A paired permutation test's draws: the difference new − baseline under each swap of units."""
+
+    observed: float  # value(new) − value(baseline), signed
+    differences: np.ndarray  # the same difference under each swap
+    carried: np.ndarray  # per swap, a per-unit column (`carry`) summed over the units swapped
+    exact: bool  # every swap taken once; otherwise seeded random swaps
+
+
+def _swap_blocks(n_units: int, n_resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """0/1 matrices (swaps × units), 1 where a unit's two rows are swapped: every one of the 2^units
+    swaps once when they are no more than `n_resamples`, else `n_resamples` seeded fair draws."""
+    if 2**n_units <= n_resamples:
+        yield ((np.arange(2**n_units)[:, None] >> np.arange(n_units)) & 1).astype(float)
+        return
+    rng = np.random.default_rng(seed)
+    for size in _blocks(n_resamples, n_units):
+        yield coin_flips(rng, size, n_units)
+
+
+def permutation_draws(  # noqa: PLR0913 -- the test's inputs and its seeded settings, as permutation_p_value
+    value: Callable[[np.ndarray], np.ndarray],
+    baseline_rows: np.ndarray,
+    new_rows: np.ndarray,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = DEFAULT_SEED,
+    carry: np.ndarray | None = None,
+) -> PermutationDraws:
+    """The difference under each swap of the two runs' rows within units (a sign flip of each swapped
+    unit's difference): the null distribution of the difference when the runs do not differ."""
+    base_total, new_total = baseline_rows.sum(axis=0), new_rows.sum(axis=0)
+    delta = new_rows - baseline_rows
+    n_units = delta.shape[0]
+    column = np.zeros(n_units) if carry is None else np.asarray(carry, dtype=float)
+    differences, carried = [], []
+    for swaps in _swap_blocks(n_units, n_resamples, seed):
+        swapped = swaps @ delta
+        differences.append(value(new_total - swapped) - value(base_total + swapped))
+        carried.append(swaps @ column)
+    observed = float(value(new_total) - value(base_total))
+    return PermutationDraws(observed, np.concatenate(differences), np.concatenate(carried),
+                            2**n_units <= n_resamples)
+
+
+def tail_share(draws: np.ndarray, observed: float, exact: bool, tie: float) -> float:
+    """Two-sided p: the share of draws at least as far from 0 as `observed` (ties within `tie` count);
+    (1 + count)/(1 + draws) when the draws are random, so never 0."""
+    count = int(np.sum(np.abs(draws) >= abs(observed) - tie))
+    return count / draws.size if exact else (1 + count) / (1 + draws.size)
+
+
+def tie_tolerance(observed: float) -> float:
+    """A draw equal to the observed difference up to rounding counts as reaching it."""
+    return 1e-12 * max(1.0, abs(observed))
+
+
 def permutation_p_value(
     value: Callable[[np.ndarray], np.ndarray],
     baseline_rows: np.ndarray,
@@ -92,21 +150,5 @@ def permutation_p_value(
     p = (1 + #{|resampled difference| ≥ |observed|}) / (1 + resamples), never 0. With so few units
     that all 2^units swaps are no more than `n_resamples`, every swap is taken once: the exact p.
     """
-    base_total, new_total = baseline_rows.sum(axis=0), new_rows.sum(axis=0)
-    observed = abs(float(value(new_total) - value(base_total)))
-    delta = new_rows - baseline_rows
-    n_units = delta.shape[0]
-    # A tolerance for ties: a resample equal to the observed difference up to rounding counts.
-    tie = 1e-12 * max(1.0, observed)
-    if 2**n_units <= n_resamples:
-        every = (np.arange(2**n_units)[:, None] >> np.arange(n_units)) & 1
-        swapped = every.astype(float) @ delta
-        differences = value(new_total - swapped) - value(base_total + swapped)
-        return float(np.mean(np.abs(differences) >= observed - tie))
-    rng = np.random.default_rng(seed)
-    extreme = 0
-    for size in _blocks(n_resamples, n_units):
-        swapped = coin_flips(rng, size, n_units) @ delta
-        differences = value(new_total - swapped) - value(base_total + swapped)
-        extreme += int(np.sum(np.abs(differences) >= observed - tie))
-    return (1 + extreme) / (1 + n_resamples)
+    draws = permutation_draws(value, baseline_rows, new_rows, n_resamples, seed)
+    return tail_share(draws.differences, draws.observed, draws.exact, tie_tolerance(draws.observed))

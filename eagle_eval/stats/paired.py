@@ -13,8 +13,10 @@ The p-value tests "no difference":
   (tests/stats/test_stats_simulation.py measures it), so clustered tasks use the permutation test, and
   the McNemar p-value is still reported for 0/1 tasks, for reference.
 
-Where exact McNemar is the test, the interval is built from the same exact test, so the two never
-disagree (`exact_paired_interval`): the interval leaves out 0 exactly when p < 1 − level.
+The interval is built from the test printed beside it, so the two never disagree: it leaves out 0
+exactly when p < 1 − level. Where exact McNemar is the test, from its exact limits
+(`exact_paired_interval`); where the permutation test is, by inverting it over shifts of the
+difference (eagle_eval.stats.permutation_interval).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from eagle_eval.stats.bootstrap import (
     DEFAULT_SEED,
     bootstrap_totals,
     draws_summary,
-    permutation_p_value,
+    permutation_draws,
 )
-from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error, normal_interval
+from eagle_eval.stats.clustered import DEFAULT_LEVEL, clustered_standard_error
+from eagle_eval.stats.permutation_interval import PERMUTATION, PERMUTATION_NULL, ShiftTest, null_span
 from eagle_eval.stats.statistics import MeanOf, Statistic
 from eagle_eval.stats.table import SampleTable, paired_tables
 from eagle_eval.stats.uncertainty import json_fields
@@ -55,7 +58,9 @@ class PairedDifference:
     n_units: int
     resamples: int | None = None
     seed: int | None = None
-    interval: str = "normal"  # how ci_low/ci_high were found: "exact" (McNemar's), "normal" or "percentile"
+    # How ci_low/ci_high were found: each the inversion of the test printed beside it: "exact" (McNemar's),
+    # "permutation" (the sign-flip test of a mean), "permutation-null" (the permutation null, moved).
+    interval: str = PERMUTATION
 
     def to_json(self) -> dict[str, object]:
         return json_fields(self)
@@ -125,39 +130,50 @@ def compare_paired(  # noqa: PLR0913 -- keyword-only settings with defaults, as 
     old_rows, new_rows = statistic.unit_rows(baseline), statistic.unit_rows(new)
     old_value = float(statistic.value(old_rows.sum(axis=0))) * scale
     new_value = float(statistic.value(new_rows.sum(axis=0))) * scale
-    difference = new_value - old_value
+    head = (old_value, new_value, new_value - old_value)
     flips = _flips(statistic, baseline, new)
-    mcnemar_p = None
-    if isinstance(statistic, MeanOf):
-        old_scores, units = statistic.scores(baseline)
-        new_scores, _ = statistic.scores(new)
-        n_units = int(np.unique(units).size)
-        se = clustered_standard_error((new_scores - old_scores) * scale, units)
-        low, high = normal_interval(difference, se, level)
-        method = "iid" if n_units == old_scores.size else "clustered"
-        binary = _is_binary(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
-        if binary:
-            mcnemar_p = mcnemar_exact_p(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
-        if mcnemar_p is not None and method == "iid":  # binary scores, one per unit: McNemar's exact test
-            gained, lost = flips
-            low, high = (end * statistic.multiplier * scale
-                         for end in exact_paired_interval(gained, lost, int(old_scores.size), level))
-            return PairedDifference(
-                old_value, new_value, difference, se, low, high, level, method, "mcnemar-exact",
-                mcnemar_p, mcnemar_p, *flips, int(old_scores.size), n_units, interval="exact",
-            )  # fmt: skip
-        n_used = int(old_scores.size)
-    else:
+    if not isinstance(statistic, MeanOf):
         old_totals, new_totals = bootstrap_totals([old_rows, new_rows], resamples, seed)
-        se, low, high = draws_summary(
-            (statistic.value(new_totals) - statistic.value(old_totals)) * scale, level
-        )
-        method, n_used, n_units = "bootstrap", baseline.n_samples, baseline.n_units
-    p_value = permutation_p_value(statistic.value, old_rows, new_rows, resamples, seed)
+        se = draws_summary((statistic.value(new_totals) - statistic.value(old_totals)) * scale, level)[0]
+        draws = permutation_draws(statistic.value, old_rows, new_rows, resamples, seed)
+        test = ShiftTest.held_null(draws)
+        low, high = (end * scale for end in test.interval(level, null_span(draws, statistic.top)))
+        return PairedDifference(
+            *head, se, low, high, level, "bootstrap", "permutation", test.p_value(), None, *flips,
+            baseline.n_samples, baseline.n_units, resamples, seed, PERMUTATION_NULL,
+        )  # fmt: skip
+    old_scores, units = statistic.scores(baseline)
+    new_scores, _ = statistic.scores(new)
+    n_units = int(np.unique(units).size)
+    se = clustered_standard_error((new_scores - old_scores) * scale, units)
+    method = "iid" if n_units == old_scores.size else "clustered"
+    mcnemar_p = None
+    if _is_binary(old_scores / statistic.multiplier, new_scores / statistic.multiplier):
+        mcnemar_p = mcnemar_exact_p(old_scores / statistic.multiplier, new_scores / statistic.multiplier)
+    if mcnemar_p is not None and method == "iid":  # binary scores, one per unit: McNemar's exact test
+        gained, lost = flips
+        low, high = (end * statistic.multiplier * scale
+                     for end in exact_paired_interval(gained, lost, int(old_scores.size), level))
+        return PairedDifference(
+            *head, se, low, high, level, method, "mcnemar-exact", mcnemar_p, mcnemar_p, *flips,
+            int(old_scores.size), n_units, interval="exact",
+        )  # fmt: skip
+    draws = permutation_draws(statistic.value, old_rows, new_rows, resamples, seed, carry=old_rows[:, 1])
+    test = ShiftTest.of_mean(draws, old_rows[:, 1])
+    span = _score_span(statistic, old_scores, new_scores)
+    low, high = (end * scale for end in test.interval(level, span))
     return PairedDifference(
-        old_value, new_value, difference, se, low, high, level, method, "permutation", p_value, mcnemar_p,
-        *flips, n_used, n_units, resamples, seed, "percentile" if method == "bootstrap" else "normal",
+        *head, se, low, high, level, method, "permutation", test.p_value(), mcnemar_p, *flips,
+        int(old_scores.size), n_units, resamples, seed, PERMUTATION,
     )  # fmt: skip
+
+
+def _score_span(statistic: MeanOf, *scores: np.ndarray) -> float:
+    """How far a difference of two means can lie from 0: the scores' range, at least [0, multiplier]."""
+    finite = np.concatenate([s[np.isfinite(s)] for s in scores])
+    top = max(statistic.multiplier, float(finite.max()) if finite.size else 0.0)
+    bottom = min(0.0, float(finite.min()) if finite.size else 0.0)
+    return top - bottom
 
 
 def _flips(statistic: Statistic, baseline: SampleTable, new: SampleTable) -> tuple[int, int]:

@@ -29,6 +29,8 @@ class Statistic:
     columns: tuple[str, ...] = ()
     # True when the value is a mean of per-sample scores, so its clustered standard error is exact.
     is_mean: bool = False
+    # The best possible value, the worst being 0 (None: no known range): bounds a paired difference.
+    top: float | None = None
 
     def unit_rows(self, table: SampleTable) -> np.ndarray:
         """One row per unit (n_units × n_features)."""
@@ -99,6 +101,7 @@ class PooledF1(Statistic):
     """POPE's F1 with "yes" as the positive class; only an explicit "no" is a false negative."""
 
     truth_column: str = "answer"
+    top: float | None = 1.0
 
     @property
     def columns(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -149,6 +152,10 @@ class MMEScore(Statistic):
             rows[mine, 2 * k + 1] = 1.0
         return rows
 
+    @property
+    def top(self) -> float | None:  # type: ignore[override]
+        return 200.0 * len(self.categories)  # acc + acc+, 100 each, per category
+
     def value(self, totals: np.ndarray) -> np.ndarray:
         sums, counts = totals[..., 0::2], totals[..., 1::2]
         # A category absent from the data adds nothing (as the task sums the categories present).
@@ -165,6 +172,7 @@ class AllRightPerUnit(Statistic):
     """The share of units whose every sample is right: MMBench's circular accuracy."""
 
     key: str = "correct"
+    top: float | None = 1.0
 
     def unit_rows(self, table: SampleTable) -> np.ndarray:
         correct = np.nan_to_num(table.scores(self.key))

@@ -81,16 +81,33 @@ def test_a_clear_drop_still_fails_every_gate(eagle, tmp_path, gate):
 
 
 def test_lower_bound_gate_follows_the_permutation_test_over_few_units(eagle, tmp_path):
-    # Three pictures, one answer lost on each: the normal interval leaves out 0, but swapping the runs
-    # picture by picture gives 2³ arrangements, so the exact p-value is 2/8 = 0.25.
+    # Three pictures, one answer lost on each: swapping the runs picture by picture gives 2³ arrangements,
+    # and for any shift δ of the difference the identity and the swap of all three both reach the observed
+    # distance, so p(δ) ≥ 2/8: the test rejects no shift, and its inverted interval is the whole range.
     units = ["a", "a", "a", "b", "b", "b", "c", "c"]
     old = _run(tmp_path / "old", {"mmmu": [1.0] * 8}, units)
     new = _run(tmp_path / "new", {"mmmu": [0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]}, units)
     result = eagle("compare", new, "--baseline", old, "--gate", "lower-bound", "--json", tmp_path / "c.json")
     entry = json.loads((tmp_path / "c.json").read_text())["tasks"]["mmmu"]
     assert entry["test"] == "permutation" and entry["p_value"] == pytest.approx(0.25)
-    assert entry["ci_high"] < -0.5  # the interval alone would have failed it
+    assert (entry["ci_low"], entry["ci_high"], entry["interval"]) == (-100.0, 100.0, "permutation")
+    assert "smallest p is 0.25" in entry["note"]
     assert result.code == EXIT_OK and entry["verdict"] == "noise", result.out
+
+
+@pytest.mark.parametrize("gate", ["significance", "lower-bound"])
+def test_a_clear_drop_over_clustered_units_fails_every_gate(eagle, tmp_path, gate):
+    # 40 pictures of 2 questions, all right before; one answer lost on each of 30 pictures: −37.5 points.
+    # Of the 2^40 swaps, those reaching |Σ| = 30 on 30 equal unit differences number 2·2^10, so p is
+    # about 2^−29 (the 2,000 random swaps give the floor 1/2001), and the inverted interval lies below 0.
+    units = [f"p{i // 2}" for i in range(80)]
+    old = _run(tmp_path / "old", {"mmmu": [1.0] * 80}, units)
+    new = _run(tmp_path / "new", {"mmmu": [0.0 if i % 2 == 0 and i < 60 else 1.0 for i in range(80)]}, units)
+    result = eagle("compare", new, "--baseline", old, "--gate", gate, "--json", tmp_path / "c.json")
+    entry = json.loads((tmp_path / "c.json").read_text())["tasks"]["mmmu"]
+    assert entry["p_value"] == pytest.approx(1 / 2001) and entry["interval"] == "permutation"
+    assert entry["ci_low"] < -37.5 < entry["ci_high"] < -0.5
+    assert result.code == EXIT_REGRESSION and "REGRESSION: mmmu" in result.out
 
 
 def test_a_baseline_task_missing_from_the_new_run_is_named_and_incomplete(eagle, tmp_path):

@@ -5,6 +5,7 @@ predictions), by hand and with lmms-eval's clustered_stderr, scipy and statsmode
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -76,7 +77,8 @@ def test_worked_example_figures(eagle, tmp_path):
     delta = 100 * sum(diffs) / n
     paired_se = 100 * math.sqrt(120 / 3584 - 114 / 4096)
     assert delta == -37.5 and paired_se == pytest.approx(100 * clustered_stderr(diffs, units))
-    ci = (delta - z * paired_se, delta + z * paired_se)  # a normal interval: −37.5 ∓ 14.73
+    normal = (delta - z * paired_se, delta + z * paired_se)  # the interval printed before: −37.5 ∓ 14.73
+    assert [f"{end:.2f}" for end in normal] == ["-52.23", "-22.77"]
     # MDE and samples for a 1-point drop: statsmodels' one-sample normal power on the per-question spread
     # se·√n. Its two-sided power counts the far tail too, so the MDE sits a hair under the closed form
     # (z_0.975 + z_0.8)·se = (1.960 + 0.842) · 7.517 = 21.06.
@@ -88,6 +90,23 @@ def test_worked_example_figures(eagle, tmp_path):
     # |−3|, so the permutation p is 2/8. McNemar: both right 4, only the baseline 3, only new 0, neither 1.
     table = [[4, 3], [0, 1]]
     assert mcnemar(table, exact=True).pvalue == pytest.approx(2 / 8)
+    # The interval inverts that test: the shifts δ (a fraction) whose test on d − δ gives p ≥ 0.05. Per
+    # picture the differences sum to −1, −1, −1 over 3, 3 and 2 questions, so picture u holds −1 − δ·m_u;
+    # the 8 sign swaps ε give Σ ε_u(−1 − δ·m_u), and the observed Σ(−1 − δ·m_u) = −3 − 8δ. Enumerated
+    # by hand at every δ of a fine grid over the possible range [−1, 1] (and the swaps' crossing points):
+    # no swap set and its mirror both fail, p ≥ 2/8 everywhere, so no δ is rejected.
+    sums, sizes = (-1.0, -1.0, -1.0), (3, 3, 2)
+
+    def shifted_p(shift: float) -> float:
+        observed = abs(sum(s - shift * m for s, m in zip(sums, sizes, strict=True)))
+        reach = [abs(sum(e * (s - shift * m) for e, s, m in zip(signs, sums, sizes, strict=True)))
+                 >= observed - 1e-12 for signs in itertools.product((1, -1), repeat=3)]  # fmt: skip
+        return sum(reach) / 8
+
+    assert shifted_p(0.0) == 2 / 8
+    grid = [k / 1000 for k in range(-1000, 1001)] + [-3 / 8, -1 / 3, -1 / 5, 1 / 5, 1 / 3]
+    assert min(shifted_p(shift) for shift in grid) >= 2 / 8 > 0.05
+    ci = (-100.0, 100.0)  # the whole range of a difference of two accuracies
 
     for name, predictions in (("baseline", "gqa_baseline.jsonl"), ("new", "gqa_new_lmms_eval.jsonl")):
         result = eagle("score", "--task", "gqa", "--predictions", EXAMPLES / predictions, "--data-root", BUNDLED,
@@ -111,12 +130,13 @@ def test_worked_example_figures(eagle, tmp_path):
     entry = json.loads((tmp_path / "c.json").read_text())["tasks"]["gqa"]
     assert (entry["difference"], entry["se"]) == (pytest.approx(delta), pytest.approx(paired_se))
     assert (entry["ci_low"], entry["ci_high"]) == pytest.approx(ci) and entry["mde_80"] == pytest.approx(mde)
+    assert entry["interval"] == "permutation"
     assert entry["p_value"] == pytest.approx(2 / 8) and entry["mcnemar_p"] == pytest.approx(2 / 8)
     assert (entry["gained"], entry["lost"], entry["verdict"]) == (0, 3, "noise")
     # The row as `compare` prints it, and as the page quotes it, are the derived figures.
-    expected = ["gqa", "87.50", "50.00", f"{delta:.2f}", f"[{ci[0]:.2f}, {ci[1]:.2f}]", "0.250", "0.250",
+    expected = ["gqa", "87.50", "50.00", f"{delta:.2f}", f"[{ci[0]:+.2f}, {ci[1]:+.2f}]", "0.250", "0.250",
                 "permutation", "+0/-3", "0.5", f"{mde:.2f}", "within noise"]  # fmt: skip
-    assert expected[3:5] + expected[10:11] == ["-37.50", "[-52.23, -22.77]", "21.06"]
+    assert expected[3:5] + expected[10:11] == ["-37.50", "[-100.00, +100.00]", "21.06"]
     row = next(line for line in compared.out.splitlines() if line.startswith("| gqa"))
     assert [cell.strip() for cell in row.strip("|").split("|")][:12] == expected
     quoted = next(line for line in doc.splitlines() if line.strip().startswith("| gqa") and "87.50" in line)
