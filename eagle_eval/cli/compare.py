@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tabulate import tabulate
 
 from eagle_eval.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_REGRESSION, AddCommand, finite_float
 from eagle_eval.compare.gate import DEFAULT_ALPHA, GATES
 from eagle_eval.core.option_types import JsonSwitch
+
+if TYPE_CHECKING:
+    from eagle_eval.compare.power import PowerRow
 
 
 def add_commands(command: AddCommand) -> dict[str, argparse.ArgumentParser]:
@@ -127,6 +132,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_INCOMPLETE if missing_tasks(comparisons) else EXIT_OK
 
 
+TOO_SMALL = "n too small"
+
+
+def _estimable(row: PowerRow) -> bool:
+    return row.se_difference > 0 and math.isfinite(row.mde) and row.samples_for_drop > 0
+
+
 def cmd_power(args: argparse.Namespace) -> int:
     from eagle_eval.compare.power import power_rows
     from eagle_eval.core.units import unit_of
@@ -134,14 +146,15 @@ def cmd_power(args: argparse.Namespace) -> int:
     rows = power_rows(
         args.run, args.baseline, _task_list(args.tasks), args.drop, args.alpha, args.power, args.allow_data_drift
     )
+    # Scores without spread (all right, say) bound nothing: no detectable difference, no sample count.
     table = [
         [
             r.task,
             str(r.n_samples),
             unit_of(r.units).format_precise(r.se_difference),
-            unit_of(r.units).format_precise(r.mde),
+            unit_of(r.units).format_precise(r.mde) if _estimable(r) else TOO_SMALL,
             f"{r.drop:g}",
-            f"{r.samples_for_drop:,}",
+            f"{r.samples_for_drop:,}" if _estimable(r) else TOO_SMALL,
             r.basis,
         ]
         for r in rows

@@ -144,8 +144,9 @@ def mark_drift(rows: Sequence[TableRow]) -> None:
 
 
 def reference_row(reference: ReferenceRow) -> TableRow:
+    # The footnote carries the row's note with its citation: another report of the same checkpoint, a split.
     return TableRow(label=reference.label, values=dict(reference.values), kind="reference", model=reference.model,
-                    source=reference.source)
+                    source=reference.footnote)
 
 
 def delta_row(run: TableRow, reference: TableRow) -> TableRow:

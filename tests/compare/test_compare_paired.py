@@ -276,3 +276,24 @@ def test_identical_runs_compare_cleanly_in_points(eagle, tmp_path):
     item.units = "mme_points"  # the undefined detectable difference (no spread) prints as "-"
     assert comparison_rows([item])[0][10] == "-"
     assert eagle("compare", old, "--baseline", old).code == 0
+
+
+def test_power_on_scores_without_spread_says_n_too_small(eagle, tmp_path):
+    """All 5 right: the standard error is 0, so no difference is detectable from these scores and no
+    sample count follows; power says so instead of printing an MDE of nan and '0' samples."""
+    from eagle_eval.api.registry import get_task
+    from eagle_eval.run.scoring import Outcome, ScoreOptions, score_task
+
+    task = get_task("mmmu")
+    docs = task.load_docs(BUNDLED)[:5]
+    outcomes = {d.key: Outcome(d.row["answer"]) for d in docs}
+    result = score_task(task, docs, outcomes, ScoreOptions(subset=False)).result
+    assert result.headline.value == 100.0  # every answer is its own target
+    run = RunResults(
+        "r", "2025-01-01T00:00:00+00:00", "c", 1, ModelRecord("m"), RunSettings(), {"mmmu": result}, {}, {}
+    )
+    write_results(tmp_path / "one" / "results.json", run)
+    done = eagle("power", tmp_path / "one", "--drop", "1.0")
+    assert done.code == 0
+    (line,) = [line for line in done.out.splitlines() if line.startswith("| mmmu")]
+    assert line.count("n too small") == 2 and "nan" not in line
