@@ -79,7 +79,7 @@ def render_html(rows: Sequence[TableRow], remarks: Sequence[str], mark_notes: Se
             groups.append([line])
     tbodies = "\n".join(f"<tbody>{''.join(group)}</tbody>" for group in groups)
     notes = [*(f"<p class=\"note\">{escape(line)}</p>" for line in remarks),
-             *(f"<p>{escape(mark)} {escape(note)}</p>" for mark, note in mark_notes),
+             *(f"<p class=\"note\">{escape(mark)} {escape(note)}</p>" for mark, note in mark_notes),
              *(f"<p class=\"note\">{escape(row.label)}: {escape(row.source)}.</p>" for row in rows
                if row.kind == "reference")]
     return "\n".join([

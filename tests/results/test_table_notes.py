@@ -115,7 +115,7 @@ def printed_notes(text: str, fmt: str) -> dict[str, str]:
         if fmt == "markdown":
             lines = [line[len(mark) + 1:] for line in text.splitlines() if line.startswith(f"{mark} ")]
         elif fmt == "html":
-            lines = re.findall(rf"<p>{re.escape(mark)} (.*)</p>", text)
+            lines = re.findall(rf"<p class=\"note\">{re.escape(mark)} (.*)</p>", text)
         else:
             lines = [line for line in text.splitlines() if line.startswith(latex_note(mark, "")[:-1])]
         if lines:
