@@ -13,35 +13,13 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from eagle_eval.cli.common import EXIT_INCOMPLETE, EXIT_OK, EXIT_REGRESSION
-from eagle_eval.results.document import (
-    Headline,
-    ModelRecord,
-    RunResults,
-    RunSettings,
-    TaskResult,
-    write_results,
-)
+
+from .scored_runs import write_scored_run
 
 
 def _run(folder: Path, per_task: dict[str, list[float]], units: list[str] | None = None) -> Path:
-    results = {}
-    for task, scores in per_task.items():
-        value = 100.0 * sum(scores) / len(scores)
-        results[task] = TaskResult(
-            task=task, paper_column="MMMU", headline=Headline("accuracy", value, "percent"),
-            metrics={"accuracy": value / 100}, n_samples=len(scores), n_errors=0, subset=False,
-            extraction={"rule": len(scores), "judge": 0, "unresolved": 0, "fallback": 0},
-        )  # fmt: skip
-        names = units or [f"validation/{i}" for i in range(len(scores))]
-        (folder / "scores").mkdir(parents=True, exist_ok=True)
-        (folder / "scores" / f"{task}.jsonl").write_text("".join(
-            json.dumps({"split": "validation", "doc_id": i, "values": {"accuracy": s}, "parsed": None, "unit": u}) + "\n"
-            for i, (s, u) in enumerate(zip(scores, names, strict=True))
-        ))
-    write_results(folder / "results.json",
-                  RunResults("r", "2025-01-01T00:00:00+00:00", "eagle-eval run", 1, ModelRecord("m"), RunSettings(),
-                             results, {}, {}))
-    return folder
+    """A scored run folder; `units` (one per sample) are the same for every task."""
+    return write_scored_run(folder, per_task, {task: units for task in per_task} if units else None)
 
 
 @pytest.mark.parametrize("gate", ["significance", "lower-bound"])
