@@ -11,7 +11,7 @@ from eagle_eval.api.registry import UnknownNameError, get_task
 from eagle_eval.api.task import Doc, Task
 from eagle_eval.data.loading import DataError
 from eagle_eval.report.charts import baseline_chart, paper_delta_chart
-from eagle_eval.report.intervals import baseline_difference, headline_interval
+from eagle_eval.report.intervals import baseline_difference, headline_interval, missing_interval_reason
 from eagle_eval.report.redact import redact_command
 from eagle_eval.report.samples import SampleKey, TaskSamples, collect_task_samples
 from eagle_eval.report.thumbnails import DEFAULT_BUDGET_BYTES, DEFAULT_MAX_SIDE, ThumbnailStore
@@ -113,6 +113,7 @@ def _overview(name: str, result: TaskResult, raw: dict[str, Any], samples: TaskS
         units=result.headline.units,
         value=value,
         interval=headline_interval(raw),
+        interval_missing=missing_interval_reason(raw),
         paper_value=paper_value,
         paper_delta=value - paper_value if value is not None and paper_value is not None else None,
         n_samples=result.n_samples,

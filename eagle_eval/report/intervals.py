@@ -48,6 +48,13 @@ def headline_interval(entry: Mapping[str, Any]) -> Interval | None:
     return Interval(low, high, f"{level:.0%} interval, {method} (results.json)", recorded.se)
 
 
+def missing_interval_reason(entry: Mapping[str, Any]) -> str:
+    """What the report says where a task has no interval: the rule found the samples too few to bound
+    the score (as `table` and `run` print it), or the results hold no uncertainty at all."""
+    uncertainty = entry.get("uncertainty")
+    return "n too small" if isinstance(uncertainty, Mapping) and uncertainty.get("headline") else "none recorded"
+
+
 def baseline_difference(
     task: Task, units: str, run_dir: Path, baseline_dir: Path
 ) -> tuple[Interval | None, dict[str, Any], str | None]:

@@ -63,7 +63,7 @@ def _delta_cell(value: float | None) -> str:
 
 def _interval_text(task: TaskOverview) -> str:
     if task.interval is None:
-        return '<span class="muted">none recorded</span>'
+        return f'<span class="muted">{escape(task.interval_missing)}</span>'
     interval = task.interval
     return f'<span title="{escape(interval.method)}">[{interval.low:.1f}, {interval.high:.1f}]</span>'
 

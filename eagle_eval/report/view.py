@@ -53,6 +53,8 @@ class TaskOverview:
     baseline_comparison: dict[str, Any] = field(default_factory=dict)
     flips: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Why `interval` is None: results.json holds no uncertainty, or its samples cannot bound the score.
+    interval_missing: str = "none recorded"
 
 
 @dataclass

@@ -223,3 +223,22 @@ def test_image_dir_gets_every_original_linked_relative_to_the_page(tmp_path: Pat
     assert images[key]["href"] == f"report_images/{key}.jpg"
     with Image.open(tmp_path / "report_images" / f"{key}.jpg") as original:
         assert original.size == (900, 700)
+
+
+def test_a_task_without_an_interval_says_why(tmp_path: Path) -> None:
+    """An estimate whose samples cannot bound the score reads 'n too small', as table and run print it;
+    a task whose results hold no uncertainty at all reads 'none recorded'."""
+    run = write_synthetic_run(tmp_path, 5)
+    document = json.loads((run / "results.json").read_text())
+    entry = document["results"]["pope"]
+    # A version-1 block (written before the interval rule) with a zero-width interval: no interval.
+    entry["uncertainty"] = {"version": 1, "unit": None, "n_units": 5, "level": 0.95, "metrics": {},
+                            "unavailable": {}, "headline": {"value": 100.0, "se": 0.0, "ci_low": 100.0,
+                                                            "ci_high": 100.0, "level": 0.95, "method": "iid",
+                                                            "n_samples": 5, "n_units": 5}}
+    (run / "results.json").write_text(json.dumps(document))
+    assert "n too small" in render_html(build_report(run))
+    entry["uncertainty"] = None
+    (run / "results.json").write_text(json.dumps(document))
+    page = render_html(build_report(run))
+    assert "none recorded" in page and "n too small" not in page
