@@ -102,6 +102,9 @@ class TaskResult:
     gen_kwargs: dict[str, Any] | None = None
     # Hash of the (split, doc id) keys scored: equal sample counts from other docs (--offset) differ.
     docs_fingerprint: str | None = None
+    # The scorer version the scores came from (eagle_eval.api.scorer: a hash of the task's scoring
+    # code); null in older files. Valid predictions under another scorer only need rescoring.
+    scorer: str | None = None
 
 
 @dataclass
@@ -380,4 +383,5 @@ def _parse_task(entry: Any, where: str) -> TaskResult:
         subset_reason=entry.get("subset_reason"),
         gen_kwargs=_require(entry, "gen_kwargs", dict, where, nullable=True) if "gen_kwargs" in entry else None,
         docs_fingerprint=entry.get("docs_fingerprint"),
+        scorer=entry.get("scorer"),
     )

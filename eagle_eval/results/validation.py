@@ -30,6 +30,7 @@ _TASK = {
     "subset_reason": (_STR, _NULL), "n_input_truncated": (_INT,), "n_dataset_image_markers": (_INT,),
     "n_answers_truncated": (_INT,),
     "model_fingerprint": (_STR, _NULL), "gen_kwargs": (_OBJECT, _NULL), "docs_fingerprint": (_STR, _NULL),
+    "scorer": (_STR, _NULL),
 }
 _HEADLINE = {"metric": (_STR,), "value": (_NUMBER, _NULL), "units": (_STR,)}
 _SOURCE = {

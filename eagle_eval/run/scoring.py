@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from eagle_eval.api.scorer import scorer_version
 from eagle_eval.api.task import Task
 from eagle_eval.core.records import Doc, ScoredDoc
 from eagle_eval.core.text_input import valid_text
@@ -190,6 +191,7 @@ def score_task(
             {"split": key[0], "doc_id": key[1], "error": reason} for key, reason in sorted(tally.unscored.items())
         ],
         aggregation_error=aggregation_error,
+        scorer=scorer_version(task),
     )
     return ScoringResult(result=result, rows=scored_rows)
 

@@ -80,7 +80,7 @@ def test_run_results_json_shape(toy_world, toy_run, tmp_path):
         "calibration",
         "scoring_errors", "aggregation_error", "subset_reason",
         "n_input_truncated", "n_dataset_image_markers", "n_answers_truncated", "model_fingerprint", "gen_kwargs",
-        "docs_fingerprint",
+        "docs_fingerprint", "scorer",
     ]
     assert list(data["results"]["toyqa"]["timings"]) == [
         "samples_per_second", "time_to_first_token_s", "wall_seconds", "tokens_generated", "tokens_per_second",
