@@ -17,7 +17,7 @@ from typing import NoReturn
 from eagle_eval.ablation.spec import AblationError
 from eagle_eval.api.adapter import AdapterError
 from eagle_eval.api.registry import UnknownNameError
-from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, tables
+from eagle_eval.cli import bench, catalog, compare, lock, report, run, server, sweep, tables
 from eagle_eval.cli.common import EXIT_OK, EXIT_USAGE, UsageError, err_console, fail
 from eagle_eval.cli.config_file import with_config_file
 from eagle_eval.compare.gate import CompareInputError
@@ -33,9 +33,10 @@ from eagle_eval.results.document import ResultsError
 from eagle_eval.results.samples import SamplesFileError
 from eagle_eval.run.distributed import DistributedError
 from eagle_eval.run.ownership import RunDirBusyError
+from eagle_eval.sweep.spec import SweepFileError
 
 # The command groups, in the order `eagle-eval --help` lists their commands.
-COMMAND_GROUPS = (run, lock, catalog, tables, compare, report, server, bench)
+COMMAND_GROUPS = (run, lock, catalog, tables, compare, report, server, sweep, bench)
 
 # Errors about the user's input: one line, exit 2. Anything else is a bug and keeps its traceback.
 INPUT_ERRORS: tuple[type[BaseException], ...] = (
@@ -53,6 +54,7 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     LockError,
     ModelPinError,
     ImageDecodeError,
+    SweepFileError,
     OSError,
 )
 

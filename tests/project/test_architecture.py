@@ -51,7 +51,7 @@ def test_the_package_keeps_every_contract(architecture, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("module", "source", "contract"),
     [
-        ("eagle_eval.core.planted", "import eagle_eval.run.runner\n", "Layers: cli, then the run"),
+        ("eagle_eval.core.planted", "import eagle_eval.run.runner\n", "Layers: cli, sweeps, then the run"),
         ("eagle_eval.tasks.planted", "import eagle_eval.model_adapters.eagle\n", "Tasks never import model adapters"),
         ("eagle_eval.model_adapters.planted", "import eagle_eval.tasks.pope\n", "Model adapters never import tasks"),
         ("eagle_eval.tasks.planted", "import eagle_eval.run.runner\n",
