@@ -49,15 +49,19 @@ def cmd_plan(args: argparse.Namespace) -> int:
     headers = ["model", "task", "state", "reason", "run"]
     rows = [[cell.model, cell.task, _state(cell.state, cell.valid, cell.total), cell.reason, cell.run_id]
             for cell in cells]
-    if sys.stdout.isatty():
+    if _is_terminal():
         _rich_table(headers, rows)
     else:
         print("| " + " | ".join(headers) + " |")
         print("|" + "---|" * len(headers))
         for row in rows:
             print("| " + " | ".join(text.replace("|", "\\|") for text in row) + " |")
-    out_console.print(f"{len(cells)} cells: {summary}", markup=False)
+    out_console.print(f"{len(cells)} cell{'' if len(cells) == 1 else 's'}: {summary}", markup=False)
     return EXIT_OK
+
+
+def _is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _state(state: str, valid: int, total: int | None) -> str:

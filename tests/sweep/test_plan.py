@@ -121,3 +121,62 @@ def test_the_command_prints_markdown_when_piped_and_json_on_request(eagle, tmp_p
     assert shown.out.rstrip().endswith("2 cells: 2 new")
     data = json.loads(eagle("sweep", "plan", path, "--json").out)
     assert data["counts"]["new"] == 2 and [c["model"] for c in data["cells"]] == ["replay", "eagle-x5-7b"]
+
+
+def test_stale_when_the_lock_holds_other_data(eagle, tmp_path: Path) -> None:
+    predictions = _predictions(tmp_path, range(50))
+    assert _replay(eagle, tmp_path, predictions) == 0
+    lock = tmp_path / "eagle.lock"
+    assert eagle("lock", "--tasks", "pope", "--data-root", DATA, "-o", lock).code == 0
+    path = _sweep(tmp_path, [{"name": "replay", "predictions": str(predictions)}])
+    text = json.loads(path.read_text())
+    text["settings"]["lock"] = str(lock)
+    path.write_text(json.dumps(text))
+    assert _cells(path)["replay", "pope"].state == "done"  # the lock holds what the run read
+    data = json.loads(lock.read_text())
+    data["datasets"][0]["content_hash"] = "sha256:" + "0" * 64
+    lock.write_text(json.dumps(data))
+    cell = _cells(path)["replay", "pope"]
+    assert cell.state == "stale" and cell.reason.startswith("data changed: lmms-lab/POPE test content sha256:dd82")
+
+
+def test_stale_when_the_checkpoint_folder_changed(eagle, tmp_path: Path) -> None:
+    from eagle_eval.sweep.plan import run_config
+
+    predictions = _predictions(tmp_path, range(50))
+    assert _replay(eagle, tmp_path, predictions) == 0
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text("{}")
+    path = _sweep(tmp_path, [{"name": "replay", "predictions": str(predictions), "model_path": str(checkpoint)}])
+    sweep = load_sweep(path)
+    # The replay run stands in for a run of this checkpoint: its folder under the checkpoint's run id,
+    # with the fingerprint of weights saved before.
+    from eagle_eval.run.fingerprints import compute_run_id
+
+    run_dir = next((tmp_path / "out").iterdir()).rename(tmp_path / "out" / compute_run_id(run_config(sweep, sweep.models[0])))
+    results = json.loads((run_dir / "results.json").read_text())
+    results["model"]["weights"] = {"directory": str(checkpoint), "commit": None, "fingerprint": "before"}
+    (run_dir / "results.json").write_text(json.dumps(results))
+    cell = _cells(path)["replay", "pope"]
+    assert cell.state == "stale" and cell.reason.startswith(f"weights changed: checkpoint {checkpoint} fingerprint before ->")
+
+
+def test_stale_when_the_task_was_scored_under_another_model(eagle, tmp_path: Path) -> None:
+    predictions = _predictions(tmp_path, range(50))
+    assert _replay(eagle, tmp_path, predictions) == 0
+    results_path = next((tmp_path / "out").glob("*/results.json"))
+    results = json.loads(results_path.read_text())
+    results["results"]["pope"]["model_fingerprint"] = "0123456789abcdef"
+    results_path.write_text(json.dumps(results))
+    cell = _cells(_sweep(tmp_path, [{"name": "replay", "predictions": str(predictions)}]))["replay", "pope"]
+    assert cell.state == "stale" and cell.reason.startswith("model fingerprint changed: the task was scored under 0123")
+
+
+def test_a_terminal_gets_a_table(eagle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagle_eval.cli import sweep as sweep_cli
+
+    monkeypatch.setattr(sweep_cli, "_is_terminal", lambda: True)
+    shown = eagle("sweep", "plan", _sweep(tmp_path, [{"name": "eagle-x5-7b"}]))
+    assert shown.code == 0 and "┃ model" in shown.out and "| model |" not in shown.out
+    assert "no run" in shown.out and shown.out.rstrip().endswith("1 cell: 1 new")
