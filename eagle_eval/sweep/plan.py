@@ -187,17 +187,31 @@ class _ModelPlan:
         return self._cell(task, "new", "no samples of the task in the run folder")
 
     def _other_decoding(self, task: str) -> str | None:
-        """An earlier run of this model that generated the task at other gen_kwargs, or None."""
+        """An earlier run of this very model and seed at other gen_kwargs that has the task, or None.
+
+        A sibling folder counts only when this model's config at the sibling's recorded gen_kwargs has
+        the sibling's run id: another checkpoint, revision or seed never does.
+        """
         now = self.sweep.settings.gen_kwargs.to_json() if self.sweep.settings.gen_kwargs is not None else None
         for name in self.runs.siblings(self.run_id):
             results = self.runs.results(name)
-            if results is None or task not in results.results or results.seed != self.sweep.settings.seed:
+            if results is None or task not in results.results or results.settings.gen_kwargs == now:
                 continue
-            if results.settings.gen_kwargs != now and results.model.extra.get("predictions") in (
-                    None, str(self.model.predictions)):
+            if self._run_id_at(results.settings.gen_kwargs) == name:
                 return (f"decoding changed: gen_kwargs {results.settings.gen_kwargs or 'task defaults'} in {name}, "
                         f"now {now or 'task defaults'}")
         return None
+
+    def _run_id_at(self, gen_kwargs: dict[str, Any] | None) -> str | None:
+        from dataclasses import replace
+
+        from eagle_eval.generation.gen_kwargs import GenKwargsError, check_gen_kwargs
+
+        try:
+            other = check_gen_kwargs(dict(gen_kwargs)) if gen_kwargs else None
+        except GenKwargsError:
+            return None
+        return compute_run_id(replace(run_config(self.sweep, self.model), gen_kwargs=other))
 
     def _changed(self, task: str, entry: TaskResult | None, window: _Window) -> str | None:
         """What changed under the stored predictions as a whole (weights, model, data), or None."""

@@ -180,3 +180,12 @@ def test_a_terminal_gets_a_table(eagle, tmp_path: Path, monkeypatch: pytest.Monk
     shown = eagle("sweep", "plan", _sweep(tmp_path, [{"name": "eagle-x5-7b"}]))
     assert shown.code == 0 and "┃ model" in shown.out and "| model |" not in shown.out
     assert "no run" in shown.out and shown.out.rstrip().endswith("1 cell: 1 new")
+
+
+def test_another_models_run_at_other_gen_kwargs_is_not_an_earlier_decoding(eagle, tmp_path: Path) -> None:
+    assert _replay(eagle, tmp_path, _predictions(tmp_path, range(50))) == 0
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"doc_id": 0, "prediction": "no"}) + "\n")
+    cell = _cells(_sweep(tmp_path, [{"name": "replay", "predictions": str(other)}], gen_kwargs="max_new_tokens=4"))[
+        "replay", "pope"]
+    assert cell.state == "new" and cell.reason.startswith("no run folder replay__")
