@@ -14,8 +14,9 @@ extras=${1:+[$1]}
 PYTHONWARNINGS="${PYTHONWARNINGS:+$PYTHONWARNINGS,}ignore:Editable installation" \
     .venv/bin/python -m pip install --quiet -e ".${extras}"
 # Debian packages outside Python that an extra needs (test: chromium and chromium-driver for the report's
-# browser tests), each checked on its own and installed if missing, from the one list in
-# scripts/system-packages.txt; nothing downloads a browser.
+# browser tests, Slurm with munge, slurmdbd and MariaDB for the tests on a real scheduler), each checked on
+# its own and installed if missing, from the one list in scripts/system-packages.txt; nothing downloads a
+# browser.
 if [[ -n "${1:-}" ]]; then
     bash scripts/install_system_packages.sh "$1"
 fi

@@ -44,7 +44,9 @@ from eagle_eval.core.records import GenerationSettings, ModelInfo, Request, Samp
 from eagle_eval.provenance.hashes import HASH_CACHE_ENV
 from tests.hub_server import HubServer, point_libraries_at
 
-pytest_plugins = ["pytester"]  # tests/project/test_no_skips_in_ci.py runs pytest on a small suite of its own
+# pytester: tests/project/test_no_skips_in_ci.py runs pytest on a small suite of its own; tests.slurm_cluster:
+# the slurm_cluster fixture, a private single-node Slurm for the tests that submit real jobs.
+pytest_plugins = ["pytester", "tests.slurm_cluster"]
 
 SLOW_TEST_S = 5.0  # setup + call + teardown of one test on an idle 2-core machine
 ROOT = Path(__file__).resolve().parent.parent
