@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.cli.common import UsageError
+from eagle_eval.core.text_input import YamlReadError, read_yaml
 
 CONFIG_FLAG = "--config"
 
@@ -56,24 +57,12 @@ def with_config_file(argv: list[str], parser: argparse.ArgumentParser) -> list[s
 
 
 def _load(path: Path) -> dict[str, Any]:
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"--config {path}: file not found") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"--config {path}: not UTF-8 text; save it as UTF-8") from None
-    except IsADirectoryError:
-        raise UsageError(f"--config {path} is a folder; give the YAML file of run's flags") from None
-    except OSError as err:  # unreadable: a permission, a broken mount
-        raise UsageError(f"--config {path}: cannot read it ({err.strerror or err})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise UsageError(f"--config {path}: not valid YAML{where}: {getattr(err, 'problem', err)}") from None
+        data = read_yaml(path)
+    except YamlReadError as err:
+        if err.is_folder:
+            raise UsageError(f"--config {path} is a folder; give the YAML file of run's flags") from None
+        raise UsageError(f"--config {path}: {err}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

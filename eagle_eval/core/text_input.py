@@ -95,3 +95,33 @@ def valid_text(text: str) -> tuple[str, int]:
         replaced = sum(1 for ch in text if ord(ch) in _SURROGATES)
         return "".join(REPLACEMENT if ord(ch) in _SURROGATES else ch for ch in text), replaced
     return text, 0
+
+
+class YamlReadError(ValueError):
+    """Why a YAML file the user named cannot be read: the text after `PATH: ` in the caller's message."""
+
+    def __init__(self, problem: str, is_folder: bool = False) -> None:
+        super().__init__(problem)
+        self.is_folder = is_folder
+
+
+def read_yaml(path: Path) -> Any:
+    """The YAML document of `path` (None when empty); YamlReadError saying what is wrong and the fix."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise YamlReadError("file not found") from None
+    except UnicodeDecodeError:
+        raise YamlReadError("not UTF-8 text; save it as UTF-8") from None
+    except IsADirectoryError:
+        raise YamlReadError("a folder", is_folder=True) from None
+    except OSError as err:  # unreadable: a permission, a broken mount
+        raise YamlReadError(f"cannot read it ({err.strerror or err})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise YamlReadError(f"not valid YAML{where}: {getattr(err, 'problem', err)}") from None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.api.registry import UnknownNameError, resolve_model_name
+from eagle_eval.core.text_input import YamlReadError, read_yaml
 from eagle_eval.generation.gen_kwargs import GenKwargs, GenKwargsError, check_gen_kwargs, parse_gen_kwargs
 
 EXECUTOR_KINDS = ("local", "slurm")
@@ -114,22 +115,12 @@ _MISSING_FIX = {
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
-
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SweepFileError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise SweepFileError(f"{path} is a folder; give the sweep's YAML file") from None
-    except UnicodeDecodeError:
-        raise SweepFileError(f"{path}: not UTF-8 text; save it as UTF-8") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise SweepFileError(f"{path}: not valid YAML{line}: {getattr(err, 'problem', err)}") from None
+        data = read_yaml(path)
+    except YamlReadError as err:
+        if err.is_folder:
+            raise SweepFileError(f"{path} is a folder; give the sweep's YAML file") from None
+        raise SweepFileError(f"{path}: {err}") from None
     if not isinstance(data, dict):
         raise SweepFileError(f"{path}: expected a mapping with output_root, models and tasks, "
                              f"got {type(data).__name__}")
