@@ -5,6 +5,7 @@ import importlib
 BUILTIN_MODEL_MODULES = (
     "replay",
     "eagle.registration",
+    "eagle2.registration",
     "hf.registration",
     "openai_api.registration",
 )
