@@ -103,6 +103,11 @@ def _task_and_docs(name: str, data_root: Path | None, notes: list[str]) -> tuple
 def _overview(name: str, result: TaskResult, raw: dict[str, Any], samples: TaskSamples, paper: ReferenceRow | None) -> TaskOverview:
     value = result.headline.value
     paper_value = paper.values.get(result.paper_column) if paper and result.paper_column else None
+    # A published cell of another split or metric (MME sum, MMBench v1.1 test) is shown, never subtracted.
+    comparable = paper.comparable_value(result.paper_column) if paper and result.paper_column else None
+    other = paper.not_comparable.get(result.paper_column or "") if paper else None
+    task_notes = [*samples.notes, *([f"paper value not comparable, so no Δ paper: {paper.label} publishes {other}"]
+                                     if paper and other else [])]
     verdicts: dict[str, int] = {}
     for row in samples.rows:
         verdicts[row.verdict] = verdicts.get(row.verdict, 0) + 1
@@ -115,7 +120,7 @@ def _overview(name: str, result: TaskResult, raw: dict[str, Any], samples: TaskS
         interval=headline_interval(raw),
         interval_missing=missing_interval_reason(raw),
         paper_value=paper_value,
-        paper_delta=value - paper_value if value is not None and paper_value is not None else None,
+        paper_delta=value - comparable if value is not None and comparable is not None else None,
         n_samples=result.n_samples,
         n_errors=result.n_errors,
         n_rows=len(samples.rows),
@@ -127,7 +132,7 @@ def _overview(name: str, result: TaskResult, raw: dict[str, Any], samples: TaskS
         score_key=samples.score_key,
         n_input_truncated=result.n_input_truncated,
         verdicts=verdicts,
-        notes=list(samples.notes),
+        notes=task_notes,
     )
 
 

@@ -1,10 +1,11 @@
 """Published numbers, shipped as package data (copies under results/reference/).
 
-Two CSVs, one row per published result, in paper units (percent with one decimal, MME perception
+Three CSVs, one row per published result, in paper units (percent with one decimal, MME perception
 points, OCRBench out of 1000):
 - eagle_readme_tables.csv: the tables of the NVlabs/EAGLE README (`table` = the README's table);
 - comparison_models.csv: the comparison models' own published numbers (LLaVA-1.5, LLaVA-NeXT),
-  for the models that have an `hf` preset (`table` empty: not printed in the README).
+  for the models that have an `hf` preset (`table` empty: not printed in the README);
+- eagle2_readme_tables.csv: Eagle 2 and Eagle 2.5 as NVIDIA's READMEs print them (`table` empty).
 
 Besides the numbers, each row says who it is and where it comes from: `model` (the name as the
 source prints it), `label` (the name tables show; unique), `checkpoint` (the hub id of the weights
@@ -13,6 +14,13 @@ and `llm_as_printed`, `data` (the training data the source names, empty where it
 `reported_by` (who measured and published the numbers), `source` (the citation, pinned) and `note`.
 One checkpoint can have several rows, one per report (LLaVA's own and Cambrian-1's, say): the rows
 share `checkpoint` and differ in `reported_by`.
+
+Optional columns, empty where they do not apply: `source_commit` and `source_path` (the full commit
+and the file the numbers were read from), and `not_comparable`, the cells the source published for
+another split or metric than our column's, as `COLUMN: what the source measured` separated by `; `
+(`MME: MME sum (perception + cognition); MMBench: MMBench v1.1 test`). Such a cell keeps the
+source's number in `values` (it is what the source prints) but is never ranked or compared with a
+run: `comparable_value` gives None for it, and tables mark it.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 from eagle_eval.api.registry import UnknownNameError
@@ -41,7 +49,7 @@ PAPER_COLUMNS: tuple[str, ...] = (
     "POPE",
 )
 REFERENCE_CSV = "eagle_readme_tables.csv"
-REFERENCE_CSVS: tuple[str, ...] = (REFERENCE_CSV, "comparison_models.csv")
+REFERENCE_CSVS: tuple[str, ...] = (REFERENCE_CSV, "comparison_models.csv", "eagle2_readme_tables.csv")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,14 @@ class ReferenceRow:
     llm_as_printed: str = ""  # the base model as the source prints it (`llm` names it as its checkpoint does)
     reported_by: str = ""  # who measured and published the numbers
     note: str = ""  # what a reader of the row needs to know: another report of the same checkpoint, a split
+    source_commit: str = ""  # the full commit of the file the numbers were read from; "" where not recorded
+    source_path: str = ""  # that file's path in its repository
+    # Per column, what the source measured where it is another split or metric than our column's.
+    not_comparable: dict[str, str] = field(default_factory=dict)
+
+    def comparable_value(self, column: str) -> float | None:
+        """The published value where it measures what our column measures, else None (never compare it)."""
+        return None if column in self.not_comparable else self.values.get(column)
 
     @property
     def footnote(self) -> str:
@@ -102,7 +118,23 @@ def _reference_row(row: dict[str, str], repeated_model: bool) -> ReferenceRow:
         llm_as_printed=row.get("llm_as_printed") or "",
         reported_by=row.get("reported_by") or "",
         note=row.get("note") or "",
+        source_commit=row.get("source_commit") or "",
+        source_path=row.get("source_path") or "",
+        not_comparable=_not_comparable(row.get("not_comparable") or "", label),
     )
+
+
+def _not_comparable(text: str, label: str) -> dict[str, str]:
+    """`MME: MME sum; MMBench: v1.1 test` as {column: what the source measured}; a column must be ours."""
+    cells: dict[str, str] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        column, _, measured = part.partition(":")
+        if column.strip() not in PAPER_COLUMNS or not measured.strip():
+            raise ValueError(f"published row {label!r}: not_comparable entry {part!r} is not 'COLUMN: what was measured'")
+        cells[column.strip()] = measured.strip()
+    return cells
 
 
 def same_checkpoint(row: ReferenceRow, rows: list[ReferenceRow]) -> list[ReferenceRow]:

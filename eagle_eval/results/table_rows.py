@@ -9,7 +9,9 @@ Marks: `*` a subset of the data (--limit, --offset), `¶` predictions that cover
 (score --allow-subset), `†` a server-scored split, `‡` a variant standing in for the paper's protocol
 (or a run with --gen-kwargs), `§` a number read from an unpinned source (docs/reproducibility.md),
 `≈` data that differs from another row's for the same task (another content hash), `✗N` N samples
-that failed (no answer, or no score) and count as wrong.
+that failed (no answer, or no score) and count as wrong, `≠` a published cell of another split or
+metric than the column's (MME sum for MME perception, MMBench v1.1 test for MMBench-EN dev): shown
+for reference, but never ranked and never in a Δ row.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ VARIANT_MARK = "‡"
 UNPINNED_MARK = "§"
 DRIFT_MARK = "≈"
 ERROR_MARK = "✗"
+NOT_COMPARABLE_MARK = "≠"
 # Each note is one full sentence: every format prints it whole, after its mark.
 NOTES = {
     SUBSET_MARK: "subset of the data (--limit or --offset): not comparable with full-set numbers, and not "
@@ -52,6 +55,8 @@ NOTES = {
     "hash), so the two numbers are not over the same questions.",
     ERROR_MARK: "N samples failed (the model or the scorer gave no answer): each counts as wrong, and "
     "table --strict refuses the cell.",
+    NOT_COMPARABLE_MARK: "published for another split or metric than the column's (the row's note says which): "
+    "shown as printed, but not comparable, so it is left out of the ranking and of every Δ row.",
 }
 RowKind = Literal["run", "reference", "delta"]
 HEADERS = ("Rank", "Model", "Score")
@@ -77,6 +82,12 @@ class TableRow:
     rank_interval: tuple[int, int] | None = None  # 95% bootstrap interval of the rank, where samples exist
     paths: list[str] = field(default_factory=list)  # the results files merged into the row
     data: dict[str, str] = field(default_factory=dict)  # per column: the identity of the data read
+    # A published row's cells of another split or metric than the column's: never ranked, never in a Δ.
+    not_comparable: frozenset[str] = frozenset()
+
+    def comparable_values(self) -> dict[str, float | None]:
+        """The values the ranking and Δ rows may use: a not-comparable cell is None."""
+        return {c: None if c in self.not_comparable else v for c, v in self.values.items()}
 
 
 def run_row(run: RunResults, label: str, columns: Sequence[str] = PAPER_COLUMNS) -> TableRow:
@@ -145,14 +156,17 @@ def mark_drift(rows: Sequence[TableRow]) -> None:
 
 def reference_row(reference: ReferenceRow) -> TableRow:
     # The footnote carries the row's note with its citation: another report of the same checkpoint, a split.
+    # A cell of another split or metric is shown as printed, marked `≠`, and kept out of ranks and Δ rows.
     return TableRow(label=reference.label, values=dict(reference.values), kind="reference", model=reference.model,
-                    source=reference.footnote)
+                    source=reference.footnote, marks=dict.fromkeys(reference.not_comparable, NOT_COMPARABLE_MARK),
+                    not_comparable=frozenset(reference.not_comparable))
 
 
 def delta_row(run: TableRow, reference: TableRow) -> TableRow:
     values: dict[str, float | None] = {}
+    comparable = reference.comparable_values()  # a `≠` cell measures something else: no Δ
     for column in run.values:
-        new, old = run.values.get(column), reference.values.get(column)
+        new, old = run.values.get(column), comparable.get(column)
         values[column] = None if new is None or old is None else rounded(column, new) - rounded(column, old)
     return TableRow(label=f"Δ {run.label} vs {reference.label}", values=values, kind="delta", model=run.model,
                     source=reference.source)

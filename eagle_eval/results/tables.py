@@ -8,6 +8,8 @@ eagle_eval/results/table_formats.py prints the board in markdown, LaTeX, CSV, HT
 A Δ row compares a run with the published row of its own model when that row is on the board (the
 rule `report` uses: eagle_eval/results/reference_match.py), and otherwise with each published row
 the user named; `--reference all` names none, so a run without a published row of its own gets no Δ.
+A published cell of another split or metric than its column's (marked `≠`) is shown but counts as
+no value in the ranking and in Δ rows: a row that lacks it in a ranking column is not ranked, and says why.
 """
 
 from __future__ import annotations
@@ -103,9 +105,9 @@ def build_leaderboard(runs: Sequence[RunInput], references: Sequence[ReferenceRo
 def rank_table_rows(rows: Sequence[TableRow], rank_subsets: bool = True) -> tuple[list[TableRow], Ranking]:
     """Rows best first by the leaderboard rule, each given its rank, score, and why it is left out."""
     columns = list(rows[0].values) if rows else list(PAPER_COLUMNS)
-    ranking = rank_rows([row.values for row in rows], columns, _subsets_left_out(rows, rank_subsets))
+    ranking = rank_rows([row.comparable_values() for row in rows], columns, _subsets_left_out(rows, rank_subsets))
     for row, rank, score, why in zip(rows, ranking.ranks, ranking.scores, ranking.left_out, strict=True):
-        row.rank, row.score, row.left_out = rank, score, why
+        row.rank, row.score, row.left_out = rank, score, _why_left_out(row, why, ranking)
     return [rows[i] for i in ranking.order], ranking
 
 
@@ -113,14 +115,24 @@ def _rank(ref_rows: list[TableRow], run_rows: list[TableRow], columns: list[str]
           options: BoardOptions) -> tuple[list[TableRow], Ranking]:
     rows = [*ref_rows, *run_rows]
     fixed = options.columns is not None and not isinstance(options.columns, str)
-    ranking = rank_rows([row.values for row in rows], columns, _subsets_left_out(rows, options.rank_subsets),
-                        fixed=fixed)
+    ranking = rank_rows([row.comparable_values() for row in rows], columns,
+                        _subsets_left_out(rows, options.rank_subsets), fixed=fixed)
     for row, rank, score, why in zip(rows, ranking.ranks, ranking.scores, ranking.left_out, strict=True):
-        row.rank, row.score, row.left_out = rank, score, why
+        row.rank, row.score, row.left_out = rank, score, _why_left_out(row, why, ranking)
     ordered = [rows[i] for i in ranking.order]
     if options.intervals:
         apply_rank_intervals([row for row in ordered if row.rank is not None], ranking.columns)
     return ordered, ranking
+
+
+def _why_left_out(row: TableRow, why: str | None, ranking: Ranking) -> str | None:
+    """The ranking's reason, naming a ranking column whose published cell is of another split or metric."""
+    other = [column for column in ranking.columns if column in row.not_comparable]
+    if why is None or not other or why.startswith("a subset"):
+        return why
+    missing = [c for c in ranking.columns if row.values.get(c) is None]
+    reasons = [f"{', '.join(other)} published for another split or metric (≠)"]
+    return "; ".join(reasons + ([f"no value for {', '.join(missing)}"] if missing else []))
 
 
 def _subsets_left_out(rows: Sequence[TableRow], rank_subsets: bool) -> list[str | None]:

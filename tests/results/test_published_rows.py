@@ -13,7 +13,11 @@ wrong label fails like a wrong number:
 - haotian-liu/LLaVA docs/MODEL_ZOO.md at commit c121f04: the v1.6 table (LLM column `Vicuna-7B`,
   `Vicuna-13B`, `Hermes-Yi-34B`; SEED-IMG; MME as perception/cognition) and the v1.5 table (base
   model Vicuna v1.5; a `SEED` column that is all of SEED-Bench, image and video questions);
-- LLaVA's LLaVA-NeXT release post (2024-01-30): LLaVA-1.5-13B SEED-IMG 68.2.
+- LLaVA's LLaVA-NeXT release post (2024-01-30): LLaVA-1.5-13B SEED-IMG 68.2;
+- NVlabs/Eagle README.md at commit 5d7476c0c3f0656723df7088e9cb3bd52fc2f158: the tables "Eagle2-1B
+  Results", "Eagle2-2B Results" and "Eagle2-9B Results" (base models in its Model Zoo table);
+- NVlabs/Eagle Eagle2_5/README.md at commit 783f656d127ee498137b5ff52603ce36c292d317: "Image
+  Benchmarks" (Eagle2.5-8B; base model in "Model Details").
 """
 
 from __future__ import annotations
@@ -34,18 +38,23 @@ from eagle_eval.results.reference import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-CSVS = ("eagle_readme_tables.csv", "comparison_models.csv")
+CSVS = ("eagle_readme_tables.csv", "comparison_models.csv", "eagle2_readme_tables.csv")
 IDENTITY = ("table", "model", "label", "checkpoint", "llm", "llm_as_printed", "data", "reported_by")
 
 README = "NVlabs/EAGLE README.md @fef95f1"
 CAMBRIAN_TABLE_4 = "Cambrian-1 (arXiv 2406.16860) Table 4"
 ZOO = "haotian-liu/LLaVA docs/MODEL_ZOO.md @c121f04"
 RELEASE_POST = "llava-vl.github.io/blog/2024-01-30-llava-next"
+EAGLE2_README = "NVlabs/Eagle README.md @5d7476c"
+EAGLE25_README = "NVlabs/Eagle Eagle2_5/README.md @783f656"
+EAGLE2_COMMIT = "5d7476c0c3f0656723df7088e9cb3bd52fc2f158"
+EAGLE25_COMMIT = "783f656d127ee498137b5ff52603ce36c292d317"
+Q05, Q15, Q7 = "Qwen2.5-0.5B-Instruct", "Qwen2.5-1.5B-Instruct", "Qwen2.5-7B-Instruct"
 V7, V13, L8, Y34 = "vicuna-7b-v1.5", "vicuna-13b-v1.5", "Meta-Llama-3-8B-Instruct", "Nous-Hermes-2-Yi-34B"
 EAGLE_DATA, CAMBRIAN_DATA = "LLaVA-1.5 pretrain + Eagle-SFT-1.8M", "Cambrian-1 data"
 LLAVA_15_DATA, LLAVA_16_DATA = "LLaVA-1.5 (558K pretrain + 665K SFT)", "LLaVA-1.6"
 # The column each SEED cell was read from, by its heading in the cited source; all image questions only.
-IMAGE_ONLY_SEED = {"SEED(I)", "SEED-IMG"}
+IMAGE_ONLY_SEED = {"SEED(I)", "SEED-IMG", "SEED-Image"}
 
 
 class Expected(NamedTuple):
@@ -101,6 +110,14 @@ EXPECTED: dict[str, Expected] = {
                                       LLAVA_16_DATA, "LLaVA", (ZOO, "LLaVA-v1.6 table"), "SEED-IMG"),
     "LLaVA-NeXT-34B": Expected("LLaVA-NeXT-34B", "Hermes-Yi-34B", Y34, "liuhaotian/llava-v1.6-34b", LLAVA_16_DATA, "LLaVA",
                                (ZOO, "LLaVA-v1.6 table"), "SEED-IMG"),
+    "Eagle2-1B": Expected("Eagle2-1B", Q05, Q05, "nvidia/Eagle2-1B", "", "NVlabs/Eagle",
+                          (EAGLE2_README, "Eagle2-1B Results"), None),
+    "Eagle2-2B": Expected("Eagle2-2B", Q15, Q15, "nvidia/Eagle2-2B", "", "NVlabs/Eagle",
+                          (EAGLE2_README, "Eagle2-2B Results"), None),
+    "Eagle2-9B": Expected("Eagle2-9B", Q7, Q7, "nvidia/Eagle2-9B", "", "NVlabs/Eagle",
+                          (EAGLE2_README, "Eagle2-9B Results"), "SEED-Image"),
+    "Eagle2.5-8B": Expected("Eagle2.5-8B", Q7, Q7, "nvidia/Eagle2.5-8B", "", "NVlabs/Eagle",
+                            (EAGLE25_README, "Image Benchmarks"), None),
 }
 
 # The comparison models' numbers as the model zoo at c121f04 prints them (MME: the perception half),
@@ -116,6 +133,29 @@ COMPARISON_NUMBERS = {
     "LLaVA-NeXT-34B": dict(GQA=67.1, VQAv2=83.7, VizWiz=63.8, TextVQA=69.5, MME=1631, MMBench=79.3, SEED=75.9,
                            MathVista=46.5, MMMU=51.1, SQA=81.8, POPE=87.7),
 }
+
+
+# Eagle 2 / 2.5 as their READMEs print them, typed here from the files at the full commits above (the
+# rows "TextVQA<sub>val</sub>", "ChartQA<sub>test</sub>", "OCRBench", "MME<sub>sum</sub>",
+# "MathVista<sub>testmini</sub>", "MMMU<sub>val</sub>", "MMBench_V11<sub>test</sub>", "SEED-Image").
+# Benchmarks a README does not print for the model are absent.
+EAGLE2_NUMBERS = {
+    # NVlabs/Eagle README.md @5d7476c0c3f0656723df7088e9cb3bd52fc2f158, "Eagle2-1B Results"
+    "Eagle2-1B": dict(TextVQA=76.6, ChartQA=77.0, OCRBench=767, MME=1790.2, MathVista=45.3, MMMU=38.8),
+    # the same file, "Eagle2-2B Results"
+    "Eagle2-2B": dict(TextVQA=79.1, ChartQA=82.0, OCRBench=818, MME=2109.8, MathVista=54.7, MMMU=43.1),
+    # the same file, "Eagle2-9B Results"
+    "Eagle2-9B": dict(TextVQA=83.0, ChartQA=86.4, OCRBench=868, MME=2260, MMBench=80.6, SEED=77.1, MathVista=63.8,
+                      MMMU=56.1),
+    # NVlabs/Eagle Eagle2_5/README.md @783f656d127ee498137b5ff52603ce36c292d317, "Image Benchmarks"
+    "Eagle2.5-8B": dict(TextVQA=83.7, ChartQA=87.5, OCRBench=869, MMBench=81.7, MathVista=67.8, MMMU=55.8),
+}
+# Published for another split or metric than our column: MME<sub>sum</sub> (perception + cognition)
+# for our MME perception; MMBench_V11<sub>test</sub> for our MMBench-EN dev.
+EAGLE2_NOT_COMPARABLE = {"Eagle2-1B": {"MME"}, "Eagle2-2B": {"MME"}, "Eagle2-9B": {"MME", "MMBench"},
+                         "Eagle2.5-8B": {"MMBench"}}
+EAGLE2_FILES = {"Eagle2-1B": (EAGLE2_COMMIT, "README.md"), "Eagle2-2B": (EAGLE2_COMMIT, "README.md"),
+                "Eagle2-9B": (EAGLE2_COMMIT, "README.md"), "Eagle2.5-8B": (EAGLE25_COMMIT, "Eagle2_5/README.md")}
 
 
 def packaged_rows(name: str) -> list[dict[str, str]]:
@@ -192,3 +232,42 @@ def test_both_files_carry_the_identity_columns_and_the_package_copy_is_results_r
         assert packaged == (REPO / "results" / "reference" / name).read_bytes(), name
         header = list(packaged_rows(name)[0])
         assert header[: len(IDENTITY)] == list(IDENTITY) and header[-2:] == ["source", "note"], name
+
+
+@pytest.mark.parametrize("label", list(EAGLE2_NUMBERS))
+def test_the_eagle2_numbers_are_the_readmes_at_their_pinned_commits(label: str):
+    (row,) = select_references(label)
+    assert {c: v for c, v in row.values.items() if v is not None} == EAGLE2_NUMBERS[label]
+    assert (row.source_commit, row.source_path) == EAGLE2_FILES[label]
+    assert row.source_commit[:7] in row.source and len(row.source_commit) == 40
+
+
+@pytest.mark.parametrize("label", list(EAGLE2_NUMBERS))
+def test_eagle2_cells_of_another_split_or_metric_are_marked_not_comparable(label: str):
+    (row,) = select_references(label)
+    assert set(row.not_comparable) == EAGLE2_NOT_COMPARABLE[label]
+    for column in row.not_comparable:
+        assert row.values[column] is not None and row.comparable_value(column) is None
+        assert column in row.note
+    assert "MME sum" in row.not_comparable.get("MME", "MME sum")
+    assert "v1.1 test" in row.not_comparable.get("MMBench", "v1.1 test")
+    for column in ("TextVQA", "ChartQA", "OCRBench", "MathVista", "MMMU", "SEED"):  # the same split and metric
+        assert row.comparable_value(column) == row.values[column]
+
+
+def test_a_not_comparable_entry_must_name_one_of_our_columns():
+    from eagle_eval.results.reference import _reference_row
+
+    row = dict(packaged_rows("eagle2_readme_tables.csv")[0], not_comparable="DocVQA: test split")
+    with pytest.raises(ValueError, match="DocVQA"):
+        _reference_row(row, repeated_model=False)
+
+
+@pytest.mark.parametrize(("name", "label"), [("eagle2-1b", "Eagle2-1B"), ("eagle2-2b", "Eagle2-2B"),
+                                             ("eagle2-9b", "Eagle2-9B"), ("eagle2.5-8b", "Eagle2.5-8B")])
+def test_a_run_of_a_native_eagle2_preset_finds_its_published_row(name: str, label: str):
+    from eagle_eval.results.document import ModelRecord
+    from eagle_eval.results.reference_match import own_reference
+
+    row = own_reference(ModelRecord(name=name))
+    assert row is not None and row.label == label

@@ -23,7 +23,7 @@ def markdown_rows(text: str) -> list[list[str]]:
 
 
 def test_reference_csv_copies_are_identical():
-    for name in ("eagle_readme_tables.csv", "comparison_models.csv"):
+    for name in ("eagle_readme_tables.csv", "comparison_models.csv", "eagle2_readme_tables.csv"):
         packaged = (files("eagle_eval.results") / "published" / name).read_bytes()
         assert packaged == (REPO / "results" / "reference" / name).read_bytes(), name
     # The numbers against the handed-over copy, and every label: tests/results/test_published_rows.py.
@@ -37,7 +37,7 @@ def test_reference_rows_and_names():
     assert "NVlabs/EAGLE README" in x5.source
     assert len(select_references("LLaVA-NeXT")) == 3  # the README's name, one row per LLM
     assert [r.label for r in select_references("llava-next (yi-34b)")] == ["LLaVA-NeXT-34B (reported by Cambrian-1)"]
-    assert len(select_references("all")) == len(load_reference_rows()) == 16 + 5  # README rows + comparison models
+    assert len(select_references("all")) == len(load_reference_rows()) == 16 + 5 + 4  # README rows, comparison models, Eagle 2/2.5
     with pytest.raises(UnknownNameError, match="Did you mean Eagle-X5-7B"):
         select_references("Eagle-X5-7")
 
