@@ -34,6 +34,15 @@ HF_MODEL_ARGS: dict[str, str] = {
     "max_new_tokens": "a cap on every request's token budget, for smoke runs (off the paper's protocol; recorded)",
 }
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+# Eagle 2 / 2.5 on the hub ship only remote code written for transformers 4.x (no transformers class
+# loads them), so `hf:` would download weights and then fail or run foreign code: each has a native
+# preset (model_adapters/eagle2/) instead. Keys are hub ids in lower case.
+NATIVE_EAGLE2: dict[str, str] = {
+    "nvidia/eagle2-1b": "eagle2-1b",
+    "nvidia/eagle2-2b": "eagle2-2b",
+    "nvidia/eagle2-9b": "eagle2-9b",
+    "nvidia/eagle2.5-8b": "eagle2.5-8b",
+}
 
 
 def _positive(value: Any) -> int:
@@ -111,7 +120,16 @@ def _is_hub_id(source: str) -> bool:
 
 
 class HFSourceError(UnknownNameError):
-    """`hf:<path>` naming a folder that is not there (the command line prints it as one line, exit 2)."""
+    """`hf:<path>` naming a folder that is not there, or a checkpoint with a native adapter (the command
+    line prints it as one line, exit 2)."""
+
+
+def _check_native_eagle2(source: str) -> None:
+    """Refused when the entry is made (the run's plan), before any download or remote code runs."""
+    native = NATIVE_EAGLE2.get(source.strip().strip("/").lower())
+    if native is not None:
+        raise HFSourceError(f"model 'hf:{source}': Eagle 2/2.5 checkpoints need remote code written for "
+                            f"transformers 4.x; use --model {native} (the native adapter)")
 
 
 def _looks_local(source: str) -> bool:
@@ -133,6 +151,7 @@ def _check_local_source(source: str) -> None:
 
 def entry_for_source(source: str) -> ModelEntry:
     """The entry of `hf:<source>`: a hub id (`org/name`) or a local checkpoint folder."""
+    _check_native_eagle2(source)
     _check_local_source(source)
     name = f"{SCHEME}:{source}"
     hub_id = source if _is_hub_id(source) else None

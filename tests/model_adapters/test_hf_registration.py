@@ -84,6 +84,34 @@ def test_a_missing_checkpoint_is_one_line_exit_2(eagle, tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize(("hub_id", "native"), [
+    ("nvidia/Eagle2.5-8B", "eagle2.5-8b"), ("nvidia/eagle2.5-8b", "eagle2.5-8b"), ("NVIDIA/EAGLE2-1B", "eagle2-1b"),
+    ("nvidia/Eagle2-2B", "eagle2-2b"), ("nvidia/Eagle2-9b", "eagle2-9b"),
+])
+def test_an_eagle2_hub_id_is_refused_in_the_plan_naming_the_native_model(eagle, tmp_path: Path, monkeypatch,
+                                                                           hub_id: str, native: str) -> None:
+    import eagle_eval.model_adapters.hf.registration as registration
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the hf adapter was built: weights or remote code would have loaded")
+
+    monkeypatch.setattr(registration, "build_adapter", never)
+    result = eagle("run", "--model", f"hf:{hub_id}", "--tasks", "textvqa", "--limit", "1",
+                   "--data-root", str(Path(__file__).resolve().parents[2] / "data" / "hub"),
+                   "--output-dir", str(tmp_path / "runs"), "--device", "cpu", "--no-progress")
+    assert one_line_exit_2(result) == (
+        f"eagle-eval: error: model 'hf:{hub_id}': Eagle 2/2.5 checkpoints need remote code written for "
+        f"transformers 4.x; use --model {native} (the native adapter)")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_other_nvidia_hub_ids_and_local_eagle2_folders_are_not_refused(tmp_path: Path) -> None:
+    assert get_model_entry("hf:nvidia/Eagle2-9B-extra").hub_id == "nvidia/Eagle2-9B-extra"
+    folder = tmp_path / "Eagle2-1B"
+    folder.mkdir()
+    assert get_model_entry(f"hf:{folder}").hub_id is None  # a local folder is the user's own checkpoint
+
+
 def test_run_directory_of_an_hf_name_is_one_folder() -> None:
     run_id = compute_run_id(RunConfig(model="hf:/some/folder/model", tasks=["textvqa"]))
     assert "/" not in run_id and ":" not in run_id and run_id.startswith("hf_some_folder_model__")
