@@ -172,13 +172,17 @@ def stub_unused_imports() -> None:
 
 
 def load_named(path: Path, names: set[str], namespace: dict) -> dict:
-    """Run only the named top-level functions and assignments of a source file, in `namespace`."""
-    tree = ast.parse(path.read_text())
-    keep = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name in names or isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in names for t in node.targets):
-            keep.append(node)
-    missing = names - {n.name if isinstance(n, ast.FunctionDef) else n.targets[0].id for n in keep}
+    """Run only the named top-level functions, classes and assignments of a source file, in `namespace`."""
+
+    def name_of(node: ast.stmt) -> str | None:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            return node.name
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            return node.targets[0].id
+        return None
+
+    keep = [node for node in ast.parse(path.read_text()).body if name_of(node) in names]
+    missing = names - {name_of(node) for node in keep}
     if missing:
         raise SystemExit(f"{path}: not found: {sorted(missing)}")
     exec(compile(ast.Module(body=keep, type_ignores=[]), str(path), "exec"), namespace)
@@ -229,8 +233,8 @@ def image_array(seed: int, size: tuple[int, int]):
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
     base = np.stack([128 + 100 * np.sin(xx / (3 + c) + yy / (5 + 2 * c) + c) for c in range(3)], axis=-1)
-    noise = rng.normal(0, 40, size=(height, width, 3))
-    return np.clip(np.rint(base + noise), 0, 255).astype(np.uint8)
+    grain = rng.normal(0, 40, size=(height, width, 3))
+    return np.clip(np.rint(base + grain), 0, 255).astype(np.uint8)
 
 
 def write_golden(path: Path, golden: dict) -> None:
