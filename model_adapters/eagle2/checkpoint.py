@@ -126,6 +126,9 @@ def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
     stored_head: torch.Tensor | None = None
     for key, tensor in iter_tensors(files):
         name = module_key(key)
+        if name == key and key.startswith(_MODULE_VISION):
+            unexpected.append(key)  # our module name, not the released one (which nests vision_model twice)
+            continue
         if tied and key == TIED_HEAD:
             stored_head = tensor  # compared with the embeddings once they are in
             continue

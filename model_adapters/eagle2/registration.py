@@ -12,7 +12,7 @@ from eagle_eval.model_adapters.eagle2.capabilities import capabilities_for
 from eagle_eval.model_adapters.eagle2.presets import PRESETS, Preset
 
 if TYPE_CHECKING:
-    from eagle_eval.model_adapters.eagle2.adapter import Eagle2Adapter, Eagle2Settings
+    from eagle_eval.model_adapters.eagle2.adapter import Eagle2Adapter
 
 PROTOCOL_CHOICES = ("eagle2", "task")
 
@@ -48,7 +48,7 @@ def build_adapter(preset: Preset, options: ModelOptions) -> Eagle2Adapter:
     """Load the preset's checkpoint (or `options.model_path`) and wrap it in an adapter."""
     import torch
 
-    from eagle_eval.model_adapters.eagle2.adapter import Eagle2Adapter
+    from eagle_eval.model_adapters.eagle2.adapter import Eagle2Adapter, Eagle2Settings
     from eagle_eval.model_adapters.eagle2.checkpoint import load_eagle2
     from eagle_eval.model_adapters.eagle2.config import ORIGINAL_FORMAT_MISSING, Eagle2FormatNotImplemented
 
