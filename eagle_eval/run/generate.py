@@ -121,6 +121,13 @@ def generate_task(
     return work.outcomes, stats
 
 
+def built_request(task: Task, doc: Doc, settings: GenerationSettings, model_fingerprint: str) -> tuple[Request, str]:
+    """The doc's request as it is generated (ablation and --gen-kwargs applied) and its sample
+    fingerprint; raises whatever building it raises. Resume compares stored lines against this."""
+    request = apply_gen_kwargs(settings.ablation.request(task.build_request(doc)), settings.gen_kwargs)
+    return request, sample_fingerprint(model_fingerprint, request.prompt_fingerprint())
+
+
 class _TaskGeneration:
     """One task's generation under way: every outcome is recorded in memory and in the samples file."""
 
@@ -140,12 +147,10 @@ class _TaskGeneration:
     def build(self, doc: Doc) -> tuple[Request, str] | None:
         """The doc's request and sample fingerprint; None once its failure is recorded."""
         try:
-            request = apply_gen_kwargs(self.settings.ablation.request(self.task.build_request(doc)),
-                                       self.settings.gen_kwargs)
+            return built_request(self.task, doc, self.settings, self.model_fingerprint)
         except Exception as err:
             self.record(doc, sample_fingerprint(self.model_fingerprint, UNBUILT), _request_failure(err, self.task, doc))
             return None
-        return request, sample_fingerprint(self.model_fingerprint, request.prompt_fingerprint())
 
     def order(self, docs: Sequence[Doc]) -> list[Doc]:
         """The docs sorted by prompt length, so a batch pads little; prompt text is cheap, images are

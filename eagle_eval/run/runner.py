@@ -2,6 +2,7 @@
 
     plan.py         everything resolved and checked before data or weights load; then each task's data
     model.py        the adapter built, the ablation applied, the weights identified
+    stored_model.py the load skipped when every sample is stored (what the last load identified)
     generate.py     one task's generation (this rank's share): resume, order, batch, record
     distributed.py  a task's rank files merged into one samples file (under torchrun)
     scoring.py      scores and the task's entry, shared with `eagle-eval score`
@@ -48,7 +49,7 @@ from eagle_eval.run.config import (
 from eagle_eval.run.distributed import ProcessGroup, merged_outcomes
 from eagle_eval.run.generate import GenerationSettings, RankShare, generate_share
 from eagle_eval.run.log import RUN_LOG_FILENAME, ending_logged, log_line, warnings_to_log
-from eagle_eval.run.model import LoadedModel, load_model
+from eagle_eval.run.model import LoadedModel
 from eagle_eval.run.ownership import own_run_dir
 from eagle_eval.run.plan import RunPlan, TaskInputs, plan_run, read_task_inputs
 from eagle_eval.run.predict_only import record_predictions
@@ -61,6 +62,7 @@ from eagle_eval.run.record import (
     start_document,
 )
 from eagle_eval.run.scoring import ScoreOptions, score_docs
+from eagle_eval.run.stored_model import model_for_run
 
 # run_evaluation with the records it takes and returns, so a caller needs one import.
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_OUTPUT_DIR", "DEFAULT_SEED", "RunConfig", "RunOutcome", "command_string",
@@ -89,7 +91,7 @@ def run_evaluation(
         gen_kwargs = _run_gen_kwargs(plan)
         inputs = read_task_inputs(plan)
         refuse_fewer_docs(plan, inputs.docs)  # a smaller --limit on a stored run: refused before the model loads
-        model = load_model(plan, adapter)
+        model = model_for_run(plan, inputs, gen_kwargs, adapter)  # not loaded when every sample is stored
         document = start_document(plan, model, gen_kwargs)
         tasks = _TaskStages(plan, inputs, model, document, RankShare(plan.ctx, group, launch), gen_kwargs)
         heartbeat = tasks.tell if plan.ctx.is_main and not plan.show_progress else None
