@@ -16,10 +16,10 @@ from functools import cache
 SYMBOLS = {"±": r"$\pm$", "−": "$-$", "Δ": r"$\Delta$", "≠": r"$\neq$"}
 # Table marks (eagle_eval/results/tables.py, eagle_eval/ablation/table.py) in math mode, for superscripts after a number.
 MARK_MATH = {"*": "*", "†": r"\dagger", "‡": r"\ddagger", "§": r"\S", "¶": r"\P", "≠": r"\neq", "≈": r"\approx",
-             "✗": r"\times", **{digit: digit for digit in "0123456789"}}
+             "✗": r"\times", "○": r"\circ", **{digit: digit for digit in "0123456789"}}
 # The same marks where they start a footnote line rather than follow a number.
 MARK_NAMES = {"*": "*", "†": r"\dag", "‡": r"\ddag", "§": r"\S", "¶": r"\P", "≠": r"$\neq$", "≈": r"$\approx$",
-              "✗": r"$\times$N"}
+              "✗": r"$\times$N", "○": r"$\circ$"}
 
 _SYMBOL = re.compile("|".join(map(re.escape, SYMBOLS)))
 

@@ -11,7 +11,8 @@ Marks: `*` a subset of the data (--limit, --offset), `¶` predictions that cover
 `≈` data that differs from another row's for the same task (another content hash), `✗N` N samples
 that failed (no answer, or no score) and count as wrong, `≠` a published cell of another split or
 metric than the column's (MME sum for MME perception, MMBench v1.1 test for MMBench-EN dev): shown
-for reference, but never ranked and never in a Δ row.
+for reference, but never ranked and never in a Δ row, `○` a sweep's cell that is not done (partial,
+stale, failed, running: eagle_eval/sweep/board.py), left empty.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ VARIANT_MARK = "‡"
 UNPINNED_MARK = "§"
 DRIFT_MARK = "≈"
 ERROR_MARK = "✗"
+INCOMPLETE_MARK = "○"
 NOT_COMPARABLE_MARK = "≠"
 # Each note is one full sentence: every format prints it whole, after its mark.
 NOTES = {
@@ -55,6 +57,8 @@ NOTES = {
     "hash), so the two numbers are not over the same questions.",
     ERROR_MARK: "N samples failed (the model or the scorer gave no answer): each counts as wrong, and "
     "table --strict refuses the cell.",
+    INCOMPLETE_MARK: "not done in this sweep (partial, stale, failed, running or not run yet): the cell is left "
+    "empty and unranked until it is; `eagle-eval sweep status` says why.",
     NOT_COMPARABLE_MARK: "published for another split or metric than the column's (the row's note says which): "
     "shown as printed, but not comparable, so it is left out of the ranking and of every Δ row.",
 }

@@ -1,9 +1,22 @@
-"""Sweeps: a models × tasks matrix described in one YAML file, and the plan of what each cell needs.
+"""Sweeps: a models × tasks matrix described in one YAML file, run as jobs on an existing scheduler.
 
-Owns the sweep file (`spec.py`: parsing and validation, one error line per problem) and the cell
-plan (`plan.py`: each (model, task) cell's state and why, read from the run folders under the
-sweep's output root without loading a model). Executors, jobs and their status come later.
+Read `plan.py` first: a cell is one (model, task) and its state is read from the run folder that
+`eagle-eval run` would use, without loading a model. Then:
 
-Sits above `run` (it builds `RunConfig`s and uses the run's fingerprints) and below `cli`; imports
-run, results, api, provenance, generation and core, never the CLI.
+    spec.py        the sweep file: parsing and validation, one error line per problem
+    plan.py        each cell's state (new, done, partial, failed, stale, rescore, unknown) and why
+    jobs.py        cells that need work packed into jobs (one model loaded once) to the time budget
+    submission.py  a job written down: its `run --config` file, its job file, its first state
+    records.py     the job files under <output_root>/.sweep/ and their states
+    worker.py      one job, on any executor: `eagle-eval run` as a child, its state kept current
+    local.py       the local executor: a queue with GPU slots (CUDA_VISIBLE_DEVICES)
+    slurm.py       the Slurm executor through submitit: job arrays, requeue on preemption and timeout
+    launch.py      `sweep run`: plan, pack, submit, wait
+    status.py      `sweep status`: the plan with running and pending cells from the live jobs
+    board.py       the leaderboard of the sweep (cells not done left empty and marked), GPU-hours
+    publish.py     the board's files, a report per model and an index page
+
+Sits above `run` (it builds the run's configs and reads its fingerprints) and `report`, below `cli`;
+imports run, report, results, api, provenance, generation and core, never the CLI. submitit is
+imported only by slurm.py, for executor kind slurm (the `slurm` extra).
 """

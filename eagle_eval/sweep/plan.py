@@ -68,9 +68,9 @@ def run_config(sweep: Sweep, model: SweepModel) -> RunConfig:
                      gen_kwargs=settings.gen_kwargs, label=model.label)
 
 
-def plan_sweep(sweep: Sweep) -> list[Cell]:
+def plan_sweep(sweep: Sweep, tasks: TaskWindows | None = None) -> list[Cell]:
     """Every cell, models in the file's order, then tasks in the file's order."""
-    tasks = _TaskWindows(sweep)
+    tasks = tasks or TaskWindows(sweep)
     runs = _RunFolders(sweep.output_root)
     return [cell for model in sweep.models for cell in _ModelPlan(sweep, model, tasks, runs).cells()]
 
@@ -83,7 +83,7 @@ class _Window:
     error: str | None = None
 
 
-class _TaskWindows:
+class TaskWindows:
     """Each task's window, requests and data hashes, read once for every model that needs them."""
 
     def __init__(self, sweep: Sweep) -> None:
@@ -95,6 +95,11 @@ class _TaskWindows:
         if name not in self._windows:
             self._windows[name] = self._read(name)
         return self._windows[name]
+
+    def size(self, name: str) -> int | None:
+        """Docs in the task's window, or None where its data cannot be read here."""
+        window = self.window(name)
+        return None if window.error is not None else len(window.keys)
 
     def _read(self, name: str) -> _Window:
         from eagle_eval.generation.gen_kwargs import apply_gen_kwargs
@@ -127,7 +132,8 @@ class _RunFolders:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        self.names = sorted(p.name for p in root.iterdir()
+                            if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
         self._results: dict[str, RunResults | None] = {}
 
     def results(self, run_id: str) -> RunResults | None:
@@ -153,7 +159,7 @@ class _Tally:
 class _ModelPlan:
     """One model's cells: its run folder, what it stored, and each task's state."""
 
-    def __init__(self, sweep: Sweep, model: SweepModel, tasks: _TaskWindows, runs: _RunFolders) -> None:
+    def __init__(self, sweep: Sweep, model: SweepModel, tasks: TaskWindows, runs: _RunFolders) -> None:
         self.sweep, self.model, self.tasks, self.runs = sweep, model, tasks, runs
         self.run_id = compute_run_id(run_config(sweep, model))
         self.run_dir = sweep.output_root / self.run_id

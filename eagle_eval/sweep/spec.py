@@ -34,9 +34,12 @@ _TOP = ("output_root", "models", "tasks", "settings", "executor")
 _MODEL = ("name", "model_path", "model_args", "revision", "label", "predictions")
 _SETTINGS = ("data_root", "lock", "batch_size", "limit", "seed", "gen_kwargs")
 _EXECUTOR = ("kind", "gpus_per_job", "processes_per_job", "partition", "account", "qos", "time_limit",
-             "memory", "extra_flags")
+             "memory", "extra_flags", "gpus", "max_jobs", "seconds_per_sample", "load_seconds")
 _TIME = re.compile(r"^(\d+-)?\d{1,3}(:\d{2}){0,2}$")  # Slurm: MM, MM:SS, HH:MM:SS, D-HH[:MM[:SS]]
 _MEMORY = re.compile(r"^\d+[KMGT]?$")
+# Estimates for a model no run has timed yet: an Eagle-X5-7B sample batched on one H100, and its load.
+DEFAULT_SECONDS_PER_SAMPLE = 0.5
+DEFAULT_LOAD_SECONDS = 300.0
 
 
 class SweepFileError(ValueError):
@@ -78,6 +81,14 @@ class Executor:
     time_limit: str | None = None
     memory: str | None = None
     extra_flags: tuple[str, ...] = ()
+    gpus: tuple[str, ...] | None = None  # local: the GPU ids to hand out (default: CUDA_VISIBLE_DEVICES, or none)
+    max_jobs: int = 1  # local without GPUs: jobs at once
+    seconds_per_sample: float = DEFAULT_SECONDS_PER_SAMPLE  # until a run of the model has measured its own
+    load_seconds: float = DEFAULT_LOAD_SECONDS
+
+    @property
+    def time_limit_seconds(self) -> float | None:
+        return slurm_seconds(self.time_limit) if self.time_limit else None
 
 
 @dataclass(frozen=True)
@@ -283,4 +294,47 @@ def _executor(value: Any, where: str) -> Executor:
                     partition=_text(value.get("partition"), where, "executor.partition"),
                     account=_text(value.get("account"), where, "executor.account"),
                     qos=_text(value.get("qos"), where, "executor.qos"), time_limit=time_limit, memory=memory,
-                    extra_flags=tuple(flags))
+                    extra_flags=tuple(flags), gpus=_gpus(value.get("gpus"), where),
+                    max_jobs=_whole(value.get("max_jobs", 1), where, "executor.max_jobs"),
+                    seconds_per_sample=_seconds(value.get("seconds_per_sample", DEFAULT_SECONDS_PER_SAMPLE), where,
+                                                "executor.seconds_per_sample"),
+                    load_seconds=_seconds(value.get("load_seconds", DEFAULT_LOAD_SECONDS), where,
+                                          "executor.load_seconds"))
+
+
+def _gpus(value: Any, where: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, int | str) and not isinstance(i, bool)
+                                                      for i in items):
+        raise SweepFileError(f"{where}: 'executor.gpus' must list GPU ids (gpus: [0, 1, 2, 3])")
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
+def _whole(value: Any, where: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise SweepFileError(f"{where}: '{key}' must be a whole number (>= 1), got {value!r}")
+    return value
+
+
+def _seconds(value: Any, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise SweepFileError(f"{where}: '{key}' must be a number of seconds (>= 0), got {value!r}")
+    return float(value)
+
+
+def slurm_seconds(text: str) -> float:
+    """Seconds of a Slurm time (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS)."""
+    days, _, rest = text.rpartition("-")
+    parts = [int(part) for part in rest.split(":")]
+    if days:  # D-HH[:MM[:SS]]
+        parts += [0] * (3 - len(parts))
+        hours, minutes, seconds = parts
+    elif len(parts) == 1:
+        hours, minutes, seconds = 0, parts[0], 0
+    elif len(parts) == 2:
+        hours, (minutes, seconds) = 0, parts
+    else:
+        hours, minutes, seconds = parts
+    return float(((int(days or 0) * 24 + hours) * 60 + minutes) * 60 + seconds)

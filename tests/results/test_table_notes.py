@@ -13,6 +13,7 @@ from eagle_eval.ablation.table import FULL, AblationRow, AblationTable, render_a
 from eagle_eval.results import tables
 from eagle_eval.results.latex import latex_note, latex_text
 from eagle_eval.results.reference import PAPER_COLUMNS, select_references
+from eagle_eval.results.table_rows import INCOMPLETE_MARK
 from eagle_eval.results.tables import (
     DRIFT_MARK,
     ERROR_MARK,
@@ -40,7 +41,8 @@ def marked_leaderboard() -> tuple[list[TableRow], tables.Ranking]:
     run = TableRow(
         label="eagle-x5-7b −SAM (Müller_run #2)", values=values, model="eagle-x5-7b",
         marks={"GQA": SUBSET_MARK, "VQAv2": SERVER_MARK, "VizWiz": VARIANT_MARK, "TextVQA": SUBSET_MARK + VARIANT_MARK,
-               "ChartQA": UNPINNED_MARK, "MME": PARTIAL_MARK, "MMBench": DRIFT_MARK, "SEED": ERROR_MARK},
+               "ChartQA": UNPINNED_MARK, "MME": PARTIAL_MARK, "MMBench": DRIFT_MARK, "SEED": ERROR_MARK,
+               "MMMU": INCOMPLETE_MARK},
         errors={"GQA": (0.6, 48.8, 51.2), "MME": (3.0, 1494.0, 1506.0)}, failed={"SEED": 3},
     )
     references = [reference_row(ref) for ref in select_references("all")]

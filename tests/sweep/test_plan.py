@@ -118,9 +118,14 @@ def test_the_command_prints_markdown_when_piped_and_json_on_request(eagle, tmp_p
                              {"name": "eagle-x5-7b"}])
     shown = eagle("sweep", "plan", path)
     assert shown.code == 0 and shown.out.startswith("| model | task | state | reason | run |\n|---|")
-    assert shown.out.rstrip().endswith("2 cells: 2 new")
+    assert "\n2 cells: 2 new\n| job | model | tasks | samples | predicted |" in shown.out
+    # One job a model; eagle-x5-7b at the executor's assumed 300 s load and 0.5 s a sample, 1 GPU.
+    assert shown.out.rstrip().endswith("2 job(s), predicted 0.17 GPU-hours (1 GPU(s) per job)")
     data = json.loads(eagle("sweep", "plan", path, "--json").out)
     assert data["counts"]["new"] == 2 and [c["model"] for c in data["cells"]] == ["replay", "eagle-x5-7b"]
+    assert [(job["model"], job["tasks"], job["samples"]) for job in data["jobs"]] == [
+        ("replay", ["pope"], 3), ("eagle-x5-7b", ["pope"], 3)]
+    assert data["predicted_gpu_hours"] == round(2 * (300 + 3 * 0.5) / 3600, 3)
 
 
 def test_stale_when_the_lock_holds_other_data(eagle, tmp_path: Path) -> None:
@@ -174,12 +179,12 @@ def test_stale_when_the_task_was_scored_under_another_model(eagle, tmp_path: Pat
 
 
 def test_a_terminal_gets_a_table(eagle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from eagle_eval.cli import sweep as sweep_cli
+    from eagle_eval.cli import sweep_views
 
-    monkeypatch.setattr(sweep_cli, "_is_terminal", lambda: True)
+    monkeypatch.setattr(sweep_views, "_is_terminal", lambda: True)
     shown = eagle("sweep", "plan", _sweep(tmp_path, [{"name": "eagle-x5-7b"}]))
     assert shown.code == 0 and "┃ model" in shown.out and "| model |" not in shown.out
-    assert "no run" in shown.out and shown.out.rstrip().endswith("1 cell: 1 new")
+    assert "no run" in shown.out and "1 cell: 1 new" in shown.out
 
 
 def test_another_models_run_at_other_gen_kwargs_is_not_an_earlier_decoding(eagle, tmp_path: Path) -> None:

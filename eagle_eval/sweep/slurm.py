@@ -1,0 +1,96 @@
+"""The Slurm executor, through submitit: one job array per submission, requeued on preemption and timeout.
+
+Every job of a submission shares the executor's resources, so one `sbatch --array` holds them all
+(submitit's batch). Each array task runs the job's worker (eagle_eval.sweep.worker) in-process under
+submitit, whose handler of Slurm's warning signal (USR2, `--signal` before the time limit, or sent
+on preemption) requeues the task; the requeued task starts the same job again, and the run resumes
+from its samples files. A `scancel` ends the job; the next `sweep run` submits what is left.
+
+submitit keeps its own files (the pickled call, Slurm's stdout and stderr) under
+<output_root>/.sweep/submitit/; the run's own log is the job's log beside its run
+(eagle_eval.sweep.records).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import submitit
+
+from eagle_eval.sweep.local import ExecutorError
+from eagle_eval.sweep.records import SWEEP_DIR, JobFiles, read_state, write_state
+from eagle_eval.sweep.spec import Executor
+from eagle_eval.sweep.worker import run_job
+
+
+class SweepJobCall(submitit.helpers.Checkpointable):
+    """What an array task runs: the job of one job file. Checkpointing it is requeueing it as it is:
+    the job's progress lives in the run's samples files, not in this object."""
+
+    def __init__(self, spec_path: str) -> None:
+        self.spec_path = spec_path
+
+    def __call__(self) -> int:
+        return run_job(Path(self.spec_path))
+
+
+def submit(jobs: Sequence[JobFiles], executor: Executor, output_root: Path) -> list[str]:
+    """Submit the jobs as one array; each job's state records its Slurm id. Returns the ids."""
+    if shutil.which("sbatch") is None:
+        raise ExecutorError("executor.kind slurm: no sbatch on PATH; run on a Slurm login node, or use "
+                            "executor.kind: local")
+    slurm = submitit.SlurmExecutor(folder=output_root / SWEEP_DIR / "submitit" / "%j")
+    slurm.update_parameters(**slurm_parameters(executor))
+    with slurm.batch():
+        submitted = [slurm.submit(SweepJobCall(str(job.spec.resolve()))) for job in jobs]
+    ids = [job.job_id for job in submitted]
+    for job, scheduler_id in zip(jobs, ids, strict=True):
+        state = read_state(job.state)
+        if state is not None:
+            state.scheduler_id = scheduler_id
+            write_state(job.state, state)
+    return ids
+
+
+def slurm_parameters(executor: Executor) -> dict[str, Any]:
+    """submitit's SlurmExecutor parameters for the executor's resources."""
+    limit = executor.time_limit_seconds
+    parameters: dict[str, Any] = {
+        "job_name": "eagle-eval-sweep",
+        "time": int(limit // 60) if limit else 0,  # 0: no limit of ours, the partition's applies
+        "ntasks_per_node": 1,  # one worker per job; torchrun inside starts the processes
+        "mem": executor.memory, "partition": executor.partition, "account": executor.account,
+        "qos": executor.qos, "gpus_per_node": executor.gpus_per_job or None,
+        "additional_parameters": extra_parameters(executor.extra_flags) or None,
+    }
+    return {key: value for key, value in parameters.items() if value is not None}
+
+
+def extra_parameters(flags: Sequence[str]) -> dict[str, Any]:
+    """`["--exclusive", "--constraint=a100"]` as submitit's additional_parameters."""
+    parameters: dict[str, Any] = {}
+    for flag in flags:
+        name, has_value, value = flag.lstrip("-").partition("=")
+        parameters[name.replace("-", "_")] = value if has_value else True
+    return parameters
+
+
+def scheduler_states(ids: Sequence[str]) -> dict[str, str]:
+    """Slurm's state of each id still in the queue (PENDING, RUNNING, ...); ids gone are absent."""
+    if not ids or shutil.which("squeue") is None:
+        return {}
+    try:  # the whole queue, not -j: squeue refuses a list that holds one id it no longer knows
+        out = subprocess.run(["squeue", "-h", "-r", "-o", "%i %T"], capture_output=True,
+                             text=True, timeout=30, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    wanted, states = set(ids), {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in wanted:
+            states[parts[0]] = parts[1]
+    return states
