@@ -105,7 +105,7 @@ def test_eagle2_protocol_rewrites_prompts_and_tiles() -> None:
     assert mmmu.request.text == "Q\nA. x" + letter and mmmu.max_tiles == 12
     mmbench = protocol.eagle2_request(Request("mmbench", "dev", 0, "Q\nA. x\n" + letter, []))
     assert mmbench.request.text == "Q\nA. x" + letter
-    other = protocol.eagle2_request(Request("pope", "test", 0, "Is there a cat?", []))
+    other = protocol.eagle2_request(Request("vqav2", "val", 0, "Is there a cat?", []))
     assert other.request.text == "Is there a cat?" and other.max_tiles == 6
 
 
