@@ -99,6 +99,8 @@ class Preset:
         text = self.llm.to_dict()
         if vocab_size is not None:
             text["vocab_size"] = vocab_size
+            if vocab_size <= max(text["bos_token_id"], text["eos_token_id"]):  # a tiny vocabulary has its own
+                text.update(bos_token_id=None, eos_token_id=None)
         return {"model_type": "eagle_2_5_vl", "vision_config": self.vision.to_dict(), "text_config": text,
                 "select_layer": -4, "downsample_ratio": 0.5, "min_dynamic_tiles": 1, "max_dynamic_tiles": 12,
                 "use_thumbnail": True, "image_token_index": image_token_index, "template": "qwen2-chat",
