@@ -183,3 +183,28 @@ def test_released_presets_list_their_tensors_offline() -> None:
     for name in ("eagle2-1b", "eagle2-2b", "eagle2.5-8b"):
         assert get_preset(name).eagle2_config().tokens_per_tile == 256
     assert set(PRESETS) >= {"eagle2-1b", "eagle2-2b", "eagle2-9b", "eagle2.5-8b"}
+
+
+def test_a_siglip2_vision_config_builds_siglip2_and_loads_strictly(tiny_dir: Path, tmp_path: Path) -> None:
+    from eagle_eval.model_adapters.eagle2.modeling import Eagle2Model
+
+    directory = _copy(tiny_dir, tmp_path)
+    config_json = json.loads((directory / "config.json").read_text())
+    vision = config_json["vision_config"]
+    config_json["vision_config"] = {"model_type": "siglip2_vision_model", "num_patches": 16,
+                                    **{k: vision[k] for k in ("hidden_size", "intermediate_size", "num_hidden_layers",
+                                                              "num_attention_heads", "patch_size")}}
+    config_json["force_image_size"] = 28
+    (directory / "config.json").write_text(json.dumps(config_json))
+    config = Eagle2Config.from_file(directory / "config.json")
+    assert type(Eagle2Model(config).vision_model).__name__ == "Siglip2VisionModel"
+    torch.manual_seed(3)
+    model = Eagle2Model(config).eval()
+    _merge_into_one_file(directory)
+    _save(directory, checkpoint_state_dict(model))
+    loaded = load_eagle2(directory, device="cpu")
+    pixels = torch.randn(2, 3, 28, 28)
+    features = loaded.model.vision_features(pixels)
+    assert features.shape == (2, 16, 32)
+    torch.testing.assert_close(features, model.vision_features(pixels), atol=0, rtol=0)
+    assert loaded.model.encode_tiles(pixels).shape == (2, 4, 64)
