@@ -97,13 +97,19 @@ class Eagle2Model(nn.Module):
 
     @torch.no_grad()
     def vision_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        """[T, 3, S, S] normalised tiles → [T, G², C]: the encoder's hidden state at `select_layer`."""
+        """[T, 3, S, S] normalised tiles → [T, G², C]: the encoder's hidden state at `select_layer`.
+
+        For SigLIP only the layers up to that state run (hidden state k is the output of layer k, 0 the
+        embeddings): at -4 the last three layers, whose output nothing reads, are skipped (about a ninth of
+        the vision compute of a 27-layer encoder). The result is what `output_hidden_states` returns."""
         if self.config.vision_type == "siglip2_vision_model":
-            inputs = siglip2_inputs(pixel_values, self.config.patch_size)
-        else:
-            inputs = {"pixel_values": pixel_values}
-        out = self.vision_model(**inputs, output_hidden_states=True)
-        return out.hidden_states[self.config.select_layer]
+            out = self.vision_model(**siglip2_inputs(pixel_values, self.config.patch_size), output_hidden_states=True)
+            return out.hidden_states[self.config.select_layer]
+        layers = self.vision_model.encoder.layers
+        hidden = self.vision_model.embeddings(pixel_values)
+        for layer in layers[:self.config.select_layer % (len(layers) + 1)]:
+            hidden = layer(hidden, None)
+        return hidden
 
     @torch.no_grad()
     def project(self, features: torch.Tensor) -> torch.Tensor:
