@@ -121,3 +121,31 @@ def test_protocol_is_recorded_and_defaults_to_eagle2(adapter: Eagle2Adapter) -> 
     assert eagle2.prepare(request).spec.max_new_tokens == 3
     with pytest.raises(ValueError, match="unknown protocol"):
         Eagle2Adapter("x", adapter.loaded, settings=Eagle2Settings(protocol="paper"))
+
+
+def test_each_row_keeps_its_own_budget_and_stop_strings(adapter: Eagle2Adapter) -> None:
+    requests = _requests()[:4]
+    adapter.generate(requests)
+    stats = adapter.last_call_stats()
+    assert stats is not None
+    assert stats.tokens_generated is not None
+    assert stats.tokens_generated <= sum(r.generation.max_new_tokens for r in requests)
+    long = Request("t", "val", 0, "Describe.", [_image(9, 40, 40)], GenerationSettings(max_new_tokens=12))
+    answer = adapter.generate([long])[0]
+    stop = answer.strip()[1:3] if len(answer.strip()) > 3 else None
+    if stop:  # a stop string taken from the answer itself cuts it there
+        cut = Request("t", "val", 0, "Describe.", [_image(9, 40, 40)],
+                      GenerationSettings(max_new_tokens=12, until=(stop,)))
+        assert adapter.generate([cut])[0] == answer[:answer.index(stop)].strip()
+
+
+def test_half_precision_casts_parameters_and_keeps_buffers() -> None:
+    import torch
+
+    from eagle_eval.model_adapters.eagle2.checkpoint import load_eagle2
+    from eagle_eval.model_adapters.eagle2.tiny import ensure_tiny_checkpoint
+
+    loaded = load_eagle2(ensure_tiny_checkpoint(), device="cpu", dtype="bf16")
+    assert {p.dtype for p in loaded.model.parameters()} == {torch.bfloat16}
+    assert loaded.model.language_model.model.rotary_emb.inv_freq.dtype == torch.float32
+    assert load_eagle2(ensure_tiny_checkpoint(), device="cpu").dtype == torch.float32
