@@ -150,6 +150,17 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def recorded_fingerprint(run_dir: Path) -> str | None:
+    """The model fingerprint the run folder's last load identified, or None (no record, or not whole).
+
+    For views that must judge stored samples before any results.json exists (a run stopped in its
+    first task): the key is not checked here, so it says what the samples were made by, not that a
+    launch now would load the same model."""
+    path = run_dir / LOAD_RECORD_FILENAME
+    recorded = _read_record(path) if path.is_file() else None
+    return str(recorded[2].fingerprint) if recorded is not None else None
+
+
 def _read_record(path: Path) -> tuple[dict[str, Any], WeightsSource, ModelRecord, int] | None:
     """(key, source, model record, batch size) of a load record, or None for any record not whole."""
     try:

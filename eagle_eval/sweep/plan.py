@@ -38,6 +38,7 @@ from eagle_eval.results.samples import SampleRecord, latest_by_key, read_samples
 from eagle_eval.run.config import RunConfig
 from eagle_eval.run.fingerprints import UNBUILT, compute_run_id, sample_fingerprint
 from eagle_eval.run.generate import load_task_docs
+from eagle_eval.run.stored_model import recorded_fingerprint
 from eagle_eval.sweep.spec import Sweep, SweepModel
 
 STATES = ("new", "done", "partial", "failed", "stale", "rescore", "unknown")
@@ -244,7 +245,9 @@ class _ModelPlan:
 
     def _from_samples(self, task: str, entry: TaskResult | None, window: _Window,
                       stored: dict[tuple[str, int], SampleRecord]) -> Cell:
-        model_fp = self.results.model.fingerprint if self.results is not None else None
+        # Before the first task's results.json, the run folder's load record names the model that
+        # made its samples (a run stopped in its first task).
+        model_fp = self.results.model.fingerprint if self.results is not None else recorded_fingerprint(self.run_dir)
         tally = _tally(window, stored, model_fp)
         total = len(window.keys)
         if tally.mismatched:

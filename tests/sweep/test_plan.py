@@ -113,6 +113,21 @@ def test_eagle_tiny_done_then_stale_under_other_gen_kwargs(eagle, tmp_path: Path
     assert cell.state == "stale" and cell.reason.startswith("decoding changed: gen_kwargs task defaults in eagle-tiny__")
 
 
+def test_samples_without_results_are_judged_by_the_run_folders_last_load(eagle, tmp_path: Path) -> None:
+    """A run stopped in its first task has samples and no results.json: the load record names the model."""
+    assert _replay(eagle, tmp_path, _predictions(tmp_path, range(50)), limit="4") == 0
+    (run_dir,) = (tmp_path / "out").iterdir()
+    (run_dir / "results.json").unlink()
+    samples = run_dir / "samples" / "pope.jsonl"
+    samples.write_text("".join(samples.read_text().splitlines(keepends=True)[:3]))
+    path = _sweep(tmp_path, [{"name": "replay", "predictions": str(tmp_path / "predictions.jsonl")}], limit=4)
+    cell = _cells(path)["replay", "pope"]
+    assert (cell.state, cell.valid, cell.total) == ("partial", 3, 4), cell.reason
+    (run_dir / "model-load.json").unlink()
+    cell = _cells(path)["replay", "pope"]
+    assert cell.state == "unknown" and "no results.json gives the model fingerprint" in cell.reason
+
+
 def test_the_command_prints_markdown_when_piped_and_json_on_request(eagle, tmp_path: Path) -> None:
     path = _sweep(tmp_path, [{"name": "replay", "predictions": str(_predictions(tmp_path, range(3)))},
                              {"name": "eagle-x5-7b"}])
