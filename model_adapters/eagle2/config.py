@@ -32,10 +32,13 @@ IMAGE_START_TOKEN = "<img>"
 IMAGE_END_TOKEN = "</img>"
 
 ORIGINAL_FORMAT_MISSING = (
-    "the original Eagle 2 format (Eagle2ChatModel: config 'eagle_chat', the 9B's SigLIP + ConvNeXt-XXL "
-    "channel-concatenated vision tower) is not implemented yet: missing are its config reader "
-    "(vision_config 'MOB' with its two backbones), the ConvNeXt branch at its own resolution and the key map "
-    "of its remote-code module tree; run Eagle2-1B/2B from their Eagle 2.5-format re-release instead"
+    "the original Eagle 2 format (Eagle2ChatModel, config 'eagle_chat': the 9B's SigLIP + ConvNeXt-XXL tower) is "
+    "not implemented yet. Missing: the reader of its 'MOB' vision_config (moe_version_type "
+    "'convnext_512_siglip_448'), the SigLIP branch's last hidden state at 448 px, the ConvNeXt-XXL branch (each "
+    "tile resized bilinearly to 512 px and renormalised from SigLIP's to CLIP's mean/std; the last stage's 16x16x3072 "
+    "map) concatenated after the pixel-shuffled SigLIP tokens into mlp1, the key map of its remote-code module "
+    "tree, and goldens from NVIDIA's code to check it against. Eagle2-1B/2B run from their Eagle 2.5-format "
+    "re-release (eagle2-1b, eagle2-2b)"
 )
 
 
