@@ -57,7 +57,16 @@ def test_config_and_tokenizer_are_read_as_theirs(goldens: dict, loaded: LoadedEa
     tokenizer = goldens["tokenizer"]
     assert config.image_token_index == tokenizer["image_token_index"]
     assert loaded.eos_token_ids == [tokenizer["chat_eos_id"]]
-    assert len(loaded.tokenizer) == tokenizer["len"]
+    assert len(loaded.tokenizer) == tokenizer["len"] == loaded.config.text.vocab_size
+    for token, token_id in tokenizer["special_token_ids"].items():
+        assert loaded.tokenizer.convert_tokens_to_ids(token) == token_id, token
+    assert (loaded.tokenizer.eos_token, loaded.tokenizer.pad_token) == (tokenizer["eos_token"], tokenizer["pad_token"])
+    assert loaded.tokenizer("a b")["input_ids"][0] != tokenizer["special_token_ids"]["<|endoftext|>"]  # no BOS
+    from eagle_eval.model_adapters.eagle2.templates import SYSTEM_MESSAGE
+    from eagle_eval.model_adapters.eagle2.tiling import SIGLIP_MEAN, SIGLIP_STD
+
+    assert goldens["meta"]["system_message"] == SYSTEM_MESSAGE and config.template == goldens["meta"]["template"]
+    assert goldens["preprocess"]["mean"] == [SIGLIP_MEAN] * 3 and goldens["preprocess"]["std"] == [SIGLIP_STD] * 3
 
 
 def test_tile_choices(goldens: dict) -> None:
@@ -74,6 +83,7 @@ def test_pixels_features_shuffle_and_projection(goldens: dict, tensors: dict, lo
         name = row["name"]
         assert choose_grid(row["width"], row["height"], 1, 12, config.tile_size) == (row["grid_cols"], row["grid_rows"])
         pixels = normalize(preprocess_image(_image(goldens, name), 12, config.tile_size, 1, True, upscale=False))
+        assert pixels.shape[0] == row["num_tiles"] and list(pixels.shape) == row["shapes"]["pixel_values"]
         torch.testing.assert_close(pixels, tensors[f"{name}.pixel_values"], atol=TOLERANCE, rtol=0)
         features = loaded.model.vision_features(tensors[f"{name}.pixel_values"])
         torch.testing.assert_close(features, tensors[f"{name}.vit_selected"], atol=TOLERANCE, rtol=0)
@@ -99,6 +109,7 @@ def test_prompt_strings_and_ids(goldens: dict, loaded: LoadedEagle2) -> None:
         text = prompt_text(prompt["question"], [prompt["num_tiles"]], loaded.config.tokens_per_tile)
         assert text == prompt["prompt"]
         assert row.ids == prompt["input_ids"]
+        assert row.ids.count(loaded.config.image_token_index) == prompt["image_tokens"]
 
 
 def test_last_logits_and_greedy_tokens(goldens: dict, tensors: dict, loaded: LoadedEagle2) -> None:
