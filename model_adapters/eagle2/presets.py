@@ -83,6 +83,7 @@ class Preset:
     format: str = "eagle2.5"  # or "eagle2" (the original Eagle2ChatModel format, not implemented)
     revision: str = "main"
     tiny: bool = False
+    reference: str | None = None  # the published row (NVIDIA's README numbers) this checkpoint is compared with
 
     @property
     def implemented(self) -> bool:
@@ -122,13 +123,13 @@ PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
         Preset("eagle2-1b", "nvidia/Eagle2-1B", "Qwen2.5-0.5B-Instruct", "SigLIP so400m (PaliGemma-448)",
-               QWEN25_05B, SIGLIP_448),
+               QWEN25_05B, SIGLIP_448, reference="Eagle2-1B"),
         Preset("eagle2-2b", "nvidia/Eagle2-2B", "Qwen2.5-1.5B-Instruct", "SigLIP so400m (PaliGemma-448)",
-               QWEN25_15B, SIGLIP_448),
+               QWEN25_15B, SIGLIP_448, reference="Eagle2-2B"),
         Preset("eagle2-9b", "nvidia/Eagle2-9B", "Qwen2.5-7B-Instruct", "SigLIP + ConvNeXt-XXL (channel concat)",
-               QWEN25_7B, SIGLIP_448, format="eagle2"),
+               QWEN25_7B, SIGLIP_448, format="eagle2", reference="Eagle2-9B"),
         Preset("eagle2.5-8b", "nvidia/Eagle2.5-8B", "Qwen2.5-7B-Instruct", "SigLIP2 so400m-patch16-512",
-               QWEN25_7B, SIGLIP2_512),
+               QWEN25_7B, SIGLIP2_512, reference="Eagle2.5-8B"),
         Preset("eagle2.5-tiny", None, "tiny Qwen2", "tiny SigLIP", TINY_QWEN, TINY_SIGLIP, tiny=True),
     )
 }

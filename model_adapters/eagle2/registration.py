@@ -101,7 +101,8 @@ def register_eagle2_models() -> None:
         register_model(ModelEntry(
             name=preset.name, factory=_factory(preset), description=preset.description, hub_id=preset.hub_id,
             family="eagle2", preset=preset.name, revision=None if preset.tiny else preset.revision,
-            llm=preset.llm_name, vision=(preset.vision_name,), template="qwen2-chat", notes=_notes(preset),
+            llm=preset.llm_name, vision=(preset.vision_name,), template="qwen2-chat", reference=preset.reference,
+            notes=_notes(preset),
             model_args=MODEL_ARGS, capabilities=capabilities_for(preset.name),
         ))
 

@@ -46,3 +46,14 @@ def test_run_end_to_end_on_the_bundled_samples(tmp_path: Path) -> None:
     assert results["model"]["extra"]["template"] == "qwen2-chat"
     rows = [json.loads(line) for line in (run_dir / "samples" / "chartqa.jsonl").read_text().splitlines()]
     assert rows and all(row["error"] is None for row in rows)
+
+
+def test_each_released_preset_names_its_published_row() -> None:
+    from eagle_eval.api.registry import get_model_entry
+    from eagle_eval.results.reference import select_references
+
+    for name in ("eagle2-1b", "eagle2-2b", "eagle2-9b", "eagle2.5-8b"):
+        reference = get_model_entry(name).reference
+        assert reference is not None
+        (row,) = select_references(reference)
+        assert row.checkpoint.lower() == f"nvidia/{name}".lower()
