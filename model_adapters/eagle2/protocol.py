@@ -26,7 +26,10 @@ images as above; ScienceQA's "Context: " label before the hint is dropped. The q
 stays the task's, which differs from VLMEvalKit's in three places (tests/model_adapters/eagle2/
 test_protocol_goldens.py checks the rest against NVIDIA's wrapper): TextVQA's question is capitalised by
 the task (and `textvqa` adds the OCR-token line: use `textvqa_noocr`), MMBench puts hint, question and
-options on one line, and MathVista's text is the task's query with its answer-format hint. A request
+options on one line, and MathVista's text is the task's query with its answer-format hint. MMMU's
+references are renumbered in order of appearance with one image per reference (the task's images), where
+VLMEvalKit keeps the dataset's numbers and each distinct image once; single-image questions, most of
+MMMU, come out the same. A request
 whose text does not end with the instruction expected of its task is an error, never a silent
 pass-through. Tasks not listed keep their text and get the defaults (6 tiles, upscaling, 8192 tokens).
 
