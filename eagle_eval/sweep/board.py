@@ -32,6 +32,7 @@ class SweepBoard:
     rows: list[TableRow]
     ranking: Ranking
     gpu_hours: dict[str, float]  # per model (label), measured
+    job_hours: dict[str, float]  # per model (label), the jobs' wall time (a CPU-only sweep has no GPU-hours)
     run_dirs: dict[str, Path]  # per model (label), the run folders that have results
     incomplete: list[StatusCell] = field(default_factory=list)
 
@@ -42,11 +43,12 @@ def build_sweep_board(sweep: Sweep, cells: list[StatusCell], references: list[Re
         by_run.setdefault(cell.cell.run_id, []).append(cell)
     runs: list[tuple[Path, RunResults]] = []
     gpu_hours: dict[str, float] = {}
+    job_hours: dict[str, float] = {}
     run_dirs: dict[str, Path] = {}
     incomplete: list[StatusCell] = []
     for run_id, run_cells in by_run.items():
         label = run_cells[0].cell.model
-        gpu_hours[label] = measured_gpu_hours(sweep.output_root, run_id)
+        gpu_hours[label], job_hours[label] = measured_hours(sweep.output_root, run_id)
         not_done = [cell for cell in run_cells if cell.state != "done"]
         incomplete.extend(not_done)
         path = sweep.output_root / run_id / "results.json"
@@ -60,7 +62,7 @@ def build_sweep_board(sweep: Sweep, cells: list[StatusCell], references: list[Re
     options = BoardOptions(columns=_columns(sweep))
     rows, ranking = build_leaderboard(board_entries(runs), references or [], options)
     _mark(rows, incomplete)
-    return SweepBoard(rows, ranking, gpu_hours, run_dirs, incomplete)
+    return SweepBoard(rows, ranking, gpu_hours, job_hours, run_dirs, incomplete)
 
 
 def _columns(sweep: Sweep) -> str | list[str]:
@@ -92,5 +94,7 @@ def _column_of(task: str, row: TableRow) -> str | None:
     return column if column in row.values else None
 
 
-def measured_gpu_hours(output_root: Path, run_id: str) -> float:
-    return sum(state.gpu_seconds for _, _, state in job_states(output_root, run_id) if state is not None) / 3600.0
+def measured_hours(output_root: Path, run_id: str) -> tuple[float, float]:
+    """(GPU-hours, wall hours) of every attempt of every job of the run."""
+    states = [state for _, _, state in job_states(output_root, run_id) if state is not None]
+    return sum(s.gpu_seconds for s in states) / 3600.0, sum(s.wall_seconds for s in states) / 3600.0

@@ -51,13 +51,15 @@ def publish_board(sweep: Sweep, output: Path | None = None) -> PublishedBoard:
     markdown = texts["markdown"] + "\n" + hours + _incomplete_lines(board)
     as_json = json.loads(texts["json"])
     as_json["gpu_hours"] = {model: round(value, 4) for model, value in board.gpu_hours.items()}
+    as_json["job_hours"] = {model: round(value, 5) for model, value in board.job_hours.items()}
     as_json["cells_not_done"] = [cell.to_json() for cell in board.incomplete]
     return PublishedBoard(board, folder, markdown, json.dumps(as_json, indent=2), index)
 
 
 def gpu_hours_table(board: SweepBoard) -> str:
-    rows = [[model, f"{hours:.3f}"] for model, hours in board.gpu_hours.items()]
-    return tabulate(rows, headers=["Model", "GPU-hours (measured)"], tablefmt="github") + "\n"
+    rows = [[model, f"{hours:.3f}", f"{board.job_hours[model]:.4f}"] for model, hours in board.gpu_hours.items()]
+    return tabulate(rows, headers=["Model", "GPU-hours (measured)", "job hours (wall)"], tablefmt="github",
+                    disable_numparse=True) + "\n"
 
 
 def _incomplete_lines(board: SweepBoard) -> str:
@@ -91,12 +93,13 @@ def _index(sweep: Sweep, board: SweepBoard, reports: dict[str, tuple[Path | None
     for model, hours in board.gpu_hours.items():
         path, why = reports.get(model, (None, "no results yet"))
         link = f'<a href="reports/{esc(path.name)}">report</a>' if path else esc(why)
-        items.append(f"<tr><td>{esc(model)}</td><td>{hours:.3f}</td><td>{link}</td></tr>")
+        items.append(f"<tr><td>{esc(model)}</td><td>{hours:.3f}</td><td>{board.job_hours[model]:.4f}</td>"
+                     f"<td>{link}</td></tr>")
     missing = "".join(f"<li>{esc(c.cell.model)} / {esc(c.cell.task)}: {esc(c.state)} — {esc(c.reason)}</li>"
                       for c in board.incomplete)
     return ("<!doctype html><html><head><meta charset=\"utf-8\"><title>Sweep board</title></head><body>"
             f"<h1>Sweep {esc(sweep.path.name)}</h1>"
             '<p><a href="board.html">Leaderboard</a> · <a href="board.md">markdown</a> · '
             '<a href="board.csv">CSV</a> · <a href="board.tex">LaTeX</a> · <a href="board.json">JSON</a></p>'
-            "<table><tr><th>Model</th><th>GPU-hours</th><th>Report</th></tr>" + "".join(items) + "</table>"
+            "<table><tr><th>Model</th><th>GPU-hours</th><th>job hours</th><th>Report</th></tr>" + "".join(items) + "</table>"
             + (f"<h2>Cells not done</h2><ul>{missing}</ul>" if missing else "") + "</body></html>\n")

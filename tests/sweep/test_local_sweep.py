@@ -89,6 +89,10 @@ def test_each_job_gets_its_own_gpus_and_no_more_jobs_run_than_slots(eagle, tmp_p
         assert sum(1 for s, e in spans if s <= start < e) <= 2
     assert spans[2][0] >= min(spans[0][1], spans[1][1])  # the third waited for a free slot
     assert {cell.state for cell in status_of(path).values()} == {"done"}
+    board = json.loads(eagle("sweep", "board", path, "--json").out)
+    for label in ("replay-yes", "replay-no", "replay-maybe"):  # measured: wall time × the job's 2 GPUs
+        assert board["job_hours"][label] > 0
+        assert board["gpu_hours"][label] == pytest.approx(2 * board["job_hours"][label], abs=2e-4)
 
 
 def test_a_model_with_a_bad_path_fails_only_its_own_cells(eagle, tmp_path: Path,
