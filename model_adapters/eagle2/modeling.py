@@ -16,6 +16,7 @@ hidden state after all but the last three encoder layers, without the post-layer
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -105,8 +106,9 @@ class Eagle2Model(nn.Module):
         if self.config.vision_type == "siglip2_vision_model":
             out = self.vision_model(**siglip2_inputs(pixel_values, self.config.patch_size), output_hidden_states=True)
             return out.hidden_states[self.config.select_layer]
-        layers = self.vision_model.encoder.layers
-        hidden = self.vision_model.embeddings(pixel_values)
+        siglip: Any = self.vision_model  # transformers' SiglipVisionModel: embeddings, encoder.layers
+        layers = siglip.encoder.layers
+        hidden = siglip.embeddings(pixel_values)
         for layer in layers[:self.config.select_layer % (len(layers) + 1)]:
             hidden = layer(hidden, None)
         return hidden
