@@ -9,8 +9,9 @@ for a slow node); a cell larger than that gets a job of its own and, if it outli
 continues where it stopped in the next attempt: Slurm jobs are requeued on timeout and preemption,
 and a run resumes from its samples files (docs/sweeps.md).
 
-A cell that only needs scoring (`rescore`) costs no generation: its job is just the run's scoring,
-which needs no model when every sample is stored.
+Cells that only need scoring (`rescore`) make a job of their own per model, which runs on this
+machine whatever the executor: the run scores stored samples without loading the model
+(eagle_eval.run.stored_model), so it needs neither a GPU nor a place in the scheduler's queue.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Job:
     tasks: tuple[str, ...]
     samples: int  # samples to generate (an estimate where a task's size is unknown)
     seconds: float  # predicted wall seconds, load included
+    rescore_only: bool = False  # every cell only needs scoring: no model load, no GPU, run on this machine
 
     @property
     def job_id(self) -> str:
@@ -54,7 +56,8 @@ class Job:
 
     def to_json(self) -> dict[str, Any]:
         return {"model": self.model.display, "model_index": self.model_index, "run_id": self.run_id,
-                "tasks": list(self.tasks), "samples": self.samples, "predicted_seconds": round(self.seconds, 1)}
+                "tasks": list(self.tasks), "samples": self.samples, "predicted_seconds": round(self.seconds, 1),
+                "rescore_only": self.rescore_only}
 
 
 def cell_samples(cell: Cell, windows: TaskWindows) -> int:
@@ -111,7 +114,12 @@ def pack_jobs(sweep: Sweep, cells: list[Cell], windows: TaskWindows,
     for run_id, todo in by_run.items():
         index = run_ids[run_id]
         speed = model_speed(sweep, run_id)
-        jobs.extend(_pack_model(sweep.models[index], index, run_id, todo, windows, speed, sweep.executor))
+        model = sweep.models[index]
+        rescore = tuple(cell.task for cell in todo if cell.state == "rescore")
+        if rescore:  # every sample stored: the run scores them without loading the model
+            jobs.append(Job(model, index, run_id, rescore, 0, 0.0, rescore_only=True))
+        work = [cell for cell in todo if cell.state != "rescore"]
+        jobs.extend(_pack_model(model, index, run_id, work, windows, speed, sweep.executor))
     return jobs
 
 
@@ -146,4 +154,4 @@ def _pack_model(model: SweepModel, index: int, run_id: str, cells: list[Cell], w
 
 def gpu_hours(jobs: list[Job], executor: Executor) -> float:
     """Predicted GPU-hours of the jobs: their seconds × the GPUs each holds."""
-    return sum(job.seconds for job in jobs) * max(executor.gpus_per_job, 0) / 3600.0
+    return sum(job.seconds for job in jobs if not job.rescore_only) * max(executor.gpus_per_job, 0) / 3600.0

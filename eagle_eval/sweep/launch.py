@@ -47,17 +47,21 @@ def launch(sweep: Sweep, wait: bool = False, on_change: Callable[[], None] | Non
     planned = plan_jobs(sweep)
     if not planned.jobs:
         return planned
-    planned.files = write_jobs(sweep, planned.jobs)
-    if sweep.executor.kind == "local":
-        from eagle_eval.sweep.local import run_queue, slots
+    from eagle_eval.sweep.local import Slot, run_queue, slots
 
-        run_queue(planned.files, slots(sweep.executor), on_change)
-    else:
+    planned.files = write_jobs(sweep, planned.jobs)
+    scoring = [files for job, files in zip(planned.jobs, planned.files, strict=True) if job.rescore_only]
+    generating = [files for job, files in zip(planned.jobs, planned.files, strict=True) if not job.rescore_only]
+    if scoring:  # no model and no GPU: here, first
+        run_queue(scoring, [Slot(())], on_change)
+    if generating and sweep.executor.kind == "local":
+        run_queue(generating, slots(sweep.executor), on_change)
+    elif generating:
         from eagle_eval.sweep.slurm import submit
 
-        planned.scheduler_ids = submit(planned.files, sweep.executor, sweep.output_root)
+        planned.scheduler_ids = submit(generating, sweep.executor, sweep.output_root)
         if wait:
-            wait_for_slurm(planned.files, timeout_s, on_change)
+            wait_for_slurm(generating, timeout_s, on_change)
     planned.statuses = {str(files.spec): _state_of(files) for files in planned.files}
     return planned
 

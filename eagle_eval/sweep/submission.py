@@ -44,11 +44,12 @@ def write_jobs(sweep: Sweep, jobs: Sequence[Job]) -> list[JobFiles]:
     for job in jobs:
         files = _fresh(sweep.output_root, job)
         write_text_atomic(files.run_config, yaml.safe_dump(run_settings(sweep, job), sort_keys=False))
+        gpus = 0 if job.rescore_only else sweep.executor.gpus_per_job
         write_json(files.spec, {**job.to_json(), "run_dir": str((sweep.output_root / job.run_id).resolve()),
-                                "gpus": sweep.executor.gpus_per_job, "processes": sweep.executor.processes_per_job,
+                                "gpus": gpus, "processes": 1 if job.rescore_only else sweep.executor.processes_per_job,
                                 "sweep": str(sweep.path.resolve())})
-        write_state(files.state, JobState(state="pending", executor=sweep.executor.kind, submitted=now(),
-                                          gpus=sweep.executor.gpus_per_job,
+        write_state(files.state, JobState(state="pending", submitted=now(), gpus=gpus,
+                                          executor="local" if job.rescore_only else sweep.executor.kind,
                                           extra={"submitter": {"host": this_host(), "pid": os.getpid()}}))
         written.append(files)
     return written

@@ -155,3 +155,38 @@ def test_a_lost_part_of_a_samples_file_makes_the_cell_partial_never_a_smaller_sc
     assert eagle("sweep", "run", path).code == 0  # generates the two missing samples only
     assert status_of(path)["replay", "pope"].state == "done"
     assert sum(state.samples_generated for state in _states(tmp_path / "out")) == 12 + 2
+
+
+def test_a_changed_prompt_or_scorer_touches_exactly_the_affected_cells(eagle, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagle_eval.api import registry
+
+    use_session_tiny_checkpoint(monkeypatch)
+    path = write_sweep(tmp_path, ["eagle-tiny"], ["pope", "vizwiz", "chartqa"], CPU, limit=2)
+    assert eagle("sweep", "run", path).code == 0
+    assert {cell.state for cell in status_of(path).values()} == {"done"}
+    # The scorer of chartqa as an older release recorded it: that cell alone is re-scored, without the model.
+    run_dir = tmp_path / "out" / status_of(path)["eagle-tiny", "pope"].cell.run_id
+    results = json.loads((run_dir / "results.json").read_text())
+    results["results"]["chartqa"]["scorer"] = "sha256:000000000000"
+    (run_dir / "results.json").write_text(json.dumps(results))
+    cells = status_of(path)
+    assert {task: cells["eagle-tiny", task].state for task in ("pope", "vizwiz", "chartqa")} == {
+        "pope": "done", "vizwiz": "done", "chartqa": "rescore"}
+    rerun = json.loads(eagle("sweep", "run", path, "--json").out)
+    assert [(job["tasks"], job["rescore_only"], job["state"]) for job in rerun["jobs"]] == [(["chartqa"], True, "done")]
+    log = next(run_dir.parent.glob(f".sweep/{run_dir.name}/chartqa-1-*.log")).read_text()
+    assert "eagle-tiny not loaded: every sample of chartqa is stored" in log
+    assert {cell.state for cell in status_of(path).values()} == {"done"}
+    # A prompt changed for one task: that cell alone is stale.
+    vizwiz = type(registry.get_task("vizwiz"))
+
+    class VizWizBrief(vizwiz):  # type: ignore[misc, valid-type]
+        def prompt(self, doc):  # type: ignore[no-untyped-def]
+            return super().prompt(doc) + " Be brief."
+
+    monkeypatch.setitem(registry._TASKS, "vizwiz", VizWizBrief)
+    cells = status_of(path)
+    assert {task: cells["eagle-tiny", task].state for task in ("pope", "vizwiz", "chartqa")} == {
+        "pope": "done", "vizwiz": "stale", "chartqa": "done"}
+    assert cells["eagle-tiny", "vizwiz"].reason.startswith("prompt or decoding changed: 2 of 2")
