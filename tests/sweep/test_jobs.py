@@ -74,13 +74,14 @@ def test_without_a_time_limit_a_model_is_one_job_and_done_or_busy_cells_are_left
     assert [(job.tasks, job.samples) for job in jobs] == [(("textvqa",), 9)]
 
 
-def test_a_partial_cell_counts_only_its_missing_samples_and_rescore_none(tmp_path: Path) -> None:
+def test_a_partial_cell_counts_only_its_missing_samples_and_rescore_cells_make_a_job_without_a_model(tmp_path: Path) -> None:
     sweep = load_sweep(_sweep_file(tmp_path, {"kind": "local", "gpus_per_job": 0}))
     run_id = sweep_jobs._run_id_of(sweep, sweep.models[0])
     cells = [Cell("eagle-tiny", "pope", run_id, "partial", "4/12", 4, 12),
              Cell("eagle-tiny", "textvqa", run_id, "rescore", "scorer changed", 9, 9)]
-    (job,) = pack_jobs(sweep, cells, _Sizes({}))  # type: ignore[arg-type]
-    assert job.samples == 8
+    scoring, job = pack_jobs(sweep, cells, _Sizes({}))  # type: ignore[arg-type]
+    assert (scoring.tasks, scoring.rescore_only, scoring.samples, scoring.seconds) == (("textvqa",), True, 0, 0.0)
+    assert (job.tasks, job.rescore_only, job.samples) == (("pope",), False, 8)
     assert job.seconds == pytest.approx(sweep.executor.load_seconds + 8 * sweep.executor.seconds_per_sample)
 
 
