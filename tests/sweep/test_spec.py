@@ -87,3 +87,17 @@ def test_the_cli_exits_2_with_the_line(eagle, tmp_path: Path) -> None:
     line = one_line_exit_2(eagle("sweep", "plan", path))
     assert "'executor.kind' must be one of local, slurm" in line
     assert "file not found" in one_line_exit_2(eagle("sweep", "plan", tmp_path / "nope.yaml"))
+
+
+def test_every_sweep_file_in_the_docs_is_valid(tmp_path: Path) -> None:
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "sweeps.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    assert len(blocks) >= 3
+    kinds = []
+    for index, block in enumerate(blocks):
+        path = tmp_path / f"sweep{index}.yaml"
+        path.write_text(block)
+        kinds.append(load_sweep(path).executor.kind)
+    assert {"local", "slurm"} <= set(kinds)
