@@ -18,8 +18,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from eagle_eval.sweep.records import JobFiles, read_state
+from eagle_eval.sweep.records import JobFiles, JobState, read_state
 from eagle_eval.sweep.spec import Executor
 
 POLL_S = 0.5
@@ -126,3 +127,21 @@ def _pid_alive(pid: int) -> bool:
         except OSError:
             return False
         return True
+
+
+class LocalExecutor:
+    """The queue on this machine: `submit` runs it to its end, so `wait` has nothing left to wait for."""
+
+    def __init__(self, config: Executor, output_root: Path) -> None:
+        self.config, self.output_root = config, output_root
+
+    def submit(self, jobs: Sequence[JobFiles], on_change: Callable[[], None] | None = None) -> list[str]:
+        run_queue(jobs, slots(self.config), on_change)
+        return []
+
+    def wait(self, jobs: Sequence[JobFiles], timeout_s: float | None = None,
+             on_change: Callable[[], None] | None = None) -> None:
+        return None
+
+    def live(self, jobs: Sequence[tuple[JobFiles, JobState]]) -> dict[Path, str]:
+        return {files.spec: state.state for files, state in jobs if is_alive(files)}

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import submitit
 
 from eagle_eval.sweep.local import ExecutorError
-from eagle_eval.sweep.records import SWEEP_DIR, JobFiles, read_state, write_state
+from eagle_eval.sweep.records import SWEEP_DIR, JobFiles, JobState, read_state, write_state
 from eagle_eval.sweep.spec import Executor
 from eagle_eval.sweep.worker import run_job
 
@@ -94,3 +94,50 @@ def scheduler_states(ids: Sequence[str]) -> dict[str, str]:
         if len(parts) == 2 and parts[0] in wanted:
             states[parts[0]] = parts[1]
     return states
+
+
+class SlurmExecutor:
+    """Jobs as one Slurm array through submitit; the queue is Slurm's, read with squeue."""
+
+    def __init__(self, config: Executor, output_root: Path) -> None:
+        self.config, self.output_root = config, output_root
+
+    def submit(self, jobs: Sequence[JobFiles], on_change: Callable[[], None] | None = None) -> list[str]:
+        return submit(jobs, self.config, self.output_root)
+
+    def wait(self, jobs: Sequence[JobFiles], timeout_s: float | None = None,
+             on_change: Callable[[], None] | None = None) -> None:
+        wait_for_queue(jobs, timeout_s, on_change)
+
+    def live(self, jobs: Sequence[tuple[JobFiles, JobState]]) -> dict[Path, str]:
+        queue = scheduler_states([state.scheduler_id for _, state in jobs if state.scheduler_id])
+        live = {}
+        for files, state in jobs:
+            slurm = queue.get(state.scheduler_id or "")
+            if slurm is not None:
+                live[files.spec] = "running" if slurm in ("RUNNING", "COMPLETING") and state.state == "running" \
+                    else "pending"
+        return live
+
+
+WAIT_POLL_S = 2.0
+
+
+def wait_for_queue(jobs: Sequence[JobFiles], timeout_s: float | None = None,
+                   on_change: Callable[[], None] | None = None) -> None:
+    """Poll until no job is in Slurm's queue any more (done, failed, cancelled); requeues are waited for."""
+    import time
+
+    deadline = time.monotonic() + timeout_s if timeout_s else None
+    ids = [state.scheduler_id for files in jobs if (state := read_state(files.state)) is not None and state.scheduler_id]
+    seen: dict[str, str] = {}
+    while True:
+        queue = scheduler_states(ids)
+        if queue != seen and on_change is not None:
+            on_change()
+        seen = queue
+        if not queue:
+            return
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"Slurm jobs {', '.join(sorted(queue))} still queued after {timeout_s:.0f} s")
+        time.sleep(WAIT_POLL_S)

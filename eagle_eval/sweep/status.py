@@ -70,25 +70,16 @@ def busy_cells(sweep: Sweep, run_ids: set[str]) -> set[tuple[str, str]]:
 
 
 def _liveness(sweep: Sweep, jobs: list[tuple[JobFiles, dict[str, Any], JobState]]) -> dict[Any, str]:
-    open_jobs = [(files, state) for files, _, state in jobs if state.state in ("pending", "running")]
+    """Job file -> running or pending, for the open jobs their executor still has."""
+    from eagle_eval.sweep.executors import executor_for
+
+    by_kind: dict[str, list[tuple[JobFiles, JobState]]] = {}
+    for files, _, state in jobs:
+        if state.state in ("pending", "running"):
+            by_kind.setdefault(state.executor, []).append((files, state))
     live: dict[Any, str] = {}
-    slurm_ids = [state.scheduler_id for _, state in open_jobs if state.executor == "slurm" and state.scheduler_id]
-    queue: dict[str, str] = {}
-    if slurm_ids:
-        from eagle_eval.sweep.slurm import scheduler_states
-
-        queue = scheduler_states(slurm_ids)
-    for files, state in open_jobs:
-        if state.executor == "slurm":
-            slurm = queue.get(state.scheduler_id or "")
-            if slurm is not None:
-                live[files.spec] = "running" if slurm in ("RUNNING", "COMPLETING") and state.state == "running" \
-                    else "pending"
-        else:
-            from eagle_eval.sweep.local import is_alive
-
-            if is_alive(files):
-                live[files.spec] = state.state
+    for kind, open_jobs in by_kind.items():
+        live.update(executor_for(kind, sweep.executor, sweep.output_root).live(open_jobs))
     return live
 
 
