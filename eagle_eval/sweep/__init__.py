@@ -9,6 +9,7 @@ Read `plan.py` first: a cell is one (model, task) and its state is read from the
     submission.py  a job written down: its `run --config` file, its job file, its first state
     records.py     the job files under <output_root>/.sweep/ and their states
     worker.py      one job, on any executor: `eagle-eval run` as a child, its state kept current
+    executors.py   the interface every executor implements (submit, wait, live), and the executors by kind
     local.py       the local executor: a queue with GPU slots (CUDA_VISIBLE_DEVICES)
     slurm.py       the Slurm executor through submitit: job arrays, requeue on preemption and timeout
     launch.py      `sweep run`: plan, pack, submit, wait
