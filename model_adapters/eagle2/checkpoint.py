@@ -1,4 +1,5 @@
-"""Load an Eagle 2.5-format checkpoint (hub id + revision, or a local directory), strictly.
+"""Load an Eagle 2.5-format or original Eagle 2-format (9B, chat_format.py) checkpoint (hub id + revision, or
+a local directory), strictly.
 
 The released repositories hold config.json (`model_type "eagle_2_5_vl"`), safetensors shards with
 model.safetensors.index.json, NVIDIA's remote code (never run here) and a Qwen2 tokenizer with the image
@@ -34,7 +35,18 @@ from eagle_eval.model_adapters.eagle.checkpoint import (
     resolve_checkpoint_dir,
     weight_files,
 )
-from eagle_eval.model_adapters.eagle2.config import IMAGE_CONTEXT_TOKEN, Eagle2Config
+from eagle_eval.model_adapters.eagle2.chat_format import (
+    CHAT_MODEL_TYPE,
+    Eagle2ChatConfig,
+    Eagle2ChatModel,
+    convnext_head_classes,
+)
+from eagle_eval.model_adapters.eagle2.config import (
+    IMAGE_CONTEXT_TOKEN,
+    Eagle2Config,
+    Eagle2ConfigError,
+    read_checkpoint_json,
+)
 from eagle_eval.model_adapters.eagle2.modeling import Eagle2Model
 
 __all__ = ["CheckpointError", "LoadedEagle2", "checkpoint_key", "checkpoint_state_dict", "load_eagle2", "module_key"]
@@ -89,9 +101,40 @@ def checkpoint_key(name: str) -> str:
     return name
 
 
+def key_maps(model: Eagle2Model) -> tuple[Callable[[str], str], Callable[[str], str]]:
+    """(released key → our name, our name → released key) for this model's format."""
+    if isinstance(model, Eagle2ChatModel):
+        return model.module_key, model.checkpoint_key
+    return module_key, checkpoint_key
+
+
+def read_config(path: Path) -> Eagle2Config:
+    """config.json of either format: Eagle 2.5 (`eagle_2_5_vl`) or the original Eagle 2 (`eagle_chat`, 9B)."""
+    data = read_checkpoint_json(path)
+    if not isinstance(data, dict):
+        raise Eagle2ConfigError(f"{path}: expected a JSON object, got {type(data).__name__}")
+    if data.get("model_type") == CHAT_MODEL_TYPE:
+        return Eagle2ChatConfig.from_json_dict(data, source=str(path))
+    return Eagle2Config.from_json_dict(data, source=str(path))
+
+
+def stored_shapes(files: list[Path]) -> dict[str, tuple[int, ...]]:
+    """Every stored tensor's shape, from the safetensors headers (nothing loaded)."""
+    from safetensors import safe_open
+
+    shapes: dict[str, tuple[int, ...]] = {}
+    for file in files:
+        if file.suffix == ".safetensors":
+            with safe_open(str(file), framework="pt") as handle:
+                names = list(handle.keys())
+                shapes.update({k: tuple(handle.get_slice(k).get_shape()) for k in names})
+    return shapes
+
+
 def checkpoint_state_dict(model: Eagle2Model) -> dict[str, torch.Tensor]:
     """The model's tensors under the released key names (the tied head left out, as save_pretrained does)."""
-    state = {checkpoint_key(k): v for k, v in model.state_dict().items()}
+    to_checkpoint = key_maps(model)[1]
+    state = {to_checkpoint(k): v for k, v in model.state_dict().items()}
     if model.config.tie_word_embeddings:
         state.pop(TIED_HEAD, None)
     return state
@@ -106,7 +149,7 @@ def expected_checkpoint_tensors(config: Eagle2Config) -> list[tuple[str, tuple[i
 def build_empty_model(config: Eagle2Config) -> Eagle2Model:
     """Parameters on the meta device; buffers (RoPE frequencies, position ids) real, from the config."""
     with init_empty_weights(include_buffers=False):
-        model = Eagle2Model(config)
+        model = Eagle2ChatModel(config) if isinstance(config, Eagle2ChatConfig) else Eagle2Model(config)
     return model.eval()
 
 
@@ -119,15 +162,16 @@ def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
                  device_for: Callable[[str], Any] | None = None, source: str = "checkpoint") -> None:
     """Fill `model` from `files`, strictly; `device_for(name)` picks each tensor's device (default CPU)."""
     expected = model.state_dict(keep_vars=True)
+    to_module, to_checkpoint = key_maps(model)
     tied = model.config.tie_word_embeddings
     loaded: set[str] = set()
     unexpected: list[str] = []
     mismatched: list[str] = []
     stored_head: torch.Tensor | None = None
     for key, tensor in iter_tensors(files):
-        name = module_key(key)
-        if name == key and key.startswith(_MODULE_VISION):
-            unexpected.append(key)  # our module name, not the released one (which nests vision_model twice)
+        name = to_module(key)
+        if to_checkpoint(name) != key:
+            unexpected.append(key)  # our module name, not the released one (e.g. SigLIP without its inner nesting)
             continue
         if tied and key == TIED_HEAD:
             stored_head = tensor  # compared with the embeddings once they are in
@@ -146,8 +190,8 @@ def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
         loaded.add(name)
     if tied:
         model.tie_weights()
-        loaded.add(module_key(TIED_HEAD))
-    missing = [checkpoint_key(k) for k, v in expected.items()
+        loaded.add(to_module(TIED_HEAD))
+    missing = [to_checkpoint(k) for k, v in expected.items()
                if k not in loaded and (v.is_meta or isinstance(v, torch.nn.Parameter))]
     _raise_problems(source, unexpected, missing, mismatched)
     if stored_head is not None and not torch.equal(stored_head.to(dtype).cpu(),
@@ -221,7 +265,10 @@ def load_eagle2(source: str | Path, revision: str | None = None, device: str | N
     config_path = directory / "config.json"
     if not config_path.exists():
         raise CheckpointError(f"{directory} has no config.json; is it an Eagle 2.5-format checkpoint directory?")
-    config = Eagle2Config.from_file(config_path)
+    config = read_config(config_path)
+    files = weight_files(directory)
+    if isinstance(config, Eagle2ChatConfig):
+        convnext_head_classes(config, stored_shapes(files))
     if device in (None, "", "auto"):
         device = "cuda" if torch.cuda.is_available() else "cpu"
     target = torch.device(device)
@@ -232,11 +279,17 @@ def load_eagle2(source: str | Path, revision: str | None = None, device: str | N
     else:
         run_dtype = parse_dtype(dtype, target, released_preset)
     model = build_empty_model(config)
-    load_weights(model, weight_files(directory), run_dtype, lambda _name: target, source=str(source))
+    load_weights(model, files, run_dtype, lambda _name: target, source=str(source))
     for name, buffer in list(model.named_buffers()):
         module_name, _, leaf = name.rpartition(".")
         model.get_submodule(module_name)._buffers[leaf] = buffer.to(target)
     tokenizer = load_tokenizer(directory)
+    if isinstance(config, Eagle2ChatConfig):  # its config.json does not store the id: the tokenizer decides
+        token_id = tokenizer.convert_tokens_to_ids(IMAGE_CONTEXT_TOKEN)
+        if token_id is None or token_id == tokenizer.unk_token_id:
+            raise CheckpointError(f"the tokenizer in {directory} has no {IMAGE_CONTEXT_TOKEN} token; the files do not "
+                                  "belong to an Eagle 2 checkpoint")
+        config.image_token_index = int(token_id)
     check_image_token(tokenizer, config, directory)
     if len(tokenizer) > config.text.vocab_size:
         raise CheckpointError(f"the tokenizer in {directory} has {len(tokenizer)} tokens but the LLM's vocab is "

@@ -6,8 +6,8 @@ and a Qwen2 config (`text_config`, `architectures ["Qwen2ForCausalLM"]`) beside 
 here: `select_layer`, `downsample_ratio`, `use_pixel_shuffle`, `mlp_connector_layers`, `force_image_size`,
 `min_dynamic_tiles`, `max_dynamic_tiles`, `use_thumbnail`, `image_token_index`, `template`.
 
-The original Eagle 2 format (`Eagle2ChatModel`, the 9B's SigLIP + ConvNeXt tower) is recognised and
-refused with the list of what is missing (`Eagle2FormatNotImplemented`), never run approximately.
+The original Eagle 2 format (`Eagle2ChatModel`, the 9B's SigLIP + ConvNeXt tower) is read by chat_format.py's
+`Eagle2ChatConfig`, a subclass; handed to this reader it is refused (`Eagle2FormatNotImplemented`) naming that one.
 Values this implementation does not run (no pixel shuffle, a one-layer connector, another LLM) are errors.
 """
 
@@ -31,14 +31,9 @@ IMAGE_CONTEXT_TOKEN = "<IMG_CONTEXT>"
 IMAGE_START_TOKEN = "<img>"
 IMAGE_END_TOKEN = "</img>"
 
-ORIGINAL_FORMAT_MISSING = (
-    "the original Eagle 2 format (Eagle2ChatModel, config 'eagle_chat': the 9B's SigLIP + ConvNeXt-XXL tower) is "
-    "not implemented yet. Missing: the reader of its 'MOB' vision_config (moe_version_type "
-    "'convnext_512_siglip_448'), the SigLIP branch's last hidden state at 448 px, the ConvNeXt-XXL branch (each "
-    "tile resized bilinearly to 512 px and renormalised from SigLIP's to CLIP's mean/std; the last stage's 16x16x3072 "
-    "map) concatenated after the pixel-shuffled SigLIP tokens into mlp1, the key map of its remote-code module "
-    "tree, and goldens from NVIDIA's code to check it against. Eagle2-1B/2B run from their Eagle 2.5-format "
-    "re-release (eagle2-1b, eagle2-2b)"
+ORIGINAL_FORMAT = (
+    "the original Eagle 2 format (Eagle2ChatModel, config 'eagle_chat': the 9B's SigLIP + ConvNeXt-XXL tower) has its "
+    "own reader, chat_format.Eagle2ChatConfig; checkpoint.read_config picks the reader by model_type"
 )
 
 
@@ -47,7 +42,7 @@ class Eagle2ConfigError(AdapterError, ValueError):
 
 
 class Eagle2FormatNotImplemented(Eagle2ConfigError, NotImplementedError):
-    """The original Eagle 2 format (9B): recognised, not implemented; the message names what is missing."""
+    """The original Eagle 2 format (9B) given to the Eagle 2.5 reader; the message names its own reader."""
 
 
 def read_checkpoint_json(path: Path) -> Any:
@@ -117,7 +112,7 @@ class Eagle2Config:
     def from_json_dict(cls, data: dict[str, Any], source: str = "config.json") -> Eagle2Config:
         model_type = data.get("model_type")
         if model_type in ORIGINAL_EAGLE2_TYPES:
-            raise Eagle2FormatNotImplemented(f"{source}: {ORIGINAL_FORMAT_MISSING}")
+            raise Eagle2FormatNotImplemented(f"{source}: {ORIGINAL_FORMAT}")
         if model_type != MODEL_TYPE:
             raise Eagle2ConfigError(f"{source}: model_type is {model_type!r}, not {MODEL_TYPE!r}; is it an Eagle 2.5-"
                                     "format checkpoint (nvidia/Eagle2.5-8B, or the re-released Eagle2-1B/2B)?")

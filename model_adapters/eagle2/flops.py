@@ -58,7 +58,7 @@ def count_sample_flops(config: Eagle2Config, tiles: int, text_tokens: int, new_t
     flops = SampleFlops(tiles=tiles)
     pixels = torch.empty(tiles, 3, size, size, device=META)
     flops.vision = _counted(model.vision_features, pixels)
-    features = torch.empty(tiles, config.grid ** 2, int(config.vision.hidden_size), device=META)
+    features = model.vision_features(pixels)  # on META: only its shape (mlp1's input, which differs by format)
     flops.projector = _counted(model.project, features)
     llm = model.language_model
     prompt = text_tokens + tiles * config.tokens_per_tile

@@ -80,20 +80,20 @@ class Preset:
     vision_name: str
     llm: QwenSize
     vision: SiglipSize
-    format: str = "eagle2.5"  # or "eagle2" (the original Eagle2ChatModel format, not implemented)
+    format: str = "eagle2.5"  # or "eagle2" (the original Eagle2ChatModel format: 9B's SigLIP + ConvNeXt)
     revision: str = "main"
     tiny: bool = False
     reference: str | None = None  # the published row (NVIDIA's README numbers) this checkpoint is compared with
 
     @property
     def implemented(self) -> bool:
-        return self.format == "eagle2.5"
+        return self.format in ("eagle2.5", "eagle2")
 
     @property
     def description(self) -> str:
         if self.tiny:
             return "tiny random Eagle 2.5-format model for tests (tiny Qwen2, tiny SigLIP), built locally"
-        kind = "Eagle 2.5 format" if self.implemented else "original Eagle 2 format, not implemented yet"
+        kind = "Eagle 2.5 format" if self.format == "eagle2.5" else "original Eagle 2 format, Eagle2ChatModel"
         return f"{self.vision_name} + {self.llm_name} ({self.hub_id}, {kind})"
 
     def config_dict(self, vocab_size: int | None = None, image_token_index: int = 151667) -> dict[str, Any]:
@@ -107,15 +107,30 @@ class Preset:
                 "use_thumbnail": True, "image_token_index": image_token_index, "template": "qwen2-chat",
                 "use_pixel_shuffle": True, "mlp_connector_layers": 2, "dynamic_image_size": True}
 
-    def eagle2_config(self, vocab_size: int | None = None, image_token_index: int = 151667) -> Eagle2Config:
-        from eagle_eval.model_adapters.eagle2.config import (
-            ORIGINAL_FORMAT_MISSING,
-            Eagle2Config,
-            Eagle2FormatNotImplemented,
-        )
+    def chat_config_dict(self, vocab_size: int | None = None) -> dict[str, Any]:
+        """The original Eagle 2 format's config.json (Eagle2-9B: SigLIP at 448 + ConvNeXt-XXL at 512)."""
+        text = self.llm.to_dict()
+        if vocab_size is not None:
+            text["vocab_size"] = vocab_size
+        vision = {"model_type": "MOB", "vision_path": "MOB:convnext-1024;palisiglip",
+                  "moe_version_type": "convnext_512_siglip_448", "grid_size": self.vision.image_size // 14,
+                  "convnext_img_size": 512, "siglip_img_size": self.vision.image_size, "normalize_type": "siglip",
+                  "vision_tower_convnext_path": "convnext_xxlarge.clip_laion2b_soup",
+                  "siglip_vision_config": self.vision.to_dict()}
+        return {"model_type": "eagle_chat", "architectures": ["Eagle2ChatModel"], "vision_config": vision,
+                "llm_config": text, "select_layer": -1, "force_image_size": self.vision.image_size,
+                "downsample_ratio": 0.5, "template": "qwen2-chat", "dynamic_image_size": True, "use_thumbnail": True,
+                "min_dynamic_patch": 1, "max_dynamic_patch": 12}
 
-        if not self.implemented:
-            raise Eagle2FormatNotImplemented(f"{self.name}: {ORIGINAL_FORMAT_MISSING}")
+    def eagle2_config(self, vocab_size: int | None = None, image_token_index: int = 151667) -> Eagle2Config:
+        from eagle_eval.model_adapters.eagle2.config import Eagle2Config
+
+        if self.format == "eagle2":
+            from eagle_eval.model_adapters.eagle2.chat_format import Eagle2ChatConfig
+
+            config = Eagle2ChatConfig.from_json_dict(self.chat_config_dict(vocab_size), source=self.name)
+            config.image_token_index = image_token_index
+            return config
         return Eagle2Config.from_json_dict(self.config_dict(vocab_size, image_token_index), source=self.name)
 
 
