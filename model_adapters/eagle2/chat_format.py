@@ -73,6 +73,11 @@ class Eagle2ChatConfig(Eagle2Config):
     def projector_input_size(self) -> int:
         return int(self.vision.hidden_size) * self.scale ** 2 + self.convnext.out_channels
 
+    @property
+    def vision_type(self) -> str:
+        """As config.json names the tower: `MOB:convnext-1024;palisiglip` (recorded in results.json)."""
+        return "MOB:" + ";".join(self.towers)
+
     @classmethod
     def from_json_dict(cls, data: dict[str, Any], source: str = "config.json") -> Eagle2ChatConfig:
         if data.get("model_type") != CHAT_MODEL_TYPE:

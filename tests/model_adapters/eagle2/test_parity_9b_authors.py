@@ -79,6 +79,7 @@ def test_config_and_tokenizer_are_read_as_theirs(goldens: dict, loaded: LoadedEa
     assert isinstance(config, Eagle2ChatConfig)
     model = goldens["model"]
     assert config.towers == (CONVNEXT, SIGLIP)
+    assert config.vision_type == goldens["tiny_config"]["vision_config"]["vision_path"]
     assert config.tokens_per_tile == model["num_image_token"]
     assert (config.tile_size, config.patch_size, config.convnext_size) == (model["tile"], model["siglip_patch"],
                                                                           model["convnext_size"])
@@ -229,3 +230,13 @@ def test_configs_we_do_not_run_are_refused(goldens: dict, tmp_path: Path, path: 
     (directory / "config.json").write_text(json.dumps(config))
     with pytest.raises(Eagle2ConfigError, match=match):
         load_eagle2(directory, device="cpu", dtype=torch.float32, released_preset=False)
+
+
+def test_the_registered_9b_entry_loads_a_local_checkpoint_and_answers_as_theirs(goldens: dict, tmp_path: Path) -> None:
+    from eagle_eval.api.registry import ModelOptions, get_model_entry
+
+    directory = _copy(goldens, tmp_path / "checkpoint")
+    adapter = get_model_entry("eagle2-9b").factory(ModelOptions(
+        device="cpu", dtype="float32", model_path=str(directory), extra={"protocol": "task"}))
+    prompt = goldens["prompts"][0]
+    assert adapter.generate([_request(prompt, goldens)]) == [prompt["response"]]
