@@ -63,8 +63,10 @@ def headlines(run_dir: Path) -> dict[str, Any]:
     return {task: (entry["n_samples"], entry["metrics"]) for task, entry in results.items()}
 
 
-def wait_until(what: str, ready: Callable[[], bool], timeout: float = 120.0, interval: float = 0.2) -> None:
+def wait_until(what: str, ready: Callable[[], bool], timeout: float = 120.0, interval: float = 0.2,
+               explain: Callable[[], str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout:g} s" + (f"\n{explain()}" if explain else ""))
         time.sleep(interval)

@@ -43,9 +43,9 @@ def test_three_models_on_four_tasks_end_done_with_a_board_and_a_rerun_submits_no
 
     use_session_tiny_checkpoint(monkeypatch)
     llava = write_tiny_vlm(tmp_path / "tiny-llava", "llava")
-    replay = replay_folder(tmp_path / "answers", FOUR, limit=4)
+    replay = replay_folder(tmp_path / "answers", FOUR, limit=2)
     path = write_sweep(tmp_path, ["eagle-tiny", {"name": f"hf:{llava}", "label": "tiny-llava"},
-                                  {"name": "replay", "predictions": str(replay)}], FOUR, CPU, limit=4)
+                                  {"name": "replay", "predictions": str(replay)}], FOUR, CPU, limit=2)
     ran = eagle("sweep", "run", path)
     assert ran.code == 0, ran.err
     status = status_of(path)
@@ -54,7 +54,7 @@ def test_three_models_on_four_tasks_end_done_with_a_board_and_a_rerun_submits_no
     # Each job landed in the folder `eagle-eval run` names for its model and settings: run by hand
     # into the same root, the replay model finds every sample stored there and makes no new folder.
     folders = sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_dir() and not p.name.startswith("."))
-    by_hand = eagle("run", "--model", "replay", "--predictions", replay, "--tasks", "pope", "--limit", "4",
+    by_hand = eagle("run", "--model", "replay", "--predictions", replay, "--tasks", "pope", "--limit", "2",
                     "--data-root", DATA, "--output-dir", tmp_path / "out", "--no-progress")
     assert by_hand.code == 0 and "board" in folders
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_dir() and not p.name.startswith(".")) == folders

@@ -1,10 +1,12 @@
-"""Sweeps on a real single-node Slurm (tests/slurm_cluster.py) through submitit: a sweep submitted as one
-job array ends done with its logs beside the runs; a job cancelled mid-run with scancel, and a job
-preempted with submitit's requeue signal, end, after the rerun or the requeue, with predictions and
-scores identical to an uninterrupted run; `sweep status` says running, then what was left, then done."""
+"""Sweeps on a real single-node Slurm (tests/slurm_cluster.py) through submitit: three models on four
+tasks are one job array that ends done with its logs beside the runs; a job preempted with submitit's
+requeue signal resumes as the same job, and cancelled mid-run with scancel is finished by the next
+`sweep run`, with predictions and scores identical to an uninterrupted run; `sweep status` says
+running and pending, then what was left, then done."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -57,66 +59,82 @@ def _same_as(run_dir: Path, baseline: Path) -> None:
     assert headlines(run_dir) == headlines(baseline)
 
 
-def test_a_sweep_is_one_job_array_that_ends_done_with_its_logs_beside_the_runs(slurm_cluster, tmp_path: Path,
-                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_three_models_on_four_tasks_are_one_job_array_that_ends_done_with_logs_beside_the_runs(
+        slurm_cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from eagle_eval.model_adapters.hf.tiny import write_tiny_vlm
+
     use_session_tiny_checkpoint(monkeypatch)
-    replay = replay_folder(tmp_path / "answers", ["pope", "vizwiz"], limit=3)
-    path = write_sweep(tmp_path, ["eagle-tiny", {"name": "replay", "predictions": str(replay)}], ["pope", "vizwiz"],
-                       _executor(slurm_cluster), limit=3)
-    done = launch(load_sweep(path), wait=True, timeout_s=240)
-    assert len(done.scheduler_ids) == 2 and len({job_id.split("_")[0] for job_id in done.scheduler_ids}) == 1
+    tasks = ["pope", "vizwiz", "chartqa", "mme"]
+    llava = write_tiny_vlm(tmp_path / "tiny-llava", "llava")
+    replay = replay_folder(tmp_path / "answers", tasks, limit=2)
+    path = write_sweep(tmp_path, ["eagle-tiny", {"name": f"hf:{llava}", "label": "tiny-llava"},
+                                  {"name": "replay", "predictions": str(replay)}], tasks, _executor(slurm_cluster),
+                       limit=2)
+    done = launch(load_sweep(path), wait=True, timeout_s=300)
+    assert len(done.scheduler_ids) == 3 and len({job_id.split("_")[0] for job_id in done.scheduler_ids}) == 1
     assert set(done.statuses.values()) == {"done"}
-    assert {cell.state for cell in status_of(path).values()} == {"done"}
+    status = status_of(path)
+    assert len(status) == 12 and {cell.state for cell in status.values()} == {"done"}
     for files in done.files:
         assert files.log.is_file() and "results: " in files.log.read_text()  # the run's own output
         assert files.folder.parent.parent == tmp_path / "out"  # <output_root>/.sweep/<run_id>/
     array = done.scheduler_ids[0].split("_")[0]
-    assert set(slurm_cluster.wait_for_sacct(array, "COMPLETED", count=2).values()) == {"COMPLETED"}
+    assert set(slurm_cluster.wait_for_sacct(array, "COMPLETED", count=3).values()) == {"COMPLETED"}
+    assert launch(load_sweep(path)).jobs == []  # nothing left to submit
 
 
-def test_a_job_cancelled_mid_run_is_resumed_by_the_next_sweep_run(slurm_cluster, tmp_path: Path, uninterrupted: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _explain(cluster, output_root: Path) -> Callable[[], str]:
+    def explain() -> str:
+        parts = [f"squeue:\n{cluster.command('squeue', '-h', '-o', '%i %T %r', check=False)}"]
+        for state in sorted((output_root / SWEEP_DIR).glob("*/*.state.json")):
+            parts.append(f"{state.name}: {state.read_text()}")
+        for log in sorted((output_root / SWEEP_DIR).glob("*/*.log")):
+            parts.append(f"{log.name}:\n" + "\n".join(log.read_text().splitlines()[-15:]))
+        return "\n".join(parts) + "\n" + cluster.log_tails()
+
+    return explain
+
+
+def _stored(samples: Path) -> int:
+    return len(samples.read_text().splitlines()) if samples.is_file() else 0
+
+
+def test_a_preempted_then_cancelled_job_ends_with_the_results_of_an_uninterrupted_run(
+        slurm_cluster, tmp_path: Path, uninterrupted: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     use_session_tiny_checkpoint(monkeypatch)
     path = write_sweep(tmp_path, ["eagle-tiny"], TASKS, _executor(slurm_cluster), **SLOW)
-    sweep = load_sweep(path)
-    first = launch(sweep)
-    (job_id,) = first.scheduler_ids
-    run_dir = tmp_path / "out" / uninterrupted.name
+    sweep, out = load_sweep(path), tmp_path / "out"
+    explain = _explain(slurm_cluster, out)
+    (job_id,) = launch(sweep).scheduler_ids
+    run_dir = out / uninterrupted.name
     samples = run_dir / "samples" / "textvqa.jsonl"
-    wait_until("two textvqa samples stored", lambda: samples.is_file() and len(samples.read_text().splitlines()) >= 2)
+    wait_until("two textvqa samples stored", lambda: _stored(samples) >= 2, explain=explain)
     now = status_of(path)
     states = (now["eagle-tiny", "textvqa"].state, now["eagle-tiny", "ocrbench"].state)
     assert states in (("running", "pending"), ("done", "running")), states  # ocrbench waits behind textvqa
     running = now["eagle-tiny", "textvqa" if states[0] == "running" else "ocrbench"]
     assert f"Slurm {job_id}" in running.reason and running.samples_per_second, running
-    slurm_cluster.command("scancel", job_id)
-    wait_until("the job gone from the queue", lambda: job_id not in slurm_cluster.command("squeue", "-h", "-o", "%i"))
-    left = status_of(path)
-    assert left["eagle-tiny", "textvqa"].state in ("partial", "done")
-    assert left["eagle-tiny", "ocrbench"].state in ("new", "partial")
-    assert "running" not in {cell.state for cell in left.values()}
-    again = launch(sweep, wait=True, timeout_s=240)
-    assert again.jobs and set(again.statuses.values()) == {"done"}
-    assert {cell.state for cell in status_of(path).values()} == {"done"}
-    _same_as(run_dir, uninterrupted)
 
-
-def test_a_preempted_job_is_requeued_and_resumes_where_it_stopped(slurm_cluster, tmp_path: Path, uninterrupted: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    use_session_tiny_checkpoint(monkeypatch)
-    path = write_sweep(tmp_path, ["eagle-tiny"], TASKS, _executor(slurm_cluster), **SLOW)
-    first = launch(load_sweep(path))
-    (job_id,) = first.scheduler_ids
-    run_dir = tmp_path / "out" / uninterrupted.name
-    samples = run_dir / "samples" / "textvqa.jsonl"
-    wait_until("two textvqa samples stored", lambda: samples.is_file() and len(samples.read_text().splitlines()) >= 2)
-    submitit.SlurmJob(folder=tmp_path / "out" / SWEEP_DIR / "submitit" / "%j", job_id=job_id)._interrupt()
-    (state_file,) = (tmp_path / "out" / SWEEP_DIR).glob("*/*.state.json")
-    wait_until("the requeued job done", lambda: (s := read_state(state_file)) is not None and s.state == "done"
-               and s.attempts == 2, timeout=240)
+    # Preemption, as Slurm does it (SIGTERM, then submitit's USR2): the job is requeued and resumes.
+    submitit.SlurmJob(folder=out / SWEEP_DIR / "submitit" / "%j", job_id=job_id)._interrupt()
+    (state_file,) = (out / SWEEP_DIR).glob("*/*.state.json")
+    wait_until("the requeued job running again", lambda: (s := read_state(state_file)) is not None
+               and s.attempts == 2 and s.state == "running", timeout=180, explain=explain)
     state = read_state(state_file)
     assert state is not None and state.scheduler_id == job_id  # the same job, requeued
+
+    # Then a scancel mid-run: the job ends, its samples are kept, and the next sweep run finishes it.
+    before = _stored(samples) + _stored(run_dir / "samples" / "ocrbench.jsonl")
+    wait_until("two more samples stored", lambda: _stored(samples) + _stored(run_dir / "samples" / "ocrbench.jsonl")
+               >= before + 2, explain=explain)
+    slurm_cluster.command("scancel", job_id)
+    wait_until("the job gone from the queue", lambda: job_id not in slurm_cluster.command("squeue", "-h", "-o", "%i"),
+               explain=explain)
+    left = status_of(path)
+    assert "running" not in {cell.state for cell in left.values()}
+    assert {cell.state for cell in left.values()} != {"done"}, "the cancel came after the job had finished"
+    again = launch(sweep, wait=True, timeout_s=240)
+    assert again.jobs and set(again.statuses.values()) == {"done"}, explain()
     assert {cell.state for cell in status_of(path).values()} == {"done"}
     _same_as(run_dir, uninterrupted)
-    stored = predictions(run_dir, "textvqa")
-    assert len(stored) == 9  # no doc twice, none lost
+    assert len(predictions(run_dir, "textvqa")) == 9 and len(predictions(run_dir, "ocrbench")) == 10
