@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eagle_eval.core.output_files import write_text_atomic
+from eagle_eval.results.samples import latest_by_key, read_samples
 
 SWEEP_DIR = ".sweep"
 JOB_STATES = ("pending", "running", "done", "failed")
@@ -128,3 +129,13 @@ def this_host() -> str:
 
 def now() -> float:
     return time.time()
+
+
+def stored_samples(run_dir: Path, tasks: list[str]) -> int:
+    """Docs with a successful stored sample, over the given tasks of a run folder."""
+    count = 0
+    for task in tasks:
+        path = run_dir / "samples" / f"{task}.jsonl"
+        if path.is_file():
+            count += sum(1 for record in latest_by_key(read_samples(path)).values() if record.error is None)
+    return count

@@ -14,9 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from eagle_eval.sweep.plan import Cell, TaskWindows, plan_sweep
-from eagle_eval.sweep.records import JobFiles, JobState, job_states, now
+from eagle_eval.sweep.records import JobFiles, JobState, job_states, now, stored_samples
 from eagle_eval.sweep.spec import Sweep
-from eagle_eval.sweep.worker import stored_samples
 
 STATUS_STATES = ("running", "pending", "done", "partial", "failed", "stale", "rescore", "new", "unknown")
 

@@ -8,7 +8,7 @@ job killed without warning (a cancel, a lost node) loses at most that much of it
 
 A job stopped by a signal or requeued by its scheduler ends `pending` again when its process is told
 to stop (the next attempt resumes from the samples files); a job whose run exits non-zero is
-`failed` with the run's error line.
+`failed` with the run's error line. The last job of a scheduled sweep to end builds its board.
 
     python -m eagle_eval.sweep.worker <output_root>/.sweep/<run_id>/<job_id>.job.json
 """
@@ -20,9 +20,18 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from eagle_eval.results.samples import latest_by_key, read_samples
-from eagle_eval.sweep.records import JobFiles, JobState, now, read_json, read_state, this_host, write_state
+from eagle_eval.sweep.records import (
+    JobFiles,
+    JobState,
+    now,
+    read_json,
+    read_state,
+    stored_samples,
+    this_host,
+    write_state,
+)
 
 HEARTBEAT_S = 10.0
 _ERROR_PREFIX = "eagle-eval: error:"
@@ -54,6 +63,8 @@ def run_job(spec_path: Path) -> int:
             _stop(child)
             _ended(files, state, before, run_dir, spec["tasks"], None)
     _ended(files, state, before, run_dir, spec["tasks"], returncode)
+    if spec.get("sweep") and state.executor != "local":  # `sweep run` builds the local queue's board itself
+        publish_if_last(spec, files)
     return returncode
 
 
@@ -77,8 +88,15 @@ def _stop(child: subprocess.Popen[bytes]) -> None:
 
 
 def _stop_on_sigterm() -> None:
-    """Outside Slurm, SIGTERM (the local queue stopping) ends this process through its `finally`."""
-    if not os.environ.get("SLURM_JOB_ID"):
+    """Outside Slurm, SIGTERM (the local queue stopping) ends this process through its `finally`.
+
+    Under Slurm it is ignored, not just handled: a preemption sends SIGTERM to every process of the
+    job, and the `scontrol requeue` that submitit starts on the USR2 that follows inherits an ignored
+    SIGTERM (a handler would not survive its exec), so a late-delivered SIGTERM cannot kill the requeue.
+    """
+    if os.environ.get("SLURM_JOB_ID"):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    else:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
@@ -174,14 +192,29 @@ def _error_line(log: Path, returncode: int) -> str:
     return lines[-1] if lines else f"the run exited with status {returncode}"
 
 
-def stored_samples(run_dir: Path, tasks: list[str]) -> int:
-    """Docs with a successful stored sample, over the job's tasks."""
-    count = 0
-    for task in tasks:
-        path = run_dir / "samples" / f"{task}.jsonl"
-        if path.is_file():
-            count += sum(1 for record in latest_by_key(read_samples(path)).values() if record.error is None)
-    return count
+def publish_if_last(spec: dict[str, Any], files: JobFiles) -> None:
+    """Build the sweep's board when no job of it is pending or running any more: the board is there
+    when the last job ends, with no one waiting for it. Two jobs ending at once both build it (each file
+    is written whole); a board that cannot be built is left to `sweep board`, never failing the job."""
+    sweep_dir = files.folder.parent
+    for path in sweep_dir.glob("*/*.state.json"):
+        other = read_state(path)
+        if other is None or other.state in ("pending", "running"):
+            return
+    try:
+        from eagle_eval.sweep.publish import publish_board
+        from eagle_eval.sweep.spec import load_sweep
+
+        board = publish_board(load_sweep(Path(spec["sweep"])))
+    except Exception as err:  # noqa: BLE001 (the job's own work is done; the board can be built later)
+        _log(files, f"--- the board was not built ({type(err).__name__}: {err}); run eagle-eval sweep board")
+    else:
+        _log(files, f"--- last job of the sweep: board {board.index}")
+
+
+def _log(files: JobFiles, line: str) -> None:
+    with files.log.open("a", encoding="utf-8") as log:
+        log.write(line + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover (the local executor's job process)

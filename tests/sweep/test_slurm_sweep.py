@@ -81,6 +81,9 @@ def test_three_models_on_four_tasks_are_one_job_array_that_ends_done_with_logs_b
     array = done.scheduler_ids[0].split("_")[0]
     assert set(slurm_cluster.wait_for_sacct(array, "COMPLETED", count=3).values()) == {"COMPLETED"}
     assert launch(load_sweep(path)).jobs == []  # nothing left to submit
+    board = tmp_path / "out" / "board"  # built by the last job to end, with nobody waiting for it
+    assert (board / "index.html").is_file() and "tiny-llava" in (board / "board.md").read_text()
+    assert sum("--- last job of the sweep: board" in files.log.read_text() for files in done.files) >= 1
 
 
 def _explain(cluster, output_root: Path) -> Callable[[], str]:
