@@ -196,7 +196,12 @@ def siglip_to_clip(pixel_values: torch.Tensor) -> torch.Tensor:
 
 
 class Eagle2ChatModel(Eagle2Model):
-    """Eagle2Model's LLM side (`language_model`, `mlp1`, `build_inputs`, `forward`) over the two towers."""
+    """Eagle2Model's LLM side (`language_model`, `mlp1`, `build_inputs`, `forward`) over the two towers.
+
+    Expert knock-out (`knock_out`): a knocked-out tower is not run; its channel block of mlp1's input is a
+    fixed [tokens, channels] map given by the caller (zeros, or the block's mean over calibration tiles; see
+    knockout.py), repeated over the tiles. The map is held outside the state dict, so loading stays strict.
+    """
 
     config: Eagle2ChatConfig
 
@@ -210,26 +215,75 @@ class Eagle2ChatModel(Eagle2Model):
         self.vision_model = ChatVision(config)
         self.language_model = Qwen2ForCausalLM(config.text)
         self.mlp1 = build_projector(config.projector_input_size, int(config.text.hidden_size))
+        # tower name -> [tokens, C] map standing in for its block of mlp1's input (float32; cast at use)
+        self._replacements: dict[str, torch.Tensor] = {}
+        self._placed: dict[tuple[str, torch.device, torch.dtype], torch.Tensor] = {}
+
+    def tower(self, name: str) -> nn.Module:
+        return cast(nn.ModuleList, self.vision_model.vision_towers)[self.config.towers.index(name)]
+
+    def _run_tower(self, name: str, pixel_values: torch.Tensor) -> torch.Tensor:
+        if name == SIGLIP:
+            return self.tower(name)(resized(pixel_values, self.config.siglip_size))
+        clip = siglip_to_clip(resized(pixel_values, self.config.convnext_size))
+        return self.tower(name)(clip).flatten(2).transpose(1, 2)
 
     def tower_outputs(self, pixel_values: torch.Tensor) -> dict[str, torch.Tensor]:
         """Each tower's tokens: {'palisiglip': [T, G², C_s], 'convnext-1024': [T, g², C_c]}."""
-        out = {}
-        towers = cast(nn.ModuleList, self.vision_model.vision_towers)
-        for name, tower in zip(self.config.towers, towers, strict=True):
-            if name == SIGLIP:
-                out[name] = tower(resized(pixel_values, self.config.siglip_size))
-            else:
-                clip = siglip_to_clip(resized(pixel_values, self.config.convnext_size))
-                out[name] = tower(clip).flatten(2).transpose(1, 2)
-        return out
+        return {name: self._run_tower(name, pixel_values) for name in self.config.towers}
+
+    def block_channels(self, name: str) -> int:
+        """Tower `name`'s channels in mlp1's input: 4·C_s for the pixel-shuffled SigLIP, C_c for ConvNeXt."""
+        if name == SIGLIP:
+            return int(self.config.vision.hidden_size) * self.config.scale ** 2
+        return self.config.convnext.out_channels
+
+    @torch.no_grad()
+    def tower_block(self, name: str, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Tower `name`'s block of mlp1's input, [T, tokens, channels] (run even when knocked out)."""
+        tokens = self._run_tower(name, pixel_values)
+        return pixel_shuffle(tokens, self.config.scale) if name == SIGLIP else tokens
+
+    @property
+    def knocked_out(self) -> tuple[str, ...]:
+        """The towers whose block is replaced, in mlp1's channel order."""
+        return tuple(name for name in (SIGLIP, CONVNEXT) if name in self._replacements)
+
+    def knock_out(self, name: str, replacement: torch.Tensor) -> None:
+        """From now on, skip tower `name` and use `replacement` [tokens, channels] for its block, on every tile."""
+        if name not in self.config.towers:
+            raise KeyError(f"no tower '{name}' in this model; its towers are {list(self.config.towers)}")
+        expected = (self.config.tokens_per_tile, self.block_channels(name))
+        if tuple(replacement.shape) != expected:
+            raise ValueError(f"the replacement for {name} must have shape {list(expected)}, "
+                             f"got {list(replacement.shape)}")
+        self._replacements[name] = replacement.detach().float().cpu()
+        self._placed.clear()
+
+    def replacement(self, name: str) -> torch.Tensor | None:
+        """The map standing in for tower `name` (float32), or None when it runs."""
+        return self._replacements.get(name)
+
+    def restore_experts(self) -> None:
+        """Undo every knock-out: both towers run again."""
+        self._replacements.clear()
+        self._placed.clear()
+
+    def _block(self, name: str, pixel_values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        fixed = self._replacements.get(name)
+        if fixed is None:
+            return self.tower_block(name, pixel_values).to(dtype)
+        place = (name, pixel_values.device, dtype)
+        if place not in self._placed:  # one copy per device and dtype, not one per batch
+            self._placed[place] = fixed.to(place[1], place[2])
+        return self._placed[place].unsqueeze(0).expand(pixel_values.shape[0], -1, -1)
 
     @torch.no_grad()
     def vision_features(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """[T, 3, S, S] SigLIP-normalised tiles → [T, tokens, 4·C_s + C_c]: the pixel-shuffled SigLIP tokens,
-        then the ConvNeXt tokens (mlp1's input)."""
-        towers = self.tower_outputs(pixel_values)
-        siglip = pixel_shuffle(towers[SIGLIP], self.config.scale)
-        return torch.cat([siglip, towers[CONVNEXT].to(siglip.dtype)], dim=-1)
+        then the ConvNeXt tokens (mlp1's input), in SigLIP's dtype; a knocked-out tower's block is its map."""
+        dtype = next(self.tower(SIGLIP).parameters()).dtype
+        return torch.cat([self._block(name, pixel_values, dtype) for name in (SIGLIP, CONVNEXT)], dim=-1)
 
     @torch.no_grad()
     def project(self, features: torch.Tensor) -> torch.Tensor:

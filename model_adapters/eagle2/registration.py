@@ -49,7 +49,9 @@ def build_adapter(preset: Preset, options: ModelOptions) -> Eagle2Adapter:
     import torch
 
     from eagle_eval.model_adapters.eagle2.adapter import Eagle2Adapter, Eagle2Settings
+    from eagle_eval.model_adapters.eagle2.chat_format import Eagle2ChatConfig
     from eagle_eval.model_adapters.eagle2.checkpoint import load_eagle2
+    from eagle_eval.model_adapters.eagle2.knockout import Eagle2ChatAdapter
     torch.manual_seed(options.seed)
     revision: str | None = options.revision or preset.revision
     if options.model_path:
@@ -70,7 +72,9 @@ def build_adapter(preset: Preset, options: ModelOptions) -> Eagle2Adapter:
         batch_size=options.batch_size,
         vision_batch_size=_positive_int(extra["vision_batch_size"]) if "vision_batch_size" in extra else None,
     )
-    return Eagle2Adapter(preset.name, loaded, hub_id=preset.hub_id, revision=revision, settings=settings)
+    # The original Eagle 2 format (9B) has two experts to knock out; the Eagle 2.5 format's one encoder has none.
+    kind = Eagle2ChatAdapter if isinstance(loaded.config, Eagle2ChatConfig) else Eagle2Adapter
+    return kind(preset.name, loaded, hub_id=preset.hub_id, revision=revision, settings=settings)
 
 
 def _factory(preset: Preset):
@@ -85,6 +89,7 @@ def _notes(preset: Preset) -> tuple[str, ...]:
     if preset.format == "eagle2":
         notes.append("original Eagle 2 format (Eagle2ChatModel: SigLIP at 448 + ConvNeXt-XXL at 512, channel concat), "
                      "checked against goldens from NVIDIA's code on a tiny checkpoint only")
+        notes.append("vision experts for --ablate-expert: siglip (SigLIP), convnext (ConvNeXt); docs/ablations.md")
     if not preset.tiny:
         notes.append("pinned to 'main' (hub commit not recorded offline); pass --revision to pin")
     notes.append("evaluation protocol: NVIDIA's Eagle 2 settings per benchmark (--model-arg protocol=task for the "
