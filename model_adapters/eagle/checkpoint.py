@@ -186,9 +186,23 @@ def place_buffers(model: nn.Module, device_for: Callable[[str], Any]) -> None:
         model.get_submodule(module_name)._buffers[leaf] = buffer.to(device_for(name))
 
 
-def _format_keys(keys: list[str], limit: int = 12) -> str:
+def format_keys(keys: list[str], limit: int = 12) -> str:
     shown = ", ".join(keys[:limit])
     return shown + (f" … and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def key_problems(unexpected: list[str], missing: list[str], mismatched: list[str]) -> list[str]:
+    """What a strict load found wrong, one phrase per kind (shared by the Eagle family's loaders)."""
+    problems = []
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected key(s) (in the checkpoint, not in the model): "
+                        f"{format_keys(sorted(unexpected))}")
+    if missing:
+        problems.append(f"{len(missing)} missing key(s) (in the model, not in the checkpoint): "
+                        f"{format_keys(sorted(missing))}")
+    if mismatched:
+        problems.append(f"{len(mismatched)} shape mismatch(es): {format_keys(mismatched)}")
+    return problems
 
 
 def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
@@ -218,15 +232,7 @@ def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
     missing = [checkpoint_key(k) for k, v in expected.items()
                if k not in loaded and (v.is_meta or isinstance(v, torch.nn.Parameter))]
     missing = [k for k in missing if not is_recomputed(k)]
-    problems = []
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected key(s) (in the checkpoint, not in the model): "
-                        f"{_format_keys(sorted(unexpected))}")
-    if missing:
-        problems.append(f"{len(missing)} missing key(s) (in the model, not in the checkpoint): "
-                        f"{_format_keys(sorted(missing))}")
-    if mismatched:
-        problems.append(f"{len(mismatched)} shape mismatch(es): {_format_keys(mismatched)}")
+    problems = key_problems(unexpected, missing, mismatched)
     if problems:
         raise CheckpointError(
             f"{source} does not match the architecture its config.json describes: " + "; ".join(problems)
@@ -235,7 +241,7 @@ def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
         )
     leftovers = [k for k, v in model.state_dict().items() if v.is_meta]
     if leftovers:
-        raise CheckpointError(f"tensors left unset after loading {source}: {_format_keys(leftovers)}")
+        raise CheckpointError(f"tensors left unset after loading {source}: {format_keys(leftovers)}")
 
 
 # --- the public entry point ----------------------------------------------------------------------------

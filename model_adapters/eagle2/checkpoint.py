@@ -30,7 +30,9 @@ from accelerate.utils import set_module_tensor_to_device
 
 from eagle_eval.model_adapters.eagle.checkpoint import (
     CheckpointError,
+    format_keys,
     iter_tensors,
+    key_problems,
     parse_dtype,
     resolve_checkpoint_dir,
     weight_files,
@@ -153,11 +155,6 @@ def build_empty_model(config: Eagle2Config) -> Eagle2Model:
     return model.eval()
 
 
-def _format_keys(keys: list[str], limit: int = 12) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f" … and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
 def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
                  device_for: Callable[[str], Any] | None = None, source: str = "checkpoint") -> None:
     """Fill `model` from `files`, strictly; `device_for(name)` picks each tensor's device (default CPU)."""
@@ -201,19 +198,11 @@ def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
                               "to false for these weights")
     leftovers = [k for k, v in model.state_dict().items() if v.is_meta]
     if leftovers:
-        raise CheckpointError(f"tensors left unset after loading {source}: {_format_keys(leftovers)}")
+        raise CheckpointError(f"tensors left unset after loading {source}: {format_keys(leftovers)}")
 
 
 def _raise_problems(source: str, unexpected: list[str], missing: list[str], mismatched: list[str]) -> None:
-    problems = []
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected key(s) (in the checkpoint, not in the model): "
-                        f"{_format_keys(sorted(unexpected))}")
-    if missing:
-        problems.append(f"{len(missing)} missing key(s) (in the model, not in the checkpoint): "
-                        f"{_format_keys(sorted(missing))}")
-    if mismatched:
-        problems.append(f"{len(mismatched)} shape mismatch(es): {_format_keys(mismatched)}")
+    problems = key_problems(unexpected, missing, mismatched)
     if problems:
         raise CheckpointError(
             f"{source} does not match the architecture its config.json describes: " + "; ".join(problems)
