@@ -30,6 +30,7 @@ from eagle_eval.api.adapter import AdapterError
 from eagle_eval.model_adapters.eagle import vision_tower
 from eagle_eval.model_adapters.eagle.config import EagleConfig, read_checkpoint_json
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
+from eagle_eval.model_adapters.eagle.strict_loading import format_keys, key_problems
 from eagle_eval.model_adapters.eagle.tokenization import TextTokenizer, load_text_tokenizer
 
 _TOWER_PREFIX = "model.vision_tower."
@@ -184,25 +185,6 @@ def place_buffers(model: nn.Module, device_for: Callable[[str], Any]) -> None:
     for name, buffer in list(model.named_buffers()):
         module_name, _, leaf = name.rpartition(".")
         model.get_submodule(module_name)._buffers[leaf] = buffer.to(device_for(name))
-
-
-def format_keys(keys: list[str], limit: int = 12) -> str:
-    shown = ", ".join(keys[:limit])
-    return shown + (f" … and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
-def key_problems(unexpected: list[str], missing: list[str], mismatched: list[str]) -> list[str]:
-    """What a strict load found wrong, one phrase per kind (shared by the Eagle family's loaders)."""
-    problems = []
-    if unexpected:
-        problems.append(f"{len(unexpected)} unexpected key(s) (in the checkpoint, not in the model): "
-                        f"{format_keys(sorted(unexpected))}")
-    if missing:
-        problems.append(f"{len(missing)} missing key(s) (in the model, not in the checkpoint): "
-                        f"{format_keys(sorted(missing))}")
-    if mismatched:
-        problems.append(f"{len(mismatched)} shape mismatch(es): {format_keys(mismatched)}")
-    return problems
 
 
 def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,

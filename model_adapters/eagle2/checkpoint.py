@@ -30,13 +30,12 @@ from accelerate.utils import set_module_tensor_to_device
 
 from eagle_eval.model_adapters.eagle.checkpoint import (
     CheckpointError,
-    format_keys,
     iter_tensors,
-    key_problems,
     parse_dtype,
     resolve_checkpoint_dir,
     weight_files,
 )
+from eagle_eval.model_adapters.eagle.strict_loading import format_keys, key_problems
 from eagle_eval.model_adapters.eagle2.chat_format import (
     CHAT_MODEL_TYPE,
     Eagle2ChatConfig,
