@@ -33,7 +33,7 @@ from eagle_eval.results.document import ResultsError
 from eagle_eval.results.samples import SamplesFileError
 from eagle_eval.run.distributed import DistributedError
 from eagle_eval.run.ownership import RunDirBusyError
-from eagle_eval.sweep.spec import SweepFileError
+from eagle_eval.sweep.spec import ExecutorError, SweepFileError
 
 # The command groups, in the order `eagle-eval --help` lists their commands.
 COMMAND_GROUPS = (run, lock, catalog, tables, compare, report, server, sweep, bench)
@@ -55,6 +55,7 @@ INPUT_ERRORS: tuple[type[BaseException], ...] = (
     ModelPinError,
     ImageDecodeError,
     SweepFileError,
+    ExecutorError,
     OSError,
 )
 

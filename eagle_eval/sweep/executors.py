@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Protocol
 
 from eagle_eval.sweep.records import JobFiles, JobState
-from eagle_eval.sweep.spec import Executor
+from eagle_eval.sweep.spec import Executor, ExecutorError
+
+__all__ = ["EXECUTORS", "ExecutorError", "JobExecutor", "executor_for"]
 
 # kind -> "module:class", imported when used (submitit only for slurm)
 EXECUTORS = {"local": "eagle_eval.sweep.local:LocalExecutor", "slurm": "eagle_eval.sweep.slurm:SlurmExecutor"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from eagle_eval.sweep.executors import executor_for
+from eagle_eval.sweep.executors import ExecutorError, executor_for
 from eagle_eval.sweep.jobs import Job, gpu_hours, pack_jobs
 from eagle_eval.sweep.plan import Cell, TaskWindows, plan_sweep
 from eagle_eval.sweep.records import JobFiles, read_state
@@ -54,11 +54,21 @@ def launch(sweep: Sweep, wait: bool = False, on_change: Callable[[], None] | Non
                      sweep.output_root).submit(scoring, on_change)
     if generating:
         executor = executor_for(sweep.executor.kind, sweep.executor, sweep.output_root)
-        planned.scheduler_ids = executor.submit(generating, on_change)
+        try:
+            planned.scheduler_ids = executor.submit(generating, on_change)
+        except ExecutorError:
+            _forget(generating)  # never submitted: no job files left to look pending
+            raise
         if wait:
             executor.wait(generating, timeout_s, on_change)
     planned.statuses = {str(files.spec): _state_of(files) for files in planned.files}
     return planned
+
+
+def _forget(jobs: list[JobFiles]) -> None:
+    for files in jobs:
+        for path in (files.spec, files.state, files.run_config, files.log):
+            path.unlink(missing_ok=True)
 
 
 def _state_of(files: JobFiles) -> str:

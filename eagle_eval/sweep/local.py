@@ -20,14 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from eagle_eval.sweep.executors import ExecutorError
 from eagle_eval.sweep.records import JobFiles, JobState, read_state
 from eagle_eval.sweep.spec import Executor
 
 POLL_S = 0.5
-
-
-class ExecutorError(ValueError):
-    """An executor that cannot run here (too few GPUs, no scheduler); one line with the fix."""
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ submitit keeps its own files (the pickled call, Slurm's stdout and stderr) under
 
 from __future__ import annotations
 
+import contextlib
+import io
 import shutil
 import subprocess
 from collections.abc import Callable, Sequence
@@ -21,7 +23,7 @@ from typing import Any
 
 import submitit
 
-from eagle_eval.sweep.local import ExecutorError
+from eagle_eval.sweep.executors import ExecutorError
 from eagle_eval.sweep.records import SWEEP_DIR, JobFiles, JobState, read_state, write_state
 from eagle_eval.sweep.spec import Executor
 from eagle_eval.sweep.worker import run_job
@@ -45,8 +47,15 @@ def submit(jobs: Sequence[JobFiles], executor: Executor, output_root: Path) -> l
                             "executor.kind: local")
     slurm = submitit.SlurmExecutor(folder=output_root / SWEEP_DIR / "submitit" / "%j")
     slurm.update_parameters(**slurm_parameters(executor))
-    with slurm.batch():
-        submitted = [slurm.submit(SweepJobCall(str(job.spec.resolve()))) for job in jobs]
+    try:  # submitit prints a refusal's stderr too; the error below says it once
+        with contextlib.redirect_stderr(io.StringIO()), slurm.batch():
+            submitted = [slurm.submit(SweepJobCall(str(job.spec.resolve()))) for job in jobs]
+    except (submitit.core.utils.FailedJobError, subprocess.CalledProcessError) as err:
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        said = next((line for line in reversed(lines) if line.startswith("sbatch:")), lines[-1] if lines else "")
+        raise ExecutorError(f"executor.kind slurm: sbatch refused the jobs ({said}); check executor.partition, "
+                            "account, qos, time_limit and memory, and that this machine reaches the Slurm "
+                            "controller (sinfo)") from None
     ids = [job.job_id for job in submitted]
     for job, scheduler_id in zip(jobs, ids, strict=True):
         state = read_state(job.state)

@@ -46,6 +46,11 @@ class SweepFileError(ValueError):
     """A sweep file that cannot be used; the message is one line naming the file, the key and the fix."""
 
 
+class ExecutorError(ValueError):
+    """An executor that cannot run the jobs here (too few GPUs, no scheduler, a refused submission);
+    one line with the fix."""
+
+
 @dataclass(frozen=True)
 class SweepModel:
     name: str

@@ -145,3 +145,20 @@ def test_executor_keys_are_checked(tmp_path: Path, executor: dict[str, Any], mes
         return
     with pytest.raises(SweepFileError, match=message):
         load_sweep(path)
+
+
+def test_a_refused_submission_is_one_line_and_leaves_no_job_files(eagle, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import one_line_exit_2
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    sbatch = bin_dir / "sbatch"
+    sbatch.write_text("#!/bin/sh\necho 'sbatch: error: invalid partition specified: nope' >&2\nexit 1\n")
+    sbatch.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{__import__('os').environ['PATH']}")
+    path = _sweep_file(tmp_path, {"kind": "slurm", "gpus_per_job": 0, "partition": "nope"}, tasks=["pope"])
+    line = one_line_exit_2(eagle("sweep", "run", path))
+    assert "sbatch refused the jobs (sbatch: error: invalid partition specified: nope)" in line
+    assert "executor.partition" in line
+    assert not list((tmp_path / "out").glob(".sweep/*/*.json"))  # nothing left that looks submitted
