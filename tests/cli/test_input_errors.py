@@ -68,8 +68,10 @@ def test_every_missing_dataset_is_named_at_once_with_a_command_that_exists(eagle
 
     from eagle_eval.data.loading import hub_cli
 
-    err = one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "textvqa,pope,gqa", "--data-root", tmp_path))
+    err = one_line_exit_2(eagle("run", "--model", "eagle-tiny", "--tasks", "textvqa,pope,gqa", "--data-root", tmp_path,
+                                "--output-dir", tmp_path / "runs"))
     assert "3 of 3 tasks cannot read their data" in err
+    assert not (tmp_path / "runs").exists()  # no folder left behind
     for repo in ("lmms-lab/textvqa", "lmms-lab/POPE", "lmms-lab/GQA"):
         assert f"{hub_cli()} download --repo-type dataset {repo} " in err
     # The suggested program is one the installed huggingface_hub really put beside this interpreter.

@@ -121,16 +121,17 @@ def test_a_dead_server_gives_exit_3_with_every_samples_error_and_no_hang(eagle, 
 
 
 def test_model_args_are_checked_and_credentials_never_recorded(eagle, tmp_path, monkeypatch):
-    missing = eagle("run", "--model", "openai:m", "--tasks", "pope", "--data-root", str(DATA_ROOT))
+    missing = eagle("run", "--model", "openai:m", "--tasks", "pope", "--data-root", str(DATA_ROOT), "--output-dir", str(tmp_path / "runs"))
     assert missing.code == 2 and "base_url" in missing.err
-    unknown = eagle("run", "--model", "openai:m", "--tasks", "pope", "--data-root", str(DATA_ROOT),
+    unknown = eagle("run", "--model", "openai:m", "--tasks", "pope", "--data-root", str(DATA_ROOT), "--output-dir", str(tmp_path / "runs"),
                     "--model-arg", "base_url=http://127.0.0.1:1/v1", "--model-arg", "temprature=0")  # fmt: skip
     assert unknown.code == 2 and "temprature" in unknown.err and "max_concurrency" in unknown.err
     # A key would cross the network in the clear: refused before any request.
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    insecure = eagle("run", "--model", "openai:m", "--tasks", "pope", "--data-root", str(DATA_ROOT),
+    insecure = eagle("run", "--model", "openai:m", "--tasks", "pope", "--data-root", str(DATA_ROOT), "--output-dir", str(tmp_path / "runs"),
                      "--model-arg", "base_url=http://10.9.8.7/v1")  # fmt: skip
     assert insecure.code == 2 and SECRET not in insecure.err
+    assert not (tmp_path / "runs").exists()  # every refusal before any folder is left behind
 
 
 def test_inline_images_keep_their_places_and_stop_strings_cut_as_the_api_does():
