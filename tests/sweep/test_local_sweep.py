@@ -190,3 +190,13 @@ def test_a_changed_prompt_or_scorer_touches_exactly_the_affected_cells(eagle, tm
     assert {task: cells["eagle-tiny", task].state for task in ("pope", "vizwiz", "chartqa")} == {
         "pope": "done", "vizwiz": "stale", "chartqa": "done"}
     assert cells["eagle-tiny", "vizwiz"].reason.startswith("prompt or decoding changed: 2 of 2")
+
+
+def test_a_job_with_several_processes_runs_under_torchrun(eagle, tmp_path: Path) -> None:
+    replay = replay_folder(tmp_path / "answers", ["pope", "mme"], limit=4)
+    path = write_sweep(tmp_path, [{"name": "replay", "predictions": str(replay)}], ["pope", "mme"],
+                       {"kind": "local", "gpus_per_job": 0, "processes_per_job": 2}, limit=4)
+    assert eagle("sweep", "run", path).code == 0
+    assert {cell.state for cell in status_of(path).values()} == {"done"}
+    (run_dir,) = [p for p in (tmp_path / "out").iterdir() if p.name.startswith("replay__")]
+    assert json.loads((run_dir / "results.json").read_text())["hardware"]["processes"] == 2
