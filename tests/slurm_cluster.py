@@ -233,7 +233,7 @@ SelectTypeParameters=CR_Core
 ReturnToService=2
 MpiDefault=none
 SchedulerParameters=batch_sched_delay=0,sched_interval=2,bf_interval=1
-KillWait=5
+KillWait=1
 StateSaveLocation={self.root / 'state'}
 SlurmdSpoolDir={self.root / 'spool'}
 SlurmctldPidFile={run / 'slurmctld.pid'}
