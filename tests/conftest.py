@@ -89,6 +89,16 @@ def _fail_a_skip_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None
     report.longrepr = f"skipped under CI={os.environ['CI']}, where no test may skip: {reason}"
 
 
+# The modules whose tests take a minute or more (jobs on a real Slurm, sweeps of real runs) start
+# first: the rest of the suite then runs beside them on the other worker, instead of one of them
+# ending the run alone at the back of a worker's queue.
+_LONG_FIRST = ("tests/sweep/test_slurm_sweep.py", "tests/sweep/test_local_sweep.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: 0 if item.nodeid.startswith(_LONG_FIRST) else 1)  # stable: otherwise as collected
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """A skip while running a test: pytest.skip in its body or a fixture, a skip or skipif marker."""

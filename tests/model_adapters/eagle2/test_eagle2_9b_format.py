@@ -3,6 +3,8 @@ registry loads it instead of refusing it."""
 
 from __future__ import annotations
 
+import pytest
+
 from eagle_eval.model_adapters.eagle2.chat_format import Eagle2ChatConfig
 from eagle_eval.model_adapters.eagle2.checkpoint import expected_checkpoint_tensors
 from eagle_eval.model_adapters.eagle2.presets import get_preset
@@ -25,6 +27,7 @@ def test_the_9b_preset_lists_its_released_tensors_offline() -> None:
     assert not [k for k in tensors if k.startswith(TOWERS) and ".gamma" in k]
 
 
+@pytest.mark.slow  # counts the FLOPs of two full-size configurations (about 5 s)
 def test_the_9b_flops_count_both_towers() -> None:
     from eagle_eval.model_adapters.eagle2.capabilities import sample_flops
 
