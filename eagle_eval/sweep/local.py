@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from eagle_eval.sweep.executors import ExecutorError
-from eagle_eval.sweep.records import JobFiles, JobState, read_state
+from eagle_eval.sweep.records import JobFiles, JobState, read_state, this_host
 from eagle_eval.sweep.spec import Executor
 
 POLL_S = 0.5
@@ -109,8 +109,6 @@ def is_alive(job: JobFiles) -> bool:
         return False
     pid = state.pid if state.state == "running" else (state.extra.get("submitter") or {}).get("pid")
     host = state.host if state.state == "running" else (state.extra.get("submitter") or {}).get("host")
-    from eagle_eval.sweep.records import this_host
-
     return pid is not None and host == this_host() and _pid_alive(int(pid))
 
 

@@ -82,19 +82,15 @@ class JobState:
 
 def read_state(path: Path) -> JobState | None:
     """The state file, or None when it is missing or unreadable (a job file without a state is unknown)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
+    data = read_json(path)
+    if data is None:
         return None
     known = {name for name in JobState.__dataclass_fields__}
     return JobState(**{key: value for key, value in data.items() if key in known})
 
 
 def write_state(path: Path, state: JobState) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
+    write_json(path, state.to_json())
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:

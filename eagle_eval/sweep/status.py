@@ -11,6 +11,7 @@ cells' reasons, and the next `sweep run` resumes them.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from eagle_eval.sweep.plan import Cell, TaskWindows, plan_sweep
@@ -97,8 +98,6 @@ def _status(cell: Cell, job: LiveJob | None, windows: TaskWindows) -> StatusCell
 
 
 def _live(cell: Cell, job: LiveJob, windows: TaskWindows) -> StatusCell:
-    from pathlib import Path
-
     run_dir = Path(job.spec["run_dir"])
     total = windows.size(cell.task)
     done = stored_samples(run_dir, [cell.task])
@@ -115,6 +114,6 @@ def _live(cell: Cell, job: LiveJob, windows: TaskWindows) -> StatusCell:
     return StatusCell(cell, state, reason, done, total, job.files.job_id, rate)
 
 
-def _complete(run_dir: Any, task: str, windows: TaskWindows) -> bool:
+def _complete(run_dir: Path, task: str, windows: TaskWindows) -> bool:
     total = windows.size(task)
     return total is not None and stored_samples(run_dir, [task]) >= total

@@ -23,14 +23,18 @@ from typing import Any, cast
 
 import torch
 from accelerate import init_empty_weights
-from accelerate.utils import set_module_tensor_to_device
 from torch import nn
 
 from eagle_eval.api.adapter import AdapterError
 from eagle_eval.model_adapters.eagle import vision_tower
 from eagle_eval.model_adapters.eagle.config import EagleConfig, read_checkpoint_json
 from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
-from eagle_eval.model_adapters.eagle.strict_loading import format_keys, key_problems
+from eagle_eval.model_adapters.eagle.strict_loading import (
+    format_keys,
+    key_problems,
+    place_tensor,
+    unset_tensors,
+)
 from eagle_eval.model_adapters.eagle.tokenization import TextTokenizer, load_text_tokenizer
 
 _TOWER_PREFIX = "model.vision_tower."
@@ -201,16 +205,11 @@ def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
         if name not in expected:
             unexpected.append(key)
             continue
-        target = expected[name]
-        if tuple(target.shape) != tuple(tensor.shape):
-            mismatched.append(f"{key}: checkpoint {list(tensor.shape)} vs model {list(target.shape)}")
-            continue
-        is_param = isinstance(target, torch.nn.Parameter)
-        # Parameters take the run dtype; buffers (RoPE tables, ids) keep the precision they were built in.
-        value = tensor.to(dtype) if is_param and tensor.is_floating_point() else tensor.to(target.dtype)
-        device = device_for(name) if device_for else "cpu"
-        set_module_tensor_to_device(model, name, device, value=value, dtype=value.dtype)
-        loaded.add(name)
+        mismatch = place_tensor(model, name, expected[name], tensor, dtype, device_for)
+        if mismatch is None:
+            loaded.add(name)
+        else:
+            mismatched.append(f"{key}: {mismatch}")
     missing = [checkpoint_key(k) for k, v in expected.items()
                if k not in loaded and (v.is_meta or isinstance(v, torch.nn.Parameter))]
     missing = [k for k in missing if not is_recomputed(k)]
@@ -221,7 +220,7 @@ def load_weights(model: EagleForCausalLM, files: list[Path], dtype: torch.dtype,
             + ". Fix: check that config.json (mm_vision_tower, layer counts, sizes) belongs to these weights "
             "and that no key was renamed; `eagle-eval models show NAME --state-dict` lists the expected keys"
         )
-    leftovers = [k for k, v in model.state_dict().items() if v.is_meta]
+    leftovers = unset_tensors(model)
     if leftovers:
         raise CheckpointError(f"tensors left unset after loading {source}: {format_keys(leftovers)}")
 

@@ -47,8 +47,6 @@ def write_tiny_tokenizer(directory: Path) -> int:
 
 def write_tiny_checkpoint(directory: Path, preset_name: str = "eagle-tiny", seed: int = TINY_SEED) -> Path:
     """Write the tiny checkpoint for `preset_name` (eagle-tiny = X5, eagle-tiny-x4 = X4) into `directory`."""
-    from huggingface_hub import split_torch_state_dict_into_shards
-    from safetensors.torch import save_file
 
     from eagle_eval.model_adapters.eagle.checkpoint import checkpoint_state_dict
     from eagle_eval.model_adapters.eagle.modeling import EagleForCausalLM
@@ -62,14 +60,7 @@ def write_tiny_checkpoint(directory: Path, preset_name: str = "eagle-tiny", seed
     torch.manual_seed(seed)
     model = EagleForCausalLM(config).eval()
     state = _drop_shared_copies({k: v.detach().contiguous() for k, v in checkpoint_state_dict(model).items()})
-    total = sum(t.numel() * t.element_size() for t in state.values())
-    largest = max(t.numel() * t.element_size() for t in state.values())
-    split = split_torch_state_dict_into_shards(state, max_shard_size=max(total // 3, largest),
-                                               filename_pattern="model{suffix}.safetensors")
-    for filename, keys in split.filename_to_tensors.items():
-        save_file({k: state[k] for k in keys}, str(directory / filename), metadata={"format": "pt"})
-    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(split.tensor_to_filename.items()))}
-    (directory / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
+    save_sharded(state, directory, shards=3)
     config.save(directory / "config.json")
     generation = {"bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0, "max_length": 2048}
     (directory / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
@@ -104,3 +95,19 @@ def ensure_tiny_checkpoint(preset_name: str = "eagle-tiny") -> Path:
         if scratch.exists():
             shutil.rmtree(scratch)
     return target
+
+
+def save_sharded(state: dict[str, torch.Tensor], directory: Path, shards: int) -> None:
+    """Write `state` as about `shards` safetensors files with their index, as the released checkpoints are
+    laid out, so the tiny checkpoints go through the sharded loading path."""
+    from huggingface_hub import split_torch_state_dict_into_shards
+    from safetensors.torch import save_file
+
+    total = sum(t.numel() * t.element_size() for t in state.values())
+    largest = max(t.numel() * t.element_size() for t in state.values())
+    split = split_torch_state_dict_into_shards(state, max_shard_size=max(total // shards, largest),
+                                               filename_pattern="model{suffix}.safetensors")
+    for filename, keys in split.filename_to_tensors.items():
+        save_file({k: state[k] for k in keys}, str(directory / filename), metadata={"format": "pt"})
+    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(split.tensor_to_filename.items()))}
+    (directory / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")

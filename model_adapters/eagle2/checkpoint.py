@@ -26,7 +26,6 @@ from typing import Any
 
 import torch
 from accelerate import init_empty_weights
-from accelerate.utils import set_module_tensor_to_device
 
 from eagle_eval.model_adapters.eagle.checkpoint import (
     CheckpointError,
@@ -35,7 +34,12 @@ from eagle_eval.model_adapters.eagle.checkpoint import (
     resolve_checkpoint_dir,
     weight_files,
 )
-from eagle_eval.model_adapters.eagle.strict_loading import format_keys, key_problems
+from eagle_eval.model_adapters.eagle.strict_loading import (
+    format_keys,
+    key_problems,
+    place_tensor,
+    unset_tensors,
+)
 from eagle_eval.model_adapters.eagle2.chat_format import (
     CHAT_MODEL_TYPE,
     Eagle2ChatConfig,
@@ -175,15 +179,11 @@ def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
         if name not in expected:
             unexpected.append(key)
             continue
-        target = expected[name]
-        if tuple(target.shape) != tuple(tensor.shape):
-            mismatched.append(f"{key}: checkpoint {list(tensor.shape)} vs model {list(target.shape)}")
-            continue
-        is_param = isinstance(target, torch.nn.Parameter)
-        value = tensor.to(dtype) if is_param and tensor.is_floating_point() else tensor.to(target.dtype)
-        set_module_tensor_to_device(model, name, device_for(name) if device_for else "cpu", value=value,
-                                    dtype=value.dtype)
-        loaded.add(name)
+        mismatch = place_tensor(model, name, expected[name], tensor, dtype, device_for)
+        if mismatch is None:
+            loaded.add(name)
+        else:
+            mismatched.append(f"{key}: {mismatch}")
     if tied:
         model.tie_weights()
         loaded.add(to_module(TIED_HEAD))
@@ -195,7 +195,7 @@ def load_weights(model: Eagle2Model, files: list[Path], dtype: torch.dtype,
         raise CheckpointError(f"{source}: config.json ties the LLM's embeddings (tie_word_embeddings) but the stored "
                               f"{TIED_HEAD} differs from {EMBEDDINGS}. Fix: set text_config.tie_word_embeddings "
                               "to false for these weights")
-    leftovers = [k for k, v in model.state_dict().items() if v.is_meta]
+    leftovers = unset_tensors(model)
     if leftovers:
         raise CheckpointError(f"tensors left unset after loading {source}: {format_keys(leftovers)}")
 

@@ -69,10 +69,9 @@ def write_tiny_tokenizer(directory: Path) -> int:
 
 
 def write_tiny_checkpoint(directory: Path, seed: int = TINY_SEED) -> Path:
-    from huggingface_hub import split_torch_state_dict_into_shards
-    from safetensors.torch import save_file
     from tokenizers import Tokenizer
 
+    from eagle_eval.model_adapters.eagle.tiny import save_sharded
     from eagle_eval.model_adapters.eagle2.checkpoint import checkpoint_state_dict
     from eagle_eval.model_adapters.eagle2.config import Eagle2Config
     from eagle_eval.model_adapters.eagle2.modeling import Eagle2Model
@@ -87,14 +86,7 @@ def write_tiny_checkpoint(directory: Path, seed: int = TINY_SEED) -> Path:
     torch.manual_seed(seed)
     model = Eagle2Model(config).eval()
     state = {k: v.detach().contiguous() for k, v in checkpoint_state_dict(model).items()}
-    total = sum(t.numel() * t.element_size() for t in state.values())
-    largest = max(t.numel() * t.element_size() for t in state.values())
-    split = split_torch_state_dict_into_shards(state, max_shard_size=max(total // 2, largest),
-                                               filename_pattern="model{suffix}.safetensors")
-    for filename, keys in split.filename_to_tensors.items():
-        save_file({k: state[k] for k in keys}, str(directory / filename), metadata={"format": "pt"})
-    index = {"metadata": {"total_size": total}, "weight_map": dict(sorted(split.tensor_to_filename.items()))}
-    (directory / "model.safetensors.index.json").write_text(json.dumps(index, indent=2) + "\n")
+    save_sharded(state, directory, shards=2)
     config.save(directory / "config.json")
     generation = {"eos_token_id": ids["<|im_end|>"], "pad_token_id": ids["<|endoftext|>"]}
     (directory / "generation_config.json").write_text(json.dumps(generation, indent=2) + "\n")
